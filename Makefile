@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` and `make test`. Both build the local
+# environment (.venv) on first use with nothing but python3 and pip.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format typecheck unit integration bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,typing]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m langchain_ffm_friendli demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check langchain_ffm_friendli tests benchmarks
+	$(BIN)/ruff format --check langchain_ffm_friendli tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format langchain_ffm_friendli tests benchmarks
+	$(BIN)/ruff check --fix langchain_ffm_friendli tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit_tests --disable-socket --allow-unix-socket -q
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration_tests --allow-hosts=127.0.0.1,localhost -q
+
+test: lint typecheck unit integration
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,16 @@
+"""LangChain integrations for FFM, FriendliAI and MonsterAPI.
+
+Import the classes from here; the emulator lives in
+``langchain_ffm_friendli.testing`` and is never imported by this module.
+"""
+
+from importlib import metadata
+
+from langchain_ffm_friendli.ffm.chat_models import ChatFFM
+
+try:
+    __version__ = metadata.version("langchain-ffm-friendli")
+except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = ["ChatFFM", "__version__"]

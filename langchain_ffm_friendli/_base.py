@@ -1,0 +1,261 @@
+"""What every provider class shares: settings, credentials, transport, LangChain plumbing.
+
+That is: ls params, ``bind_tools`` helpers and ``with_structured_output``.
+
+Provider classes inherit from :class:`ProviderSettings` (and a LangChain base
+class) and add only what is theirs: env var names, URLs, headers, payloads and
+response parsing. Keeping this in one place is what lets a fix to retries or key
+handling reach FFM, Friendli and MonsterAPI at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
+
+import httpx
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import (
+    JsonOutputKeyToolsParser,
+    JsonOutputParser,
+    PydanticOutputParser,
+    PydanticToolsParser,
+)
+from langchain_core.runnables import (
+    Runnable,
+    RunnableMap,
+    RunnablePassthrough,
+)
+from langchain_core.utils.function_calling import (
+    convert_to_json_schema,
+    convert_to_openai_tool,
+)
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from langchain_core.utils.utils import _build_model_kwargs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
+from langchain_ffm_friendli.errors import AuthenticationError
+
+__all__ = ["ProviderSettings", "build_structured_output"]
+
+
+class ProviderSettings(BaseModel):
+    """Init arguments shared by every class, with the names DESIGN.md fixes.
+
+    Subclasses set the class variables that say where credentials and the base
+    URL come from; the validator fills them from the environment when they are
+    not given, and refuses a missing model id with a message naming ``model``.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    provider_name: ClassVar[str] = ""
+    api_key_env: ClassVar[str] = ""
+    base_url_env: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+    api_key_required: ClassVar[bool] = True
+    default_timeout: ClassVar[httpx.Timeout] = httpx.Timeout(120.0, connect=10.0)
+
+    model: str = Field(alias="model_name")
+    """Provider model id (alias ``model_name``)."""
+    api_key: SecretStr | None = None
+    """API key; read from the provider's env var when not given."""
+    base_url: str = ""
+    """API base URL; read from the provider's env var, else the public default."""
+    timeout: float | httpx.Timeout | None = None
+    """Seconds (or an ``httpx.Timeout``); None means the provider's default."""
+    max_retries: int = Field(default=2, ge=0)
+    """Retries on connect errors, 408, 409, 429 and 5xx."""
+    default_headers: dict[str, str] | None = None
+    """Extra headers sent with every request."""
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` (the shared pooled client otherwise)."""
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient`` (the shared pooled client otherwise)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra payload fields sent verbatim (the escape hatch)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_settings(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        if not values.get("model") and not values.get("model_name"):
+            msg = (
+                f"model: required; pass the {cls.provider_name} model id, "
+                f"e.g. {cls.__name__}(model=...)"
+            )
+            raise ValueError(msg)
+        if values.get("api_key") is None and cls.api_key_env:
+            env_key = os.environ.get(cls.api_key_env)
+            if env_key:
+                values["api_key"] = env_key
+        if not values.get("base_url"):
+            values["base_url"] = (
+                os.environ.get(cls.base_url_env) or cls.default_base_url
+                if cls.base_url_env
+                else cls.default_base_url
+            )
+        values["base_url"] = cls.normalize_base_url(str(values["base_url"]))
+        if values.get("stop") == []:
+            values["stop"] = None
+        return _build_model_kwargs(values, cls.all_field_names())
+
+    @classmethod
+    def all_field_names(cls) -> set[str]:
+        """Every accepted init name, aliases included."""
+        names: set[str] = set()
+        for name, info in cls.model_fields.items():
+            names.add(name)
+            if info.alias:
+                names.add(info.alias)
+            choices = getattr(info.validation_alias, "choices", None)
+            if choices:
+                names.update(c for c in choices if isinstance(c, str))
+        return names
+
+    @classmethod
+    def normalize_base_url(cls, url: str) -> str:
+        """Strip trailing slashes; providers refine this (e.g. FFM's ``/models``)."""
+        return url.rstrip("/")
+
+    # ------------------------------------------------------------------ transport
+
+    def _new_transport(self) -> Transport:
+        secret = self.api_key.get_secret_value() if self.api_key else ""
+        return Transport(
+            provider=self.provider_name,
+            timeout=to_timeout(self.timeout, self.default_timeout),
+            retry=RetryPolicy(max_retries=self.max_retries),
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            secrets=(secret,) if secret else (),
+        )
+
+    @property
+    def transport(self) -> Transport:
+        """The transport for this configuration, built once per instance."""
+        cached = self.__dict__.get("_transport_cache")
+        key = (
+            self.api_key.get_secret_value() if self.api_key else "",
+            self.timeout,
+            self.max_retries,
+            id(self.http_client),
+            id(self.http_async_client),
+        )
+        if cached is None or cached[0] != key:
+            cached = (key, self._new_transport())
+            self.__dict__["_transport_cache"] = cached
+        transport: Transport = cached[1]
+        return transport
+
+    def _secret(self) -> str:
+        """The API key, or a clear error naming ``api_key`` before any request."""
+        if self.api_key is None:
+            if not self.api_key_required:
+                return ""
+            msg = f"api_key: missing; pass api_key=... or set {self.api_key_env} in the environment"
+            raise AuthenticationError(msg, provider=self.provider_name)
+        return self.api_key.get_secret_value()
+
+    def _request_headers(self, auth: dict[str, str]) -> dict[str, str]:
+        headers = dict(auth)
+        if self.default_headers:
+            headers.update(self.default_headers)
+        return headers
+
+    def _ls_base(
+        self, model_type: Literal["chat", "llm"], stop: list[str] | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "ls_provider": self.provider_name,
+            "ls_model_name": kwargs.get("model") or self.model,
+            "ls_model_type": model_type,
+        }
+        temperature = kwargs.get("temperature", getattr(self, "temperature", None))
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", getattr(self, "max_tokens", None))
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stops = stop or kwargs.get("stop") or getattr(self, "stop", None)
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
+        return params
+
+
+def _json_schema_response_format(schema: Any, strict: bool | None) -> dict[str, Any]:
+    json_schema = convert_to_json_schema(schema)
+    name = json_schema.get("title") or "response"
+    spec: dict[str, Any] = {"name": name, "schema": json_schema}
+    if json_schema.get("description"):
+        spec["description"] = json_schema["description"]
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}
+
+
+def build_structured_output(
+    model: Any,
+    schema: Any,
+    *,
+    method: Literal["function_calling", "json_mode", "json_schema"],
+    include_raw: bool,
+    strict: bool | None,
+    bind_tools: Callable[..., Runnable[LanguageModelInput, AIMessage]],
+) -> Runnable[LanguageModelInput, Any]:
+    """The one ``with_structured_output`` implementation every chat model uses.
+
+    ``function_calling`` forces a tool shaped like the schema; ``json_mode`` and
+    ``json_schema`` bind an OpenAI-style ``response_format``, which each provider
+    honours in its own way (natively, or as an instruction for APIs without one).
+    The output is parsed and validated here, so the result is the same whatever
+    the provider did.
+    """
+    if schema is None and method != "json_mode":
+        msg = f"schema: required for method={method!r}"
+        raise ValueError(msg)
+    is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+    format_kwargs: dict[str, Any] = {"method": method}
+    if strict is not None:
+        format_kwargs["strict"] = strict
+    ls_format = {"kwargs": format_kwargs, "schema": schema}
+    parser: Runnable[Any, Any]
+    if method == "function_calling":
+        tool = convert_to_openai_tool(schema, strict=strict)
+        name = tool["function"]["name"]
+        llm = bind_tools([tool], tool_choice=name, ls_structured_output_format=ls_format)
+        parser = (
+            PydanticToolsParser(tools=[schema], first_tool_only=True)
+            if is_pydantic
+            else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        )
+    elif method in ("json_mode", "json_schema"):
+        response_format = (
+            {"type": "json_object"}
+            if method == "json_mode"
+            else _json_schema_response_format(schema, strict)
+        )
+        llm = model.bind(
+            response_format=response_format,
+            ls_structured_output_format={**ls_format, "schema": schema},
+        )
+        parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
+    else:
+        msg = f"method: {method!r} is not one of 'function_calling', 'json_mode', 'json_schema'"
+        raise ValueError(msg)
+
+    if not include_raw:
+        return llm | parser
+    parser_assign = RunnablePassthrough.assign(
+        parsed=lambda x: parser.invoke(x["raw"]), parsing_error=lambda _: None
+    )
+    parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+    parser_with_fallback = parser_assign.with_fallbacks(
+        [parser_none], exception_key="parsing_error"
+    )
+    return RunnableMap(raw=llm) | parser_with_fallback

@@ -1,0 +1,292 @@
+"""LangChain messages and tools <-> OpenAI-style dicts, shared by every provider.
+
+FFM's Conversation API, Friendli's chat completions and MonsterAPI's chat route
+all speak the OpenAI message/tool dialect (with small differences that the
+provider modules apply on top). Everything here is pure: dicts in, dicts out.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolCallChunk,
+    ToolMessage,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from langchain_ffm_friendli.errors import InvalidParameterError
+
+__all__ = [
+    "content_to_text",
+    "format_tools",
+    "message_to_dict",
+    "messages_to_dicts",
+    "new_tool_call_id",
+    "parse_tool_calls",
+    "tool_call_chunks_from_deltas",
+    "tool_choice_to_openai",
+    "tool_names",
+    "usage_metadata",
+]
+
+# Content blocks that duplicate information already carried by ``tool_calls``
+# (Anthropic-style histories) or that hold only model-internal reasoning.
+_REDUNDANT_BLOCKS = frozenset({"tool_use", "tool_call", "thinking", "reasoning"})
+
+
+def new_tool_call_id() -> str:
+    """A fresh id for a tool call the provider sent without one."""
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+def content_to_text(content: str | list[Any], *, provider: str, role: str) -> str:
+    """Flatten message content to the plain string a text-only API accepts.
+
+    Text blocks are joined; blocks that repeat ``tool_calls`` are dropped (they
+    are sent as ``tool_calls``). Any other block (image, audio, file) raises a
+    clear error instead of being dropped silently.
+    """
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+            continue
+        kind = block.get("type") if isinstance(block, Mapping) else None
+        if kind == "text":
+            parts.append(str(block.get("text", "")))
+        elif kind in _REDUNDANT_BLOCKS:
+            continue
+        else:
+            raise InvalidParameterError(
+                f"messages[{role}].content",
+                f"content block of type {kind!r} is not supported by {provider} (text only)",
+                provider=provider,
+            )
+    return "".join(parts)
+
+
+def _tool_call_dict(call: ToolCall | InvalidToolCall) -> dict[str, Any]:
+    args = call.get("args")
+    arguments = args if isinstance(args, str) else json.dumps(args or {}, ensure_ascii=False)
+    return {
+        "id": call.get("id") or new_tool_call_id(),
+        "type": "function",
+        "function": {"name": call.get("name") or "", "arguments": arguments},
+    }
+
+
+def message_to_dict(message: BaseMessage, *, provider: str) -> dict[str, Any]:
+    """Convert one LangChain message to an OpenAI-style message dict.
+
+    An assistant turn that carries tool calls and no text is sent with
+    ``content: null`` (FFM requires it; OpenAI-compatible servers accept it).
+    """
+    if isinstance(message, AIMessage):
+        text = content_to_text(message.content, provider=provider, role="assistant")
+        calls = [
+            *(_tool_call_dict(c) for c in message.tool_calls),
+            *(_tool_call_dict(c) for c in message.invalid_tool_calls),
+        ]
+        if not calls and message.additional_kwargs.get("tool_calls"):
+            calls = list(message.additional_kwargs["tool_calls"])
+        result: dict[str, Any] = {"role": "assistant", "content": text or None}
+        if calls:
+            result["tool_calls"] = calls
+        elif result["content"] is None:
+            result["content"] = ""
+        return result
+    if isinstance(message, ToolMessage):
+        result = {
+            "role": "tool",
+            "tool_call_id": message.tool_call_id,
+            "content": _tool_content(message, provider),
+        }
+        if message.name:
+            result["name"] = message.name
+        return result
+    role = _role_of(message)
+    result = {
+        "role": role,
+        "content": content_to_text(message.content, provider=provider, role=role),
+    }
+    if message.name and role in ("user", "function"):
+        result["name"] = message.name
+    return result
+
+
+def _tool_content(message: ToolMessage, provider: str) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    try:
+        return content_to_text(message.content, provider=provider, role="tool")
+    except InvalidParameterError:
+        return json.dumps(message.content, ensure_ascii=False)
+
+
+def _role_of(message: BaseMessage) -> str:
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, ChatMessage):
+        return message.role
+    if isinstance(message, FunctionMessage):
+        return "function"
+    msg = f"unsupported message type {type(message).__name__}"
+    raise TypeError(msg)
+
+
+def messages_to_dicts(messages: Sequence[BaseMessage], *, provider: str) -> list[dict[str, Any]]:
+    """Convert a whole history, refusing an empty one before any request."""
+    if not messages:
+        raise InvalidParameterError(
+            "messages", "at least one message is required", provider=provider
+        )
+    return [message_to_dict(m, provider=provider) for m in messages]
+
+
+def format_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
+    """Convert LangChain tools (functions, BaseTools, pydantic models, dicts) to OpenAI tools.
+
+    Dicts whose ``type`` is a namespaced built-in (``math:calculator``,
+    ``web:search``, ...) pass through unchanged; the provider decides whether it
+    accepts them. Everything else, JSON-schema dicts included, is converted.
+    """
+    formatted: list[dict[str, Any]] = []
+    for item in tools:
+        if isinstance(item, Mapping) and ":" in str(item.get("type", "")):
+            formatted.append(dict(item))
+        else:
+            formatted.append(convert_to_openai_tool(item))
+    return formatted
+
+
+def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Names of the function tools in an OpenAI-style tool list."""
+    return [t["function"]["name"] for t in tools if t.get("type") == "function" and "function" in t]
+
+
+def tool_choice_to_openai(
+    tool_choice: Any, names: Sequence[str], *, provider: str
+) -> str | dict[str, Any] | None:
+    """Map LangChain's ``tool_choice`` spellings to the OpenAI wire value.
+
+    ``"any"``, ``"required"`` and ``True`` force some tool ("required"); a tool
+    name forces that tool; ``"auto"`` and ``"none"`` pass through; ``False`` is
+    "none"; a dict passes through. Anything else is an error naming the field.
+    """
+    if tool_choice is None:
+        return None
+    if tool_choice is True or tool_choice in ("any", "required"):
+        return "required"
+    if tool_choice is False:
+        return "none"
+    if tool_choice in ("auto", "none"):
+        return str(tool_choice)
+    if isinstance(tool_choice, str):
+        if tool_choice in names:
+            return {"type": "function", "function": {"name": tool_choice}}
+        raise InvalidParameterError(
+            "tool_choice",
+            f"{tool_choice!r} is not a bound tool (bound: {', '.join(names) or 'none'})",
+            provider=provider,
+        )
+    if isinstance(tool_choice, Mapping):
+        return dict(tool_choice)
+    raise InvalidParameterError(
+        "tool_choice", f"unsupported value {tool_choice!r}", provider=provider
+    )
+
+
+def parse_tool_calls(
+    raw_calls: Sequence[Mapping[str, Any]],
+) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """Parse wire tool calls; bad argument JSON becomes an invalid tool call.
+
+    Missing ids are generated so that LangGraph can match each ToolMessage to
+    its call. Arguments may arrive as a JSON string or (leniently) an object.
+    """
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for raw in raw_calls:
+        function = raw.get("function") or {}
+        name = str(function.get("name") or "")
+        call_id = str(raw.get("id") or new_tool_call_id())
+        arguments = function.get("arguments")
+        if isinstance(arguments, Mapping):
+            calls.append(tool_call(name=name, args=dict(arguments), id=call_id))
+            continue
+        text = arguments if isinstance(arguments, str) else ""
+        try:
+            args = json.loads(text) if text.strip() else {}
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(name=name, args=text, id=call_id, error=f"invalid JSON: {exc}")
+            )
+            continue
+        if not isinstance(args, dict):
+            invalid.append(
+                invalid_tool_call(
+                    name=name,
+                    args=text,
+                    id=call_id,
+                    error="arguments are not a JSON object",
+                )
+            )
+            continue
+        calls.append(tool_call(name=name, args=args, id=call_id))
+    return calls, invalid
+
+
+def tool_call_chunks_from_deltas(
+    deltas: Sequence[Mapping[str, Any]],
+) -> list[ToolCallChunk]:
+    """Turn streamed tool-call fragments into LangChain chunks keyed by ``index``.
+
+    LangChain merges chunks with the same index, concatenating argument pieces,
+    so each fragment is passed on as it arrives.
+    """
+    chunks: list[ToolCallChunk] = []
+    for position, delta in enumerate(deltas):
+        function = delta.get("function") or {}
+        arguments = function.get("arguments")
+        if isinstance(arguments, Mapping):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        index = delta.get("index")
+        chunks.append(
+            tool_call_chunk(
+                name=function.get("name") or None,
+                args=arguments if isinstance(arguments, str) else None,
+                id=delta.get("id") or None,
+                index=index if isinstance(index, int) else position,
+            )
+        )
+    return chunks
+
+
+def usage_metadata(
+    input_tokens: Any, output_tokens: Any, total_tokens: Any = None
+) -> UsageMetadata | None:
+    """LangChain usage metadata from provider counts (None when none were sent)."""
+    if input_tokens is None and output_tokens is None:
+        return None
+    inp = int(input_tokens or 0)
+    out = int(output_tokens or 0)
+    total = int(total_tokens) if total_tokens is not None else inp + out
+    return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=total)

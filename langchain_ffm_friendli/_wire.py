@@ -1,0 +1,123 @@
+"""Stream framing: turn Server-Sent Events into decoded JSON records.
+
+Pure functions only (no I/O). The transport feeds in the events that
+``httpx-sse`` parses from the socket; this module decides which of them carry
+data, which are keep-alives to skip (``event: ping`` with a bare timestamp,
+``: ping`` comments, which httpx-sse already drops), which end the stream
+(``[DONE]``) and which are errors reported inside a 200 stream.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from httpx_sse import ServerSentEvent
+
+from langchain_ffm_friendli.errors import (
+    MalformedRecordError,
+    ProviderError,
+    error_for_status,
+    provider_message,
+)
+
+__all__ = ["DONE", "Done", "Record", "decode_json_record", "decode_sse_event"]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One decoded stream record.
+
+    Attributes:
+        event: the SSE event name ("" for plain data events).
+        data: the decoded JSON object.
+        raw: the record's data text as received, kept for error reports.
+    """
+
+    event: str
+    data: dict[str, Any]
+    raw: str
+
+
+class Done:
+    """The ``[DONE]`` sentinel that ends OpenAI-style streams."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DONE"
+
+
+DONE: Final = Done()
+
+_SKIPPED_EVENTS: Final = frozenset({"ping", "keepalive", "keep-alive", "heartbeat"})
+
+
+def decode_sse_event(event: ServerSentEvent, *, provider: str) -> Record | Done | None:
+    """Classify one SSE event.
+
+    Returns None for events to skip (keep-alive pings, empty events), ``DONE`` for
+    the end-of-stream sentinel, or a :class:`Record`. Raises a typed error for an
+    error record (``{"error": ..., "status_code": ...}`` or ``event: error``) and
+    :class:`MalformedRecordError` for a data event that is not JSON, because
+    silently skipping it could truncate the answer without anyone noticing.
+    """
+    name = event.event
+    if name == "message":
+        name = ""
+    if name.lower() in _SKIPPED_EVENTS:
+        return None
+    data = event.data
+    if not data.strip():
+        if name == "error":
+            raise error_for_status(
+                provider=provider,
+                status_code=None,
+                detail="error event without a body",
+                where=" in stream",
+            )
+        return None
+    if data.strip() == "[DONE]":
+        return DONE
+    return decode_json_record(data, provider=provider, event=name)
+
+
+def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
+    """Decode one record's JSON text, raising a typed error for error records."""
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise MalformedRecordError(
+            f"{provider} stream record is not valid JSON ({exc.msg}): {raw[:200]!r}",
+            provider=provider,
+            raw_record=raw,
+        ) from None
+    if not isinstance(payload, dict):
+        if event == "error":
+            raise _in_stream_error(provider, {"error": payload}, raw)
+        raise MalformedRecordError(
+            f"{provider} stream record is not a JSON object: {raw[:200]!r}",
+            provider=provider,
+            raw_record=raw,
+        )
+    if event == "error" or payload.get("error") or payload.get("detail"):
+        raise _in_stream_error(provider, payload, raw)
+    return Record(event=event, data=payload, raw=raw)
+
+
+def _in_stream_error(provider: str, payload: Any, raw: str) -> ProviderError:
+    status = payload.get("status_code") if isinstance(payload, dict) else None
+    if not isinstance(status, int):
+        status = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and status is None:
+        code = error.get("code") or error.get("status_code")
+        status = code if isinstance(code, int) else None
+    return error_for_status(
+        provider=provider,
+        status_code=status,
+        detail=provider_message(payload, raw),
+        raw_record=raw,
+        where=" in stream",
+    )

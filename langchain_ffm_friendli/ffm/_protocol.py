@@ -1,0 +1,469 @@
+"""FFM (Formosa Foundation Model) wire protocol as pure functions.
+
+Builds Conversation API payloads, validates FFM's parameter ranges, and turns
+responses and stream records into LangChain objects. Nothing here does I/O, so
+every quirk (nested ``parameters``, ``frequence_penalty``, flat responses, empty
+deltas, usage on the final record only, the ``<function=...>`` text fallback) is
+tested with plain data. See shared/protocols/ffm.md for the evidence behind
+each rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from langchain_core.messages import AIMessage, AIMessageChunk, ToolCallChunk
+
+from langchain_ffm_friendli._openai_format import (
+    new_tool_call_id,
+    parse_tool_calls,
+    tool_call_chunks_from_deltas,
+    tool_choice_to_openai,
+    usage_metadata,
+)
+from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
+
+__all__ = [
+    "DETERMINISTIC_TEMPERATURE",
+    "PROVIDER",
+    "FFMStream",
+    "build_parameters",
+    "conversation_payload",
+    "ffm_tool_choice",
+    "inject_response_format",
+    "normalize_base_url",
+    "parse_conversation",
+    "parse_function_text",
+    "strip_trailing_stop",
+    "validate_parameters",
+]
+
+PROVIDER: Final = "ffm"
+DETERMINISTIC_TEMPERATURE: Final = 0.01
+"""FFM refuses temperature 0; this plus ``top_k=1`` is its closest equivalent."""
+MAX_STOP_SEQUENCES: Final = 4
+
+# LangChain / class field name -> FFM ``parameters`` key.
+_PARAMETER_NAMES: Final = {
+    "max_tokens": "max_new_tokens",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "frequence_penalty": "frequence_penalty",
+    "stop": "stop_sequences",
+    "seed": "seed",
+}
+
+
+def normalize_base_url(url: str) -> str:
+    """Accept ``.../api``, ``.../api/`` and ``.../api/models`` alike."""
+    url = url.rstrip("/")
+    if url.endswith("/models"):
+        url = url[: -len("/models")]
+    return url
+
+
+def _fail(name: str, message: str) -> InvalidParameterError:
+    return InvalidParameterError(name, message, provider=PROVIDER)
+
+
+def validate_parameters(settings: Mapping[str, Any]) -> None:
+    """Check values against FFM's documented ranges, naming the offending field.
+
+    ``settings`` uses the class's field names (``max_tokens``, ``stop``, ...).
+    Temperature 0 is allowed here: it is translated, not sent.
+    """
+    checks: list[tuple[str, Any, bool, str]] = []
+    t = settings.get("temperature")
+    if t is not None:
+        checks.append(("temperature", t, t >= 0, "must be >= 0 (0 means deterministic)"))
+    p = settings.get("top_p")
+    if p is not None:
+        checks.append(("top_p", p, 0 < p <= 1, "must be in (0, 1]"))
+    k = settings.get("top_k")
+    if k is not None:
+        checks.append(
+            (
+                "top_k",
+                k,
+                isinstance(k, int) and 1 <= k <= 100,
+                "must be an integer in 1..100",
+            )
+        )
+    fp = settings.get("frequence_penalty")
+    if fp is not None:
+        checks.append(
+            (
+                "frequence_penalty",
+                fp,
+                fp > 0,
+                "must be > 0 (1.0 means no penalty; FFM's penalty is multiplicative)",
+            )
+        )
+    seed = settings.get("seed")
+    if seed is not None:
+        checks.append(
+            (
+                "seed",
+                seed,
+                isinstance(seed, int) and seed >= 0,
+                "must be an integer >= 0",
+            )
+        )
+    mt = settings.get("max_tokens")
+    if mt is not None:
+        checks.append(
+            (
+                "max_tokens",
+                mt,
+                isinstance(mt, int) and mt > 0,
+                "must be a positive integer (sent as max_new_tokens)",
+            )
+        )
+    for name, value, ok, message in checks:
+        if isinstance(value, bool) or not ok:
+            raise _fail(name, f"{message}; got {value!r}")
+    stop = settings.get("stop")
+    count = len(_as_stop_list(stop)) if stop is not None else 0
+    if count > MAX_STOP_SEQUENCES:
+        raise _fail("stop", f"FFM accepts at most {MAX_STOP_SEQUENCES} stop sequences; got {count}")
+
+
+def _as_stop_list(stop: str | Sequence[str]) -> list[str]:
+    return [stop] if isinstance(stop, str) else [s for s in stop if s]
+
+
+def build_parameters(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and map settings to FFM's nested ``parameters`` object.
+
+    Unset (None) values are omitted so FFM applies its own defaults.
+    Temperature 0 becomes ``temperature=0.01`` with ``top_k=1`` (greedy decoding),
+    unless the caller chose ``top_k`` explicitly.
+    """
+    validate_parameters(settings)
+    params: dict[str, Any] = {}
+    for name, wire_name in _PARAMETER_NAMES.items():
+        value = settings.get(name)
+        if value is None:
+            continue
+        if name == "stop":
+            stops = _as_stop_list(value)
+            if not stops:
+                continue
+            value = stops
+        params[wire_name] = value
+    if settings.get("temperature") == 0:
+        params["temperature"] = DETERMINISTIC_TEMPERATURE
+        params.setdefault("top_k", 1)
+    return params
+
+
+def ffm_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[str, Any] | None:
+    """FFM's ``tool_choice``: force a lone tool by name, since "required" is undocumented.
+
+    With several tools, "any"/"required"/True is sent as "required" (understood
+    by FFM's TGI backend, though not in FFM's docs).
+    """
+    choice = tool_choice_to_openai(tool_choice, names, provider=PROVIDER)
+    if choice == "required" and len(names) == 1:
+        return {"type": "function", "function": {"name": names[0]}}
+    return choice
+
+
+_JSON_ONLY: Final = "Respond with a single JSON object and nothing else: no prose, no code fences."
+
+
+def inject_response_format(
+    messages: list[dict[str, Any]], response_format: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Express an OpenAI-style ``response_format`` as a system instruction.
+
+    FFM's Conversation API has no JSON mode, so ``json_object`` and
+    ``json_schema`` requests become an instruction (with the schema spelled out)
+    appended to the system prompt; the caller parses and validates the reply.
+    """
+    if not response_format:
+        return messages
+    kind = response_format.get("type")
+    if kind == "text":
+        return messages
+    if kind == "json_object":
+        instruction = _JSON_ONLY
+    elif kind == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema", spec)
+        instruction = (
+            f"{_JSON_ONLY} The JSON object must conform to this JSON schema:\n"
+            + json.dumps(schema, ensure_ascii=False)
+        )
+    else:
+        raise _fail(
+            "response_format",
+            f"type {kind!r} is not supported by FFM (use json_object or json_schema)",
+        )
+    out = [dict(m) for m in messages]
+    if out and out[0].get("role") == "system":
+        out[0]["content"] = f"{out[0].get('content') or ''}\n\n{instruction}".strip()
+    else:
+        out.insert(0, {"role": "system", "content": instruction})
+    return out
+
+
+def conversation_payload(
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    parameters: Mapping[str, Any],
+    stream: bool,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of ``POST {base_url}/models/conversation``.
+
+    ``extra`` (``model_kwargs`` and unknown call kwargs) is merged at the top
+    level, except its ``parameters`` entry, which is merged into ``parameters``.
+    """
+    payload: dict[str, Any] = {"model": model, "messages": messages}
+    params = dict(parameters)
+    extra = dict(extra or {})
+    extra_params = extra.pop("parameters", None)
+    if isinstance(extra_params, Mapping):
+        params.update(extra_params)
+    if params:
+        payload["parameters"] = params
+    if tools:
+        for tool in tools:
+            if tool.get("type") != "function":
+                raise _fail(
+                    "tools",
+                    f"FFM supports only function tools; got type {tool.get('type')!r}",
+                )
+        payload["tools"] = list(tools)
+        if tool_choice is not None:
+            payload["tool_choice"] = tool_choice
+    payload.update(extra)
+    payload["stream"] = stream
+    return payload
+
+
+_FUNCTION_TAG: Final = re.compile(r"<function=([^>\s]+)>(.*?)</function>", re.DOTALL)
+_FUNCTION_PREFIX: Final = "<function="
+
+
+def parse_function_text(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Pull Llama-3.1 style ``<function=NAME>{args}</function>`` calls out of text.
+
+    Returns the text with the calls (and a leading ``tool`` marker) removed and
+    the calls as OpenAI-style dicts with generated ids.
+    """
+    calls = [
+        {
+            "id": new_tool_call_id(),
+            "type": "function",
+            "function": {"name": m.group(1), "arguments": m.group(2).strip()},
+        }
+        for m in _FUNCTION_TAG.finditer(text)
+    ]
+    if not calls:
+        return text, []
+    rest = _FUNCTION_TAG.sub("", text).strip()
+    if rest == "tool":
+        rest = ""
+    return rest, calls
+
+
+def strip_trailing_stop(text: str, stop: Sequence[str] | None) -> str:
+    """Drop a stop sequence the server echoed at the end (LangChain excludes it)."""
+    for s in stop or ():
+        if s and text.endswith(s):
+            return text[: -len(s)]
+    return text
+
+
+def _legacy_function_call(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    fc = payload.get("function_call")
+    if not isinstance(fc, Mapping) or not fc.get("name"):
+        return []
+    return [
+        {
+            "id": fc.get("id"),
+            "type": "function",
+            "function": {"name": fc["name"], "arguments": fc.get("arguments", "")},
+        }
+    ]
+
+
+def _response_metadata(payload: Mapping[str, Any], model: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "model_name": payload.get("model") or model,
+        "model_provider": PROVIDER,
+        "finish_reason": payload.get("finish_reason"),
+    }
+    for key in ("total_time_taken", "details"):
+        if payload.get(key) is not None:
+            meta[key] = payload[key]
+    return meta
+
+
+def parse_conversation(
+    payload: Mapping[str, Any],
+    *,
+    model: str,
+    tools_bound: bool,
+    stop: Sequence[str] | None,
+) -> AIMessage:
+    """Turn a non-stream Conversation API response into an AIMessage.
+
+    A 200 body without ``generated_text`` and without tool calls is a format
+    error, as TWCC's own wrapper treats it.
+    """
+    raw_calls = list(payload.get("tool_calls") or []) or _legacy_function_call(payload)
+    text = payload.get("generated_text")
+    if text is None and not raw_calls:
+        raise IncompleteStreamError(
+            f"ffm response has no generated_text: {json.dumps(payload, ensure_ascii=False)[:300]}",
+            provider=PROVIDER,
+            raw_record=json.dumps(payload, ensure_ascii=False),
+        )
+    text = str(text or "")
+    if tools_bound and not raw_calls and _FUNCTION_PREFIX in text:
+        text, raw_calls = parse_function_text(text)
+    calls, invalid = parse_tool_calls(raw_calls)
+    if not calls and not invalid:
+        text = strip_trailing_stop(text, stop)
+    usage = usage_metadata(
+        payload.get("prompt_tokens"),
+        payload.get("generated_tokens"),
+        payload.get("total_tokens"),
+    )
+    return AIMessage(
+        content=text,
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage,
+        response_metadata=_response_metadata(payload, model),
+    )
+
+
+@dataclass
+class FFMStream:
+    """Incremental decoder of one Conversation API stream into AIMessageChunks.
+
+    Feed it each decoded record; it returns the chunks to emit. It holds back
+    text only when it must: the tail that may turn out to be an echoed stop
+    sequence, and (with tools bound) leading text that may be the start of a
+    ``<function=...>`` call. Usage, finish_reason and model_name go on exactly
+    one chunk, the final one, because LangChain adds and concatenates them when
+    merging chunks.
+    """
+
+    model: str
+    tools_bound: bool = False
+    stop: Sequence[str] = ()
+    text: str = ""
+    """Everything emitted so far (what an error carries as partial_text)."""
+    finished: bool = False
+    _held: str = ""
+    _deciding: bool = True
+    _tool_chunks_seen: bool = False
+    _hold_tail: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.stop = [s for s in self.stop if s]
+        self._hold_tail = max((len(s) for s in self.stop), default=0)
+        self._deciding = self.tools_bound
+
+    def feed(self, record: Mapping[str, Any]) -> list[AIMessageChunk]:
+        """Decode one record (a dict from the SSE ``data`` field).
+
+        Records after the final one are ignored; the stream is still read to its
+        end so the connection can go back to the pool.
+        """
+        chunks: list[AIMessageChunk] = []
+        if self.finished:
+            return chunks
+        deltas = record.get("tool_calls")
+        if isinstance(deltas, list) and deltas:
+            self._tool_chunks_seen = True
+            chunks.append(
+                AIMessageChunk(content="", tool_call_chunks=tool_call_chunks_from_deltas(deltas))
+            )
+        piece = record.get("generated_text")
+        if isinstance(piece, str) and piece:
+            text = self._accept_text(piece)
+            if text:
+                chunks.insert(0, AIMessageChunk(content=text))
+        if record.get("finish_reason") is not None:
+            chunks.extend(self._final(record))
+        return chunks
+
+    def _accept_text(self, piece: str) -> str:
+        self._held += piece
+        if self._deciding:
+            candidate = self._held.lstrip()
+            if candidate.startswith("tool"):
+                candidate = candidate[4:].lstrip()
+            if (
+                candidate.startswith(_FUNCTION_PREFIX)
+                or _FUNCTION_PREFIX.startswith(candidate)
+                or "tool".startswith(self._held.strip())
+            ):
+                return ""
+            self._deciding = False
+        return self._release(keep=self._hold_tail)
+
+    def _release(self, keep: int) -> str:
+        cut = max(len(self._held) - keep, 0)
+        out, self._held = self._held[:cut], self._held[cut:]
+        self.text += out
+        return out
+
+    def _final(self, record: Mapping[str, Any]) -> list[AIMessageChunk]:
+        self.finished = True
+        tool_chunks: list[ToolCallChunk] = []
+        held = self._held
+        if self._deciding and _FUNCTION_PREFIX in held:
+            held, raw_calls = parse_function_text(held)
+            tool_chunks = [
+                ToolCallChunk(
+                    name=c["function"]["name"],
+                    args=c["function"]["arguments"],
+                    id=c["id"],
+                    index=i,
+                    type="tool_call_chunk",
+                )
+                for i, c in enumerate(raw_calls)
+            ]
+        elif not self._tool_chunks_seen:
+            held = strip_trailing_stop(self.text + held, self.stop)[len(self.text) :]
+        self._held = ""
+        self.text += held
+        usage = usage_metadata(
+            record.get("prompt_tokens"),
+            record.get("generated_tokens"),
+            record.get("total_tokens"),
+        )
+        return [
+            AIMessageChunk(
+                content=held,
+                tool_call_chunks=tool_chunks,
+                usage_metadata=usage,
+                response_metadata=_response_metadata(record, self.model),
+                chunk_position="last",
+            )
+        ]
+
+    def close(self) -> None:
+        """Call at end of stream: a stream without its final record is an error."""
+        if not self.finished:
+            raise IncompleteStreamError(
+                "ffm stream ended before its final record (no finish_reason); "
+                "the answer is incomplete",
+                provider=PROVIDER,
+                partial_text=self.text + self._held,
+            )

@@ -1,0 +1,423 @@
+"""ChatFFM: LangChain chat model for FFM's Conversation API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import (
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from pydantic import AliasChoices, Field, model_validator
+
+from langchain_ffm_friendli._base import ProviderSettings, build_structured_output
+from langchain_ffm_friendli._openai_format import (
+    format_tools,
+    messages_to_dicts,
+    tool_names,
+)
+from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._wire import Done, decode_sse_event
+from langchain_ffm_friendli.errors import attach_partial_text
+from langchain_ffm_friendli.ffm import _protocol as proto
+
+__all__ = ["ChatFFM"]
+
+_CALL_SETTINGS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "top_k",
+    "frequence_penalty",
+    "seed",
+)
+_NOT_PAYLOAD = frozenset(
+    {
+        *_CALL_SETTINGS,
+        "stop",
+        "model",
+        "tools",
+        "tool_choice",
+        "response_format",
+        "stream",
+    }
+)
+
+
+class ChatFFM(ProviderSettings, BaseChatModel):
+    r"""FFM (Formosa Foundation Model on TWCC/TWSC AFS) chat model.
+
+    Talks to FFM's native Conversation API (``POST {base_url}/models/conversation``)
+    over httpx, sync and async, with streaming that skips FFM's keep-alive pings,
+    token usage, tool calling and structured output.
+
+    Setup:
+        Install the package and set your key::
+
+            pip install langchain-ffm-friendli
+            export FFM_API_KEY="your-key"
+            export FFM_BASE_URL="https://api-ams.twcc.ai/api"   # optional
+
+    Key init args — completion params:
+        model (alias model_name): FFM model id, e.g. ``llama3.3-ffm-70b-32k-chat``.
+        temperature: >= 0. FFM refuses 0, so 0 is sent as its closest equivalent,
+            ``temperature=0.01`` with ``top_k=1`` (greedy), which is what LangChain
+            users mean by 0.
+        max_tokens (alias max_new_tokens): sent as ``parameters.max_new_tokens``.
+        top_p: in (0, 1]. top_k: 1..100. seed: >= 0.
+        frequence_penalty: FFM's (multiplicative) repetition penalty, > 0; 1.0 is off.
+            Spelled as FFM spells it; OpenAI's additive ``frequency_penalty`` is a
+            different knob and is not translated.
+        stop (alias stop_sequences): at most 4, sent as ``parameters.stop_sequences``;
+            an echoed trailing stop string is removed from the answer.
+
+    Key init args — client params:
+        api_key: ``SecretStr``, from ``FFM_API_KEY`` when not given.
+        base_url: from ``FFM_BASE_URL``, default ``https://api-ams.twcc.ai/api``
+            (a pasted ``.../api/models`` is accepted).
+        api_host: ``X-API-HOST`` header, ``afs-inference`` by default (needed by
+            the public endpoint); None to omit it.
+        timeout, max_retries, default_headers, http_client, http_async_client.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_ffm_friendli import ChatFFM
+
+            llm = ChatFFM(model="llama3.3-ffm-70b-32k-chat", temperature=0.5)
+
+    Invoke:
+        .. code-block:: python
+
+            msg = llm.invoke([("system", "你是一個有幫助的助理"), ("human", "人口最多的國家是?")])
+            print(msg.content)
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("主要宗教為?"):
+                print(chunk.content, end="", flush=True)
+
+    Async:
+        .. code-block:: python
+
+            msg = await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+
+    Tool calling:
+        .. code-block:: python
+
+            def get_weather(city: str) -> str:
+                \"\"\"Get the weather of a city.\"\"\"
+                return "sunny"
+
+            ai_msg = llm.bind_tools([get_weather]).invoke("台北天氣如何?")
+            ai_msg.tool_calls  # [{"name": "get_weather", "args": {"city": "台北"}, ...}]
+
+        ``tool_choice`` accepts "auto", "none", "any"/"required"/True or a tool
+        name. Calls that the model writes as ``<function=NAME>{...}</function>``
+        text are recognised too; malformed arguments land in
+        ``invalid_tool_calls`` rather than raising.
+
+    Structured output:
+        .. code-block:: python
+
+            from pydantic import BaseModel
+
+            class Answer(BaseModel):
+                country: str
+                religion: str
+
+            llm.with_structured_output(Answer).invoke("印度的主要宗教?")
+
+        Methods: ``function_calling`` (default; a forced tool call),
+        ``json_schema`` and ``json_mode``. FFM has no JSON mode on the wire, so the
+        JSON methods instruct the model through the system prompt and the reply is
+        parsed and validated client-side.
+
+    Token usage:
+        .. code-block:: python
+
+            msg.usage_metadata  # {"input_tokens": 45, "output_tokens": 5, "total_tokens": 50}
+
+        Streaming puts usage on the final chunk only.
+
+    Response metadata:
+        .. code-block:: python
+
+            msg.response_metadata
+            # {"model_name": "...", "model_provider": "ffm", "finish_reason": "eos_token",
+            #  "total_time_taken": "0.13 sec"}
+
+        ``finish_reason`` is FFM's raw value (``eos_token``, ``stop_sequence``,
+        ``length``, ``tool_calls``).
+    """
+
+    provider_name = proto.PROVIDER
+    api_key_env = "FFM_API_KEY"
+    base_url_env = "FFM_BASE_URL"
+    default_base_url = "https://api-ams.twcc.ai/api"
+
+    temperature: float | None = None
+    max_tokens: int | None = Field(
+        default=None, validation_alias=AliasChoices("max_tokens", "max_new_tokens")
+    )
+    top_p: float | None = None
+    top_k: int | None = None
+    frequence_penalty: float | None = None
+    stop: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
+    seed: int | None = None
+    api_host: str | None = "afs-inference"
+    """Value of the ``X-API-HOST`` header (None to omit it)."""
+    streaming: bool = False
+    """If True, ``invoke`` goes through the stream."""
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> ChatFFM:
+        proto.validate_parameters(self._settings())
+        return self
+
+    @classmethod
+    def normalize_base_url(cls, url: str) -> str:
+        """Accept ``.../api`` and a pasted ``.../api/models`` alike."""
+        return proto.normalize_base_url(url)
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """ChatFFM can be serialized with ``dumpd`` (the key as a secret reference)."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Module path used by LangChain's loader."""
+        return ["langchain_ffm_friendli", "ffm", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The API key is serialized as a reference to ``FFM_API_KEY``."""
+        return {"api_key": "FFM_API_KEY"}
+
+    @property
+    def _llm_type(self) -> str:
+        return "ffm-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url, **self._settings()}
+
+    def _settings(self, **overrides: Any) -> dict[str, Any]:
+        settings = {name: getattr(self, name) for name in _CALL_SETTINGS}
+        settings["stop"] = self.stop
+        settings.update({k: v for k, v in overrides.items() if k in settings})
+        return settings
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        return self._ls_base("chat", stop, **kwargs)
+
+    # ------------------------------------------------------------------ requests
+
+    def _request(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        stream: bool,
+        kwargs: dict[str, Any],
+    ) -> tuple[HTTPRequest, proto.FFMStream]:
+        """Validate everything and build the request before any I/O happens."""
+        stops = stop if stop is not None else kwargs.get("stop", self.stop)
+        parameters = proto.build_parameters(self._settings(**kwargs, stop=stops))
+        tools = kwargs.get("tools") or None
+        names = tool_names(tools or [])
+        choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), names) if tools else None
+        wire_messages = proto.inject_response_format(
+            messages_to_dicts(messages, provider=proto.PROVIDER),
+            kwargs.get("response_format"),
+        )
+        extra = {
+            **self.model_kwargs,
+            **{k: v for k, v in kwargs.items() if k not in _NOT_PAYLOAD},
+        }
+        model = kwargs.get("model") or self.model
+        body = proto.conversation_payload(
+            model=model,
+            messages=wire_messages,
+            parameters=parameters,
+            stream=stream,
+            tools=tools,
+            tool_choice=choice,
+            extra=extra,
+        )
+        auth = {"X-API-KEY": self._secret()}
+        if self.api_host:
+            auth["X-API-HOST"] = self.api_host
+        request = HTTPRequest(
+            url=f"{self.base_url}/models/conversation",
+            headers=self._request_headers(auth),
+            body=body,
+        )
+        decoder = proto.FFMStream(model=model, tools_bound=bool(tools), stop=stops or ())
+        return request, decoder
+
+    def _result(self, payload: dict[str, Any], decoder: proto.FFMStream) -> ChatResult:
+        message = proto.parse_conversation(
+            payload,
+            model=decoder.model,
+            tools_bound=decoder.tools_bound,
+            stop=decoder.stop,
+        )
+        info = {"finish_reason": message.response_metadata.get("finish_reason")}
+        return ChatResult(
+            generations=[ChatGeneration(message=message, generation_info=info)],
+            llm_output={
+                "model_name": decoder.model,
+                "token_usage": message.usage_metadata,
+            },
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        request, decoder = self._request(messages, stop, False, kwargs)
+        return self._result(self.transport.post(request), decoder)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+        request, decoder = self._request(messages, stop, False, kwargs)
+        return self._result(await self.transport.apost(request), decoder)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, decoder = self._request(messages, stop, True, kwargs)
+        with attach_partial_text(lambda: decoder.text):
+            for event in self.transport.stream_events(request):
+                chunks = _decode(event, decoder)
+                if chunks is None:
+                    break
+                for chunk in chunks:
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+            decoder.close()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, decoder = self._request(messages, stop, True, kwargs)
+        with attach_partial_text(lambda: decoder.text):
+            events = self.transport.astream_events(request)
+            try:
+                async for event in events:
+                    chunks = _decode(event, decoder)
+                    if chunks is None:
+                        break
+                    for chunk in chunks:
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+            finally:
+                await events.aclose()
+            decoder.close()
+
+    # ------------------------------------------------------------------ tools
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (functions, BaseTools, pydantic models or OpenAI tool dicts).
+
+        ``tool_choice``: "auto", "none", "any"/"required"/True (must call a tool)
+        or a tool name. Validated now, so a typo fails before any request.
+        """
+        formatted = format_tools(tools)
+        proto.ffm_tool_choice(tool_choice, tool_names(formatted))
+        proto.conversation_payload(
+            model=self.model, messages=[], parameters={}, stream=False, tools=formatted
+        )
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable whose output matches ``schema``.
+
+        ``function_calling`` forces a tool call (FFM's most reliable route);
+        ``json_schema`` and ``json_mode`` instruct the model to answer in JSON.
+        ``strict`` is accepted for compatibility; FFM has no server-side strict
+        mode, and the output is validated client-side either way.
+        """
+        if kwargs:
+            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
+            raise ValueError(msg)
+        return build_structured_output(
+            self,
+            schema,
+            method=method,
+            include_raw=include_raw,
+            strict=strict,
+            bind_tools=self.bind_tools,
+        )
+
+
+def _decode(event: Any, decoder: proto.FFMStream) -> list[ChatGenerationChunk] | None:
+    """Chunks for one SSE event; None when the stream says it is done."""
+    record = decode_sse_event(event, provider=proto.PROVIDER)
+    if isinstance(record, Done):
+        return None
+    if record is None:
+        return []
+    return [
+        ChatGenerationChunk(message=chunk, generation_info=_info(chunk))
+        for chunk in decoder.feed(record.data)
+    ]
+
+
+def _info(chunk: AIMessageChunk) -> dict[str, Any] | None:
+    reason = chunk.response_metadata.get("finish_reason")
+    return {"finish_reason": reason} if reason is not None else None

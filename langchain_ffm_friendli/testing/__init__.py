@@ -1,0 +1,28 @@
+"""A local emulator of the providers' native APIs, for testing LangChain apps offline.
+
+The emulator is a real HTTP/1.1 server on 127.0.0.1 that speaks each provider's wire
+protocol, quirks included (FFM today, under ``/ffm/api``), so tests exercise the whole
+client stack over real sockets: a deterministic scripted model, queued replies and
+faults, and a log of every request received.
+
+Example:
+    .. code-block:: python
+
+        from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
+
+        with Emulator() as emu:
+            emu.queue(Reply(tool_calls=[ToolCall("get_weather", {"city": "台北"})]))
+            emu.queue(Fault.status(429, retry_after="1"), Reply(text="ok"))
+            ...  # call emu.ffm_base_url with X-API-KEY: emu.api_key
+            assert emu.requests[0].route == "ffm.conversation"
+
+A pytest plugin (``langchain_ffm_friendli.testing.pytest_plugin``) provides the
+``emulator`` and ``emulator_session`` fixtures.
+"""
+
+from ._emulator import Emulator
+from ._exchange import RecordedRequest
+from ._faults import Fault
+from ._model import Reply, ToolCall
+
+__all__ = ["Emulator", "Fault", "RecordedRequest", "Reply", "ToolCall"]

@@ -1,0 +1,256 @@
+"""The :class:`Emulator`: server lifecycle, scripted queue, request log and routing.
+
+It ties the HTTP machinery (``_server``) to the provider modules (``_ffm``...) and owns
+the state tests interact with. All state is guarded by one lock because tests touch it
+from their own thread (or event loop) while the server thread answers requests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from ._exchange import Exchange, Provider, RecordedRequest, Route, json_bytes
+from ._faults import Fault
+from ._ffm import FFMProvider
+from ._model import Reply
+from ._server import HttpRequest, HttpServer, ResponseWriter
+
+__all__ = ["Emulator"]
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A scripted item and the route it is reserved for (None: any route)."""
+
+    item: Reply | Fault
+    route: str | None
+
+
+class Emulator:
+    """A local server speaking the providers' native wire protocols, for tests.
+
+    Use it as a context manager (sync or async) or with :meth:`start` / :meth:`stop`.
+    The server runs in a daemon thread with its own event loop, so it serves sync
+    clients and async clients (on any loop) alike.
+
+    Example:
+        .. code-block:: python
+
+            with Emulator() as emu:
+                emu.queue(Fault.status(429, retry_after="1"), Reply(text="ok"))
+                # point a client at emu.ffm_base_url with api key emu.api_key
+    """
+
+    def __init__(self, api_key: str = "emulator-key") -> None:
+        """Create a stopped emulator.
+
+        Args:
+            api_key: The API key the emulator accepts.
+        """
+        self.api_key = api_key
+        self._providers: list[Provider] = [FFMProvider()]
+        self._routes: dict[str, dict[str, tuple[Route, Provider]]] = {}
+        for provider in self._providers:
+            for route in provider.routes():
+                self._routes.setdefault(route.path, {})[route.method] = (route, provider)
+        self._lock = threading.Lock()
+        self._queue: list[_Queued] = []
+        self._requests: list[RecordedRequest] = []
+        self._server = HttpServer(self._handle)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> Self:
+        """Start serving (idempotent); returns once the port is bound.
+
+        Returns:
+            The emulator itself.
+        """
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection (idempotent)."""
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        return self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server.running
+
+    @property
+    def url(self) -> str:
+        """The server root, e.g. ``http://127.0.0.1:PORT``.
+
+        Raises:
+            RuntimeError: If the emulator is not started.
+        """
+        if not self._server.running:
+            raise RuntimeError("the emulator is not started; use start() or `with`")
+        return f"http://127.0.0.1:{self._server.port}"
+
+    @property
+    def ffm_base_url(self) -> str:
+        """The FFM ``API_URL`` (``{url}/ffm/api``); clients append ``/models/...``."""
+        return self.url + FFMProvider.prefix
+
+    # ----------------------------------------------------------- scripting & log
+
+    def queue(self, *items: Reply | Fault, route: str | None = None) -> None:
+        """Script the next answers; items are consumed first in, first out.
+
+        Args:
+            *items: Replies and faults, in the order requests should get them.
+            route: Reserve them for one route (e.g. ``"ffm.conversation"``); None
+                lets any route take them.
+
+        Raises:
+            TypeError: If an item is neither a Reply nor a Fault.
+        """
+        for item in items:
+            if not isinstance(item, Reply | Fault):
+                raise TypeError(f"expected Reply or Fault, got {type(item).__name__}")
+        with self._lock:
+            self._queue.extend(_Queued(item, route) for item in items)
+
+    @property
+    def pending(self) -> int:
+        """How many queued items have not been consumed yet."""
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received since the last :meth:`reset`."""
+        with self._lock:
+            return list(self._requests)
+
+    def reset(self) -> None:
+        """Clear the queue and the request log."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+
+    @property
+    def active_connections(self) -> int:
+        """The number of client TCP connections currently open (for leak tests)."""
+        return self._server.active_connections
+
+    def wait_for_connections(self, count: int = 0, timeout: float = 5.0) -> bool:
+        """Wait until exactly ``count`` connections are open.
+
+        Closing a client is asynchronous from the server's point of view, so leak
+        tests should wait rather than read :attr:`active_connections` once.
+
+        Args:
+            count: The expected number of open connections.
+            timeout: Maximum seconds to wait.
+
+        Returns:
+            Whether the count was reached in time.
+        """
+        deadline = time.monotonic() + timeout
+        while self._server.active_connections != count:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _take(self, route: str, stream: bool, replies: bool) -> Reply | Fault | None:
+        """Dequeue the first item that applies to this route and request kind."""
+        with self._lock:
+            for index, queued in enumerate(self._queue):
+                if queued.route is not None and queued.route != route:
+                    continue
+                item = queued.item
+                if isinstance(item, Fault) and item.stream_only and not stream:
+                    continue
+                if isinstance(item, Reply) and not replies:
+                    continue
+                del self._queue[index]
+                return item
+        return None
+
+    # ------------------------------------------------------------------ routing
+
+    def _record(self, request: HttpRequest, route: str | None) -> RecordedRequest:
+        """Log a request and return its record."""
+        parsed: Any = None
+        if request.body:
+            try:
+                parsed = json.loads(request.body)
+            except ValueError:
+                parsed = None
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            route=route,
+            headers=dict(request.headers),
+            json=parsed,
+            body=request.body,
+            query=request.query,
+        )
+        with self._lock:
+            self._requests.append(recorded)
+        return recorded
+
+    def _provider_for(self, path: str) -> Provider | None:
+        """The provider whose prefix owns a path."""
+        for provider in self._providers:
+            if path == provider.prefix or path.startswith(provider.prefix + "/"):
+                return provider
+        return None
+
+    async def _handle(self, request: HttpRequest, writer: ResponseWriter) -> None:
+        """Route a request: 404/405, auth (401), then the route handler."""
+        methods = self._routes.get(request.path.rstrip("/") or "/")
+        entry = methods.get(request.method) if methods else None
+        recorded = self._record(request, entry[0].name if entry else None)
+        if entry is None:
+            provider = self._provider_for(request.path)
+            status = 405 if methods else 404
+            message = "Method Not Allowed" if methods else "Not Found"
+            body = provider.error_body(status, message) if provider else {"detail": message}
+            headers = {"allow": ", ".join(sorted(methods))} if methods else None
+            await writer.send(status, json_bytes(body), "application/json", headers)
+            return
+        route, provider = entry
+        exchange = Exchange(
+            request=request,
+            recorded=recorded,
+            route=route.name,
+            writer=writer,
+            provider=provider,
+            take=self._take,
+        )
+        if not provider.authenticate(request.headers, self.api_key):
+            await exchange.send_error(401, "Invalid API key")
+            return
+        await route.handler(exchange)

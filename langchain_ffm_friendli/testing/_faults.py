@@ -1,0 +1,301 @@
+"""Fault injection: what can go wrong on the wire, and how a stream is played out.
+
+A :class:`Fault` is queued like a :class:`~langchain_ffm_friendli.testing.Reply`. HTTP-level
+faults (error status, slow first byte, dropped connection) apply to any request; stream
+faults apply only to streaming requests and act on a provider-neutral
+:class:`StreamScript`, so every provider's stream framing (SSE, NUL-delimited records)
+gets the same faults for free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._model import Reply
+    from ._server import ResponseWriter
+
+__all__ = ["Fault", "StreamEvent", "StreamScript", "play_stream"]
+
+FaultKind = Literal[
+    "status",
+    "slow_first_byte",
+    "disconnect",
+    "malformed",
+    "error_record",
+    "truncated",
+    "stall",
+    "ping_storm",
+]
+
+_STREAM_ONLY = frozenset({"malformed", "error_record", "truncated", "stall", "ping_storm"})
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A scripted failure for one request; build it with the classmethods.
+
+    Stream faults (``malformed``, ``error_record``, ``truncated``, ``stall``,
+    ``ping_storm``) apply only to streaming requests: a non-streaming request skips
+    them in the queue and leaves them for the next streaming one. The streamed content
+    is what the model would have produced, or ``reply`` when given.
+
+    Attributes:
+        kind: Which fault this is.
+        status_code: HTTP status (``status``) or the in-stream error code
+            (``error_record``).
+        body: Error body: None for the provider's default, a dict sent as JSON, a str
+            sent verbatim as ``text/plain``.
+        headers: Extra response headers (``status``).
+        seconds: Delay for ``slow_first_byte`` and ``stall``.
+        after: Number of data records sent before the fault strikes.
+        message: The in-stream error message (``error_record``).
+        as_event: Send the error record as ``event: error`` (``error_record``).
+        count: Pings before each record (``ping_storm``).
+        reply: What to stream or answer instead of the default model's output.
+    """
+
+    kind: FaultKind
+    status_code: int = 500
+    body: str | dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    after: int = 0
+    message: str = "Internal server error during generation"
+    as_event: bool = False
+    count: int = 0
+    reply: Reply | None = None
+
+    @property
+    def stream_only(self) -> bool:
+        """True for faults that only make sense inside a stream."""
+        return self.kind in _STREAM_ONLY
+
+    @classmethod
+    def status(
+        cls,
+        code: int,
+        body: str | dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retry_after: str | None = None,
+        retry_after_ms: int | None = None,
+    ) -> Fault:
+        """Answer with an HTTP error instead of generating.
+
+        Args:
+            code: The HTTP status code (e.g. 429, 500, 503).
+            body: None for the provider's default error body (FFM: FastAPI
+                ``{"detail": ...}``); a dict is sent as JSON; a str is sent verbatim
+                as ``text/plain`` (e.g. an HTML page from a gateway).
+            headers: Extra response headers.
+            retry_after: Value of the ``Retry-After`` header (seconds or HTTP date).
+            retry_after_ms: Value of the ``retry-after-ms`` header.
+
+        Returns:
+            The fault.
+        """
+        extra = dict(headers or {})
+        if retry_after is not None:
+            extra["Retry-After"] = retry_after
+        if retry_after_ms is not None:
+            extra["retry-after-ms"] = str(retry_after_ms)
+        return cls(kind="status", status_code=code, body=body, headers=extra)
+
+    @classmethod
+    def slow_first_byte(cls, seconds: float, *, reply: Reply | None = None) -> Fault:
+        """Wait before sending the status line, then answer normally.
+
+        Args:
+            seconds: The delay.
+            reply: Optional scripted answer sent after the delay.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="slow_first_byte", seconds=seconds, reply=reply)
+
+    @classmethod
+    def disconnect(cls, after: int = 0, *, reply: Reply | None = None) -> Fault:
+        """Drop the connection mid-answer.
+
+        A stream sends its headers and ``after`` data records, then the connection is
+        closed with no final record and no chunked terminator. A non-streaming request
+        gets its connection closed without any response.
+
+        Args:
+            after: Data records sent before the drop (streams only).
+            reply: Optional scripted content for the partial stream.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="disconnect", after=after, reply=reply)
+
+    @classmethod
+    def malformed(cls, after: int, *, reply: Reply | None = None) -> Fault:
+        """Insert a record that is not JSON (``data: {not json``) after ``after`` records.
+
+        Args:
+            after: Data records sent before the malformed one; the stream then goes on.
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="malformed", after=after, reply=reply)
+
+    @classmethod
+    def error_record(
+        cls,
+        after: int,
+        message: str = "Internal server error during generation",
+        status_code: int = 500,
+        as_event: bool = False,
+        *,
+        reply: Reply | None = None,
+    ) -> Fault:
+        """Send an in-stream error record after ``after`` records, then end cleanly.
+
+        Args:
+            after: Data records sent before the error.
+            message: The ``error`` text.
+            status_code: The ``status_code`` field of the record.
+            as_event: Send it as an ``event: error`` event instead of plain data.
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(
+            kind="error_record",
+            after=after,
+            message=message,
+            status_code=status_code,
+            as_event=as_event,
+            reply=reply,
+        )
+
+    @classmethod
+    def truncated(cls, after: int, *, reply: Reply | None = None) -> Fault:
+        """End the stream cleanly after ``after`` records, without the final record.
+
+        Args:
+            after: Data records sent before the (clean) end.
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="truncated", after=after, reply=reply)
+
+    @classmethod
+    def stall(cls, after: int, seconds: float, *, reply: Reply | None = None) -> Fault:
+        """Pause ``seconds`` after ``after`` records, then continue normally.
+
+        Args:
+            after: Data records sent before the pause.
+            seconds: Length of the pause.
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="stall", after=after, seconds=seconds, reply=reply)
+
+    @classmethod
+    def ping_storm(cls, count: int, *, reply: Reply | None = None) -> Fault:
+        """Send ``count`` keep-alive pings before every data record.
+
+        Args:
+            count: Pings per record; the provider's ping forms alternate.
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="ping_storm", count=count, reply=reply)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One framed event of a stream.
+
+    Attributes:
+        data: The exact bytes of the event, framing included.
+        is_record: True for data records (counted by faults), False for pings/comments.
+    """
+
+    data: bytes
+    is_record: bool = True
+
+
+@dataclass(frozen=True)
+class StreamScript:
+    """A stream as a provider frames it, plus the provider's encoders for faults.
+
+    Attributes:
+        events: The events of a normal stream; the last record is the final one.
+        pings: The provider's keep-alive forms, alternated by a ping storm.
+        malformed: The framed non-JSON record.
+        error_record: Builds a framed in-stream error from message, status, as_event.
+        split: Where to split an event into two socket writes.
+    """
+
+    events: list[StreamEvent]
+    pings: tuple[bytes, ...]
+    malformed: bytes
+    error_record: Callable[[str, int, bool], bytes]
+    split: Callable[[bytes], int]
+
+
+async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault | None) -> None:
+    """Write a started chunked stream, applying a stream fault if there is one.
+
+    Every event goes out in two writes split at ``script.split(event)``, so clients
+    see records (and sometimes multi-byte characters) cut across network chunks.
+
+    Args:
+        script: The framed stream.
+        writer: A response writer whose chunked response has been started.
+        fault: The fault to apply, or None.
+    """
+    records = sum(1 for e in script.events if e.is_record)
+    # Faults strike before the final record at the latest.
+    after = min(fault.after, max(records - 1, 0)) if fault is not None else -1
+    kind = fault.kind if fault is not None else None
+    sent = 0
+    pings = 0
+
+    async def emit(data: bytes) -> None:
+        cut = script.split(data)
+        await writer.write(data[:cut])
+        await writer.write(data[cut:])
+
+    for event in script.events:
+        if event.is_record and fault is not None and sent == after:
+            if kind == "disconnect":
+                await writer.abort()
+                return
+            if kind == "truncated":
+                await writer.finish()
+                return
+            if kind == "error_record":
+                await emit(script.error_record(fault.message, fault.status_code, fault.as_event))
+                await writer.finish()
+                return
+            if kind == "malformed":
+                await emit(script.malformed)
+            if kind == "stall":
+                await asyncio.sleep(fault.seconds)
+        if event.is_record and kind == "ping_storm" and fault is not None:
+            for _ in range(fault.count):
+                await emit(script.pings[pings % len(script.pings)])
+                pings += 1
+        await emit(event.data)
+        if event.is_record:
+            sent += 1
+    await writer.finish()
