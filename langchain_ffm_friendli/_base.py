@@ -34,7 +34,7 @@ from langchain_core.utils.function_calling import (
 )
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
 from langchain_ffm_friendli.errors import AuthenticationError
@@ -59,7 +59,7 @@ class ProviderSettings(BaseModel):
     api_key_required: ClassVar[bool] = True
     default_timeout: ClassVar[httpx.Timeout] = httpx.Timeout(120.0, connect=10.0)
 
-    model: str = Field(alias="model_name")
+    model: str = Field(validation_alias=AliasChoices("model", "model_name"))
     """Provider model id (alias ``model_name``)."""
     api_key: SecretStr | None = None
     """API key; read from the provider's env var when not given."""

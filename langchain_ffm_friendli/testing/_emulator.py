@@ -230,7 +230,7 @@ class Emulator:
 
     async def _handle(self, request: HttpRequest, writer: ResponseWriter) -> None:
         """Route a request: 404/405, auth (401), then the route handler."""
-        methods = self._routes.get(request.path.rstrip("/") or "/")
+        methods = self._routes.get(request.path)
         entry = methods.get(request.method) if methods else None
         recorded = self._record(request, entry[0].name if entry else None)
         if entry is None:

@@ -164,6 +164,7 @@ def test_lifecycle_and_urls() -> None:
     assert not emu.running
 
 
+@pytest.mark.asyncio
 async def test_async_context_manager() -> None:
     async with Emulator() as emu, httpx.AsyncClient() as client:
         response = await client.post(chat_url(emu), json=body(), headers=auth(emu))
@@ -801,6 +802,7 @@ def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
 # ------------------------------------------------------- concurrency and connections
 
 
+@pytest.mark.asyncio
 async def test_200_concurrent_requests(emulator: Emulator) -> None:
     limits = httpx.Limits(max_connections=250, max_keepalive_connections=250)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
@@ -844,3 +846,13 @@ def test_stop_closes_open_connections() -> None:
     finally:
         client.close()
         emu.stop()
+
+
+def test_client_leaving_a_stream_early_frees_the_connection(emulator: Emulator) -> None:
+    emulator.queue(Fault.stall(after=2, seconds=0.2))
+    with httpx.Client(timeout=10) as client:
+        with client.stream(
+            "POST", chat_url(emulator), json=body(stream=True), headers=auth(emulator)
+        ) as response:
+            next(response.iter_raw())
+        assert emulator.wait_for_connections(0)

@@ -362,3 +362,12 @@ def test_stream_strips_echoed_stop_sequence() -> None:
     records.append({"generated_text": "", "finish_reason": "stop_sequence"})
     chunks = decode_stream([b"".join(_event(r) for r in records)], stop=["you"])
     assert "".join(str(c.content) for c in chunks) == "Hello "
+
+
+def test_model_name_alias_and_base_url_normalisation() -> None:
+    from langchain_ffm_friendli import ChatFFM
+
+    llm = ChatFFM(model_name="m", api_key="k", base_url="https://api-ams.twcc.ai/api/models/")  # type: ignore[call-arg]
+    assert llm.model == "m"
+    assert llm.base_url == "https://api-ams.twcc.ai/api"
+    assert ChatFFM(model="m", max_new_tokens=7, stop_sequences=["x"]).max_tokens == 7  # type: ignore[call-arg]

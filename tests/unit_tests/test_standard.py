@@ -43,6 +43,7 @@ class TestChatFFMStandard(ChatModelUnitTests):
     def test_serdes(self, model: ChatFFM, snapshot: SnapshotAssertion) -> None:  # type: ignore[override]
         super().test_serdes(model, snapshot)
 
+    @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
     def test_serdes_round_trip(self, model: ChatFFM, snapshot: SnapshotAssertion) -> None:
         env = {"FFM_API_KEY": "env-key"}
         with mock.patch.dict(os.environ, env):
