@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_PATHS := langchain_ffm_friendli tests $(wildcard benchmarks)
 
 .PHONY: demo test lint format typecheck unit integration bench clean
 
@@ -17,12 +18,12 @@ demo: $(STAMP)
 	$(BIN)/python -m langchain_ffm_friendli demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check langchain_ffm_friendli tests benchmarks
-	$(BIN)/ruff format --check langchain_ffm_friendli tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: $(STAMP)
-	$(BIN)/ruff format langchain_ffm_friendli tests benchmarks
-	$(BIN)/ruff check --fix langchain_ffm_friendli tests benchmarks
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

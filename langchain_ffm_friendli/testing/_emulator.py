@@ -17,7 +17,9 @@ from typing import Any, Self
 from ._exchange import Exchange, Provider, RecordedRequest, Route, json_bytes
 from ._faults import Fault
 from ._ffm import FFMProvider
+from ._friendli import FriendliProvider
 from ._model import Reply
+from ._monsterapi import MonsterAPIProvider
 from ._server import HttpRequest, HttpServer, ResponseWriter
 
 __all__ = ["Emulator"]
@@ -53,7 +55,7 @@ class Emulator:
             api_key: The API key the emulator accepts.
         """
         self.api_key = api_key
-        self._providers: list[Provider] = [FFMProvider()]
+        self._providers: list[Provider] = [FFMProvider(), FriendliProvider(), MonsterAPIProvider()]
         self._routes: dict[str, dict[str, tuple[Route, Provider]]] = {}
         for provider in self._providers:
             for route in provider.routes():
@@ -120,6 +122,26 @@ class Emulator:
     def ffm_base_url(self) -> str:
         """The FFM ``API_URL`` (``{url}/ffm/api``); clients append ``/models/...``."""
         return self.url + FFMProvider.prefix
+
+    @property
+    def friendli_base_url(self) -> str:
+        """Friendli serverless base (``{url}/friendli/serverless/v1``)."""
+        return self.url + FriendliProvider.prefix + "/serverless/v1"
+
+    @property
+    def friendli_dedicated_base_url(self) -> str:
+        """Friendli dedicated base (``{url}/friendli/dedicated/v1``)."""
+        return self.url + FriendliProvider.prefix + "/dedicated/v1"
+
+    @property
+    def friendli_container_base_url(self) -> str:
+        """Friendli container base (``{url}/friendli/container/v1``; no auth)."""
+        return self.url + FriendliProvider.prefix + "/container/v1"
+
+    @property
+    def monsterapi_base_url(self) -> str:
+        """MonsterAPI base (``{url}/monsterapi/v1``)."""
+        return self.url + MonsterAPIProvider.prefix + "/v1"
 
     # ----------------------------------------------------------- scripting & log
 
