@@ -372,6 +372,7 @@ class FFMStream:
     _deciding: bool = True
     _tool_chunks_seen: bool = False
     _hold_tail: int = field(init=False, default=0)
+    _ids: dict[int, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.stop = [s for s in self.stop if s]
@@ -390,9 +391,15 @@ class FFMStream:
         deltas = record.get("tool_calls")
         if isinstance(deltas, list) and deltas:
             self._tool_chunks_seen = True
-            chunks.append(
-                AIMessageChunk(content="", tool_call_chunks=tool_call_chunks_from_deltas(deltas))
-            )
+            tool_chunks = tool_call_chunks_from_deltas(deltas)
+            for tc in tool_chunks:
+                index = tc["index"] if tc["index"] is not None else 0
+                if index not in self._ids:
+                    # LangGraph matches ToolMessages by id: give id-less calls one,
+                    # on their first fragment only (LangChain merges by index).
+                    self._ids[index] = tc["id"] or new_tool_call_id()
+                    tc["id"] = self._ids[index]
+            chunks.append(AIMessageChunk(content="", tool_call_chunks=tool_chunks))
         piece = record.get("generated_text")
         if isinstance(piece, str) and piece:
             text = self._accept_text(piece)
