@@ -7,10 +7,12 @@ Import the classes from here; the emulator lives in
 from importlib import metadata
 
 from langchain_ffm_friendli.ffm.chat_models import ChatFFM
+from langchain_ffm_friendli.ffm.embeddings import FFMEmbeddings
+from langchain_ffm_friendli.ffm.llms import FFMLLM
 
 try:
     __version__ = metadata.version("langchain-ffm-friendli")
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["ChatFFM", "__version__"]
+__all__ = ["FFMLLM", "ChatFFM", "FFMEmbeddings", "__version__"]

@@ -193,6 +193,7 @@ _CONTEXT_MARKERS = (
     "tokens + `max_new_tokens`",
     "exceeds the model",
     "prompt is too long",
+    "must have less than",
 )
 
 

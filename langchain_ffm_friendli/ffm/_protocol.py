@@ -11,6 +11,7 @@ each rule.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -474,3 +475,150 @@ class FFMStream:
                 provider=PROVIDER,
                 partial_text=self.text + self._held,
             )
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def generate_payload(
+    *,
+    model: str,
+    prompt: str,
+    parameters: Mapping[str, Any],
+    stream: bool,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of ``POST {base_url}/models/generate`` (``inputs`` is the raw prompt)."""
+    payload: dict[str, Any] = {"model": model, "inputs": prompt}
+    params = dict(parameters)
+    extra = dict(extra or {})
+    extra_params = extra.pop("parameters", None)
+    if isinstance(extra_params, Mapping):
+        params.update(extra_params)
+    if params:
+        payload["parameters"] = params
+    payload.update(extra)
+    payload["stream"] = stream
+    return payload
+
+
+def generation_info(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``generation_info`` for an LLM generation: finish reason and FFM's token counts."""
+    info: dict[str, Any] = {"finish_reason": payload.get("finish_reason")}
+    for key in ("prompt_tokens", "generated_tokens", "total_tokens"):
+        if payload.get(key) is not None:
+            info[key] = payload[key]
+    return info
+
+
+def parse_generate(
+    payload: Mapping[str, Any], stop: Sequence[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """Text and generation_info of a non-stream Generate API response."""
+    text = payload.get("generated_text")
+    if not isinstance(text, str):
+        raise IncompleteStreamError(
+            f"ffm response has no generated_text: {json.dumps(payload, ensure_ascii=False)[:300]}",
+            provider=PROVIDER,
+            raw_record=json.dumps(payload, ensure_ascii=False),
+        )
+    return strip_trailing_stop(text, stop), generation_info(payload)
+
+
+# --------------------------------------------------------------------------- embeddings
+
+EMBEDDING_LIMITS: Final = {
+    "ffm-embedding": (2048, 2048),
+    "ffm-embedding-v2": (131072, 131072),
+    "ffm-embedding-v2.1": (131072, 131072),
+}
+"""Documented (per-text, per-request) token limits; unknown models get the smallest."""
+
+_CJK_RANGES: Final = (
+    r"\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
+    r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+)
+_PIECES: Final = re.compile(rf"[{_CJK_RANGES}]|[^\W\d_]+|\d|[^\w\s]", re.UNICODE)
+
+
+def embedding_limits(model: str) -> tuple[int, int]:
+    """(per-text, per-request) token limits for a model id."""
+    return EMBEDDING_LIMITS.get(model, EMBEDDING_LIMITS["ffm-embedding"])
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token estimate (errs high), without shipping a tokenizer.
+
+    A CJK character counts 1.5, a word one per 4 letters (at least 1), and each
+    digit and punctuation mark 1. If the server still reports an overflow, the
+    batch is split and retried, so the estimate only needs to be close.
+    """
+    total = 0.0
+    for piece in _PIECES.findall(text):
+        if len(piece) == 1 and re.match(rf"[{_CJK_RANGES}]", piece):
+            total += 1.5
+        elif piece[0].isalpha():
+            total += -(-len(piece) // 4)
+        else:
+            total += 1
+    return max(1, math.ceil(total))
+
+
+def truncate_to_tokens(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose estimate fits ``limit`` tokens."""
+    if estimate_tokens(text) <= limit:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if estimate_tokens(text[:mid]) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low]
+
+
+def plan_batches(token_counts: Sequence[int], budget: int) -> list[range]:
+    """Pack texts, in order, into requests of at most ``budget`` estimated tokens.
+
+    Greedy and order-preserving: a text goes into the current request unless it
+    would overflow the budget, in which case it starts the next one.
+    """
+    batches: list[range] = []
+    start, used = 0, 0
+    for index, count in enumerate(token_counts):
+        if index > start and used + count > budget:
+            batches.append(range(start, index))
+            start, used = index, 0
+        used += count
+    if len(token_counts) > start:
+        batches.append(range(start, len(token_counts)))
+    return batches
+
+
+def embeddings_payload(model: str, inputs: Sequence[str]) -> dict[str, Any]:
+    """The JSON body of ``POST {base_url}/models/embeddings``."""
+    return {"model": model, "inputs": list(inputs)}
+
+
+def parse_embeddings(payload: Mapping[str, Any], expected: int) -> list[list[float]]:
+    """Vectors in input order, whatever order ``data[].index`` arrives in."""
+    data = payload.get("data")
+    if not isinstance(data, list) or len(data) != expected:
+        got = len(data) if isinstance(data, list) else 0
+        raise IncompleteStreamError(
+            f"ffm embeddings response has {got} vectors for {expected} inputs",
+            provider=PROVIDER,
+            raw_record=json.dumps(payload, ensure_ascii=False)[:2000],
+        )
+    vectors: list[list[float] | None] = [None] * expected
+    for position, item in enumerate(data):
+        index = item.get("index", position) if isinstance(item, Mapping) else position
+        vectors[index] = [float(v) for v in item["embedding"]]
+    if any(v is None for v in vectors):
+        raise IncompleteStreamError(
+            "ffm embeddings response repeats or skips an index",
+            provider=PROVIDER,
+            raw_record=json.dumps(payload, ensure_ascii=False)[:2000],
+        )
+    return [v for v in vectors if v is not None]

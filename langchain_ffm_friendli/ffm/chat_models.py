@@ -18,9 +18,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import AliasChoices, Field, model_validator
 
-from langchain_ffm_friendli._base import ProviderSettings, build_structured_output
+from langchain_ffm_friendli._base import build_structured_output
 from langchain_ffm_friendli._openai_format import (
     format_tools,
     messages_to_dicts,
@@ -30,20 +29,13 @@ from langchain_ffm_friendli._transport import HTTPRequest
 from langchain_ffm_friendli._wire import Done, decode_sse_event
 from langchain_ffm_friendli.errors import attach_partial_text
 from langchain_ffm_friendli.ffm import _protocol as proto
+from langchain_ffm_friendli.ffm._settings import SAMPLING_FIELDS, FFMSamplingSettings
 
 __all__ = ["ChatFFM"]
 
-_CALL_SETTINGS = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "top_k",
-    "frequence_penalty",
-    "seed",
-)
 _NOT_PAYLOAD = frozenset(
     {
-        *_CALL_SETTINGS,
+        *SAMPLING_FIELDS,
         "stop",
         "model",
         "tools",
@@ -54,7 +46,7 @@ _NOT_PAYLOAD = frozenset(
 )
 
 
-class ChatFFM(ProviderSettings, BaseChatModel):
+class ChatFFM(FFMSamplingSettings, BaseChatModel):
     r"""FFM (Formosa Foundation Model on TWCC/TWSC AFS) chat model.
 
     Talks to FFM's native Conversation API (``POST {base_url}/models/conversation``)
@@ -164,65 +156,14 @@ class ChatFFM(ProviderSettings, BaseChatModel):
         ``length``, ``tool_calls``).
     """
 
-    provider_name = proto.PROVIDER
-    api_key_env = "FFM_API_KEY"
-    base_url_env = "FFM_BASE_URL"
-    default_base_url = "https://api-ams.twcc.ai/api"
-
-    temperature: float | None = None
-    max_tokens: int | None = Field(
-        default=None, validation_alias=AliasChoices("max_tokens", "max_new_tokens")
-    )
-    top_p: float | None = None
-    top_k: int | None = None
-    frequence_penalty: float | None = None
-    stop: list[str] | None = Field(
-        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
-    )
-    seed: int | None = None
-    api_host: str | None = "afs-inference"
-    """Value of the ``X-API-HOST`` header (None to omit it)."""
-    streaming: bool = False
-    """If True, ``invoke`` goes through the stream."""
-
-    @model_validator(mode="after")
-    def _check_ranges(self) -> ChatFFM:
-        proto.validate_parameters(self._settings())
-        return self
-
-    @classmethod
-    def normalize_base_url(cls, url: str) -> str:
-        """Accept ``.../api`` and a pasted ``.../api/models`` alike."""
-        return proto.normalize_base_url(url)
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """ChatFFM can be serialized with ``dumpd`` (the key as a secret reference)."""
-        return True
-
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
         """Module path used by LangChain's loader."""
         return ["langchain_ffm_friendli", "ffm", "chat_models"]
 
     @property
-    def lc_secrets(self) -> dict[str, str]:
-        """The API key is serialized as a reference to ``FFM_API_KEY``."""
-        return {"api_key": "FFM_API_KEY"}
-
-    @property
     def _llm_type(self) -> str:
         return "ffm-chat"
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, **self._settings()}
-
-    def _settings(self, **overrides: Any) -> dict[str, Any]:
-        settings = {name: getattr(self, name) for name in _CALL_SETTINGS}
-        settings["stop"] = self.stop
-        settings.update({k: v for k, v in overrides.items() if k in settings})
-        return settings
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
         return self._ls_base("chat", stop, **kwargs)
@@ -237,8 +178,7 @@ class ChatFFM(ProviderSettings, BaseChatModel):
         kwargs: dict[str, Any],
     ) -> tuple[HTTPRequest, proto.FFMStream]:
         """Validate everything and build the request before any I/O happens."""
-        stops = stop if stop is not None else kwargs.get("stop", self.stop)
-        parameters = proto.build_parameters(self._settings(**kwargs, stop=stops))
+        parameters, stops = self._parameters(stop, kwargs)
         tools = kwargs.get("tools") or None
         names = tool_names(tools or [])
         choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), names) if tools else None
@@ -260,12 +200,9 @@ class ChatFFM(ProviderSettings, BaseChatModel):
             tool_choice=choice,
             extra=extra,
         )
-        auth = {"X-API-KEY": self._secret()}
-        if self.api_host:
-            auth["X-API-HOST"] = self.api_host
         request = HTTPRequest(
             url=f"{self.base_url}/models/conversation",
-            headers=self._request_headers(auth),
+            headers=self._ffm_headers(),
             body=body,
         )
         decoder = proto.FFMStream(model=model, tools_bound=bool(tools), stop=stops or ())

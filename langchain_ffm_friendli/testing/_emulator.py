@@ -7,6 +7,7 @@ from their own thread (or event loop) while the server thread answers requests.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -48,13 +49,16 @@ class Emulator:
                 # point a client at emu.ffm_base_url with api key emu.api_key
     """
 
-    def __init__(self, api_key: str = "emulator-key") -> None:
+    def __init__(self, api_key: str = "emulator-key", latency: float = 0.0) -> None:
         """Create a stopped emulator.
 
         Args:
             api_key: The API key the emulator accepts.
+            latency: Simulated service time, in seconds, before every answer
+                (a real model takes time; benchmarks of concurrency need it).
         """
         self.api_key = api_key
+        self.latency = latency
         self._providers: list[Provider] = [FFMProvider(), FriendliProvider(), MonsterAPIProvider()]
         self._routes: dict[str, dict[str, tuple[Route, Provider]]] = {}
         for provider in self._providers:
@@ -275,4 +279,6 @@ class Emulator:
         if not provider.authenticate(request.headers, self.api_key):
             await exchange.send_error(401, "Invalid API key")
             return
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         await route.handler(exchange)

@@ -547,6 +547,37 @@ async def _generate(exchange: Exchange) -> None:
     await _answer(exchange, request, stream=body.get("stream") is True)
 
 
+#: Documented limits (tokens per text, tokens per request) of the embedding models.
+EMBEDDING_LIMITS = {
+    "ffm-embedding": (2048, 2048),
+    "ffm-embedding-v2": (131072, 131072),
+    "ffm-embedding-v2.1": (131072, 131072),
+}
+
+
+def _check_embedding_limits(model: str, inputs: list[str]) -> None:
+    """Refuse a text or a request over the model's documented token limits.
+
+    The wording follows Hugging Face text-embeddings-inference, the usual server
+    behind such endpoints.
+    """
+    per_text, per_request = EMBEDDING_LIMITS.get(model, EMBEDDING_LIMITS["ffm-embedding"])
+    total = 0
+    for text in inputs:
+        count = count_tokens(text)
+        total += count
+        if count > per_text:
+            raise _ValidationError(
+                f"Input validation error: `inputs` must have less than {per_text} tokens. "
+                f"Given: {count}"
+            )
+    if total > per_request:
+        raise _ValidationError(
+            f"Input validation error: the batch must have less than {per_request} tokens "
+            f"in total. Given: {total}"
+        )
+
+
 def embedding(text: str) -> list[float]:
     """A deterministic unit vector for a text (same text, same vector).
 
@@ -569,7 +600,7 @@ async def _embeddings(exchange: Exchange) -> None:
     if body is None:
         return
     try:
-        _require_model(body)
+        model = _require_model(body)
         if "inputs" not in body:
             raise _missing(["inputs"], body)
         inputs = body["inputs"]
@@ -578,6 +609,7 @@ async def _embeddings(exchange: Exchange) -> None:
         for index, text in enumerate(inputs):
             if not isinstance(text, str):
                 raise _wrong_type(["inputs", index], "string", text)
+        _check_embedding_limits(model, inputs)
     except _ValidationError as exc:
         await exchange.send_json(422, {"detail": exc.detail})
         return
@@ -585,13 +617,17 @@ async def _embeddings(exchange: Exchange) -> None:
     if await exchange.apply_http_fault(item, stream=False):
         return
     tokens = sum(count_tokens(text) for text in inputs)
+    data = [
+        {"embedding": embedding(text), "index": index, "object": "embedding"}
+        for index, text in enumerate(inputs)
+    ]
+    # The documented contract is the ``index`` field, not the list order: shuffle
+    # (deterministically) so clients that rely on order are caught.
+    random.Random(len(inputs)).shuffle(data)  # noqa: S311 - not crypto
     await exchange.send_json(
         200,
         {
-            "data": [
-                {"embedding": embedding(text), "index": index, "object": "embedding"}
-                for index, text in enumerate(inputs)
-            ],
+            "data": data,
             "total_time_taken": f"{0.02 + 0.001 * tokens:.2f} sec",
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         },

@@ -791,12 +791,45 @@ def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
         headers=headers,
     )
     data = response.json()
-    assert [d["index"] for d in data["data"]] == [0, 1, 2]
-    assert data["data"][0]["embedding"] == data["data"][2]["embedding"]
-    assert data["data"][0]["embedding"] != data["data"][1]["embedding"]
+    by_index = sorted(data["data"], key=lambda d: d["index"])
+    assert [d["index"] for d in by_index] == [0, 1, 2]
+    assert by_index[0]["embedding"] == by_index[2]["embedding"]
+    assert by_index[0]["embedding"] != by_index[1]["embedding"]
     assert data["usage"]["prompt_tokens"] == data["usage"]["total_tokens"] == 3
     assert emulator.pending == 1
     assert [r.route for r in emulator.requests] == ["ffm.generate", "ffm.embeddings"]
+
+
+def test_embeddings_order_is_shuffled_and_limits_enforced(emulator: Emulator) -> None:
+    headers = auth(emulator)
+    texts = [f"t{i}" for i in range(20)]
+    response = httpx.post(
+        emulator.ffm_base_url + "/models/embeddings",
+        json={"model": "ffm-embedding", "inputs": texts},
+        headers=headers,
+    )
+    indices = [d["index"] for d in response.json()["data"]]
+    assert sorted(indices) == list(range(20))
+    assert indices != list(range(20))
+    too_long = httpx.post(
+        emulator.ffm_base_url + "/models/embeddings",
+        json={"model": "ffm-embedding", "inputs": ["字" * 2049]},
+        headers=headers,
+    )
+    assert too_long.status_code == 422
+    assert "must have less than 2048 tokens" in too_long.json()["detail"]
+    batch = httpx.post(
+        emulator.ffm_base_url + "/models/embeddings",
+        json={"model": "ffm-embedding", "inputs": ["字" * 1500, "字" * 1500]},
+        headers=headers,
+    )
+    assert batch.status_code == 422
+    big = httpx.post(
+        emulator.ffm_base_url + "/models/embeddings",
+        json={"model": "ffm-embedding-v2", "inputs": ["字" * 1500, "字" * 1500]},
+        headers=headers,
+    )
+    assert big.status_code == 200
 
 
 # ------------------------------------------------------- concurrency and connections

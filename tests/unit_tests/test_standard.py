@@ -5,10 +5,10 @@ from unittest import mock
 
 import pytest
 from langchain_core.load import dumpd, load
-from langchain_tests.unit_tests import ChatModelUnitTests
+from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 from syrupy.assertion import SnapshotAssertion
 
-from langchain_ffm_friendli import ChatFFM
+from langchain_ffm_friendli import ChatFFM, FFMEmbeddings
 
 SERDES_XFAIL = (
     "langchain-core's load() revives only classes on its built-in allowlist "
@@ -59,3 +59,21 @@ class TestChatFFMStandard(ChatModelUnitTests):
         assert revived.model_dump(exclude={"api_key"}) == model.model_dump(exclude={"api_key"})
         assert revived.api_key is not None
         assert revived.api_key.get_secret_value() == "env-key"
+
+
+class TestFFMEmbeddingsStandard(EmbeddingsUnitTests):
+    @property
+    def embeddings_class(self) -> type[FFMEmbeddings]:
+        return FFMEmbeddings
+
+    @property
+    def embedding_model_params(self) -> dict:
+        return {"model": "ffm-embedding", "api_key": "test"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict, dict, dict]:
+        return (
+            {"FFM_API_KEY": "env-key", "FFM_BASE_URL": "https://x.afs.twcc.ai/text-generation/api"},
+            {"model": "ffm-embedding"},
+            {"api_key": "env-key", "base_url": "https://x.afs.twcc.ai/text-generation/api"},
+        )

@@ -1,0 +1,102 @@
+"""FFM settings shared by ChatFFM, FFMLLM and FFMEmbeddings.
+
+Credentials, the base URL rule and FFM's headers live in :class:`FFMClientSettings`;
+the sampling parameters, with FFM's own names and ranges, in
+:class:`FFMSamplingSettings`. Each class inherits what it needs, so a parameter
+or header rule is written once for all three.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, Field, model_validator
+
+from langchain_ffm_friendli._base import ProviderSettings
+from langchain_ffm_friendli.ffm import _protocol as proto
+
+__all__ = ["SAMPLING_FIELDS", "FFMClientSettings", "FFMSamplingSettings"]
+
+SAMPLING_FIELDS = ("temperature", "max_tokens", "top_p", "top_k", "frequence_penalty", "seed")
+
+
+class FFMClientSettings(ProviderSettings):
+    """Where and how to reach FFM: ``FFM_API_KEY``, ``FFM_BASE_URL``, ``X-API-HOST``."""
+
+    provider_name = proto.PROVIDER
+    api_key_env = "FFM_API_KEY"
+    base_url_env = "FFM_BASE_URL"
+    default_base_url = "https://api-ams.twcc.ai/api"
+
+    api_host: str | None = "afs-inference"
+    """Value of the ``X-API-HOST`` header (needed by the public endpoint; None omits it)."""
+
+    @classmethod
+    def normalize_base_url(cls, url: str) -> str:
+        """Accept ``.../api`` and a pasted ``.../api/models`` alike."""
+        return proto.normalize_base_url(url)
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serializable with ``dumpd``; the key becomes a reference to ``FFM_API_KEY``."""
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The API key is serialized as a reference to ``FFM_API_KEY``."""
+        return {"api_key": "FFM_API_KEY"}
+
+    def _ffm_headers(self) -> dict[str, str]:
+        auth = {"X-API-KEY": self._secret()}
+        if self.api_host:
+            auth["X-API-HOST"] = self.api_host
+        return self._request_headers(auth)
+
+
+class FFMSamplingSettings(FFMClientSettings):
+    """FFM's ``parameters``, validated against FFM's documented ranges at init."""
+
+    temperature: float | None = None
+    """>= 0; 0 is sent as temperature 0.01 with top_k 1 (FFM refuses 0)."""
+    max_tokens: int | None = Field(
+        default=None, validation_alias=AliasChoices("max_tokens", "max_new_tokens")
+    )
+    """Sent as ``max_new_tokens`` (alias ``max_new_tokens``)."""
+    top_p: float | None = None
+    """In (0, 1]."""
+    top_k: int | None = None
+    """In 1..100."""
+    frequence_penalty: float | None = None
+    """FFM's multiplicative repetition penalty, > 0 (1.0 is off)."""
+    stop: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("stop", "stop_sequences")
+    )
+    """At most 4; sent as ``stop_sequences``."""
+    seed: int | None = None
+    """>= 0."""
+    streaming: bool = False
+    """If True, ``invoke`` goes through the stream."""
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> FFMSamplingSettings:
+        proto.validate_parameters(self._settings())
+        return self
+
+    def _settings(self, **overrides: Any) -> dict[str, Any]:
+        """The sampling settings, with per-call overrides applied."""
+        settings: dict[str, Any] = {name: getattr(self, name) for name in SAMPLING_FIELDS}
+        settings["stop"] = self.stop
+        settings.update({k: v for k, v in overrides.items() if k in settings})
+        return settings
+
+    def _parameters(
+        self, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Validated FFM ``parameters`` and the effective stop list for one call."""
+        stops = stop if stop is not None else kwargs.get("stop", self.stop)
+        params = proto.build_parameters(self._settings(**{**kwargs, "stop": stops}))
+        return params, list(stops or [])
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url, **self._settings()}

@@ -1,0 +1,215 @@
+"""FFMLLM: LangChain text-completion model for FFM's Generate API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseLLM
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+
+from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._wire import Done, decode_sse_event
+from langchain_ffm_friendli.errors import attach_partial_text
+from langchain_ffm_friendli.ffm import _protocol as proto
+from langchain_ffm_friendli.ffm._settings import SAMPLING_FIELDS, FFMSamplingSettings
+
+__all__ = ["FFMLLM"]
+
+_NOT_PAYLOAD = frozenset({*SAMPLING_FIELDS, "stop", "model", "stream"})
+
+
+class FFMLLM(FFMSamplingSettings, BaseLLM):
+    r"""FFM text completion (``POST {base_url}/models/generate``).
+
+    The prompt is sent verbatim as ``inputs``: FFM applies no chat template, so
+    for chat behaviour prefer :class:`~langchain_ffm_friendli.ChatFFM`. Same
+    fields, ranges and validation as ChatFFM.
+
+    Setup:
+        ``pip install langchain-ffm-friendli`` and ``export FFM_API_KEY=...``.
+
+    Key init args:
+        model, temperature (0 means greedy), max_tokens (alias max_new_tokens),
+        top_p, top_k, frequence_penalty, stop (alias stop_sequences), seed,
+        api_key, base_url, api_host, timeout, max_retries, streaming.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_ffm_friendli import FFMLLM
+
+            llm = FFMLLM(model="llama3-ffm-8b-chat", max_tokens=64, stop=["\n\n"])
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke("台灣最高的山是")
+
+    Stream:
+        .. code-block:: python
+
+            for piece in llm.stream("台灣最高的山是"):
+                print(piece, end="")
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("台灣最高的山是")
+            await llm.abatch(["a", "b"])  # concurrent
+
+    Token usage:
+        .. code-block:: python
+
+            result = llm.generate(["台灣最高的山是"])
+            result.llm_output["token_usage"]
+            # {"prompt_tokens": ..., "completion_tokens": ..., "total_tokens": ...}
+            result.generations[0][0].generation_info  # finish_reason and FFM's counts
+
+    A stop string that FFM echoes at the end of the text is removed.
+    """
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Module path used by LangChain's loader."""
+        return ["langchain_ffm_friendli", "ffm", "llms"]
+
+    @property
+    def _llm_type(self) -> str:
+        return "ffm-llm"
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        return self._ls_base("llm", stop, **kwargs)
+
+    def _request(
+        self, prompt: str, stop: list[str] | None, stream: bool, kwargs: dict[str, Any]
+    ) -> tuple[HTTPRequest, proto.FFMStream]:
+        """Validate and build one request before any I/O happens."""
+        parameters, stops = self._parameters(stop, kwargs)
+        model = kwargs.get("model") or self.model
+        extra = {**self.model_kwargs, **{k: v for k, v in kwargs.items() if k not in _NOT_PAYLOAD}}
+        body = proto.generate_payload(
+            model=model, prompt=prompt, parameters=parameters, stream=stream, extra=extra
+        )
+        request = HTTPRequest(
+            url=f"{self.base_url}/models/generate", headers=self._ffm_headers(), body=body
+        )
+        return request, proto.FFMStream(model=model, stop=stops)
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        generations: list[list[Generation]] = []
+        for prompt in prompts:
+            if self.streaming:
+                generations.append([_join(list(self._stream(prompt, stop, run_manager, **kwargs)))])
+                continue
+            request, decoder = self._request(prompt, stop, False, kwargs)
+            text, info = proto.parse_generate(self.transport.post(request), decoder.stop)
+            generations.append([Generation(text=text, generation_info=info)])
+        return self._result(generations, kwargs)
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        async def one(prompt: str) -> Generation:
+            if self.streaming:
+                return _join([c async for c in self._astream(prompt, stop, run_manager, **kwargs)])
+            request, decoder = self._request(prompt, stop, False, kwargs)
+            text, info = proto.parse_generate(await self.transport.apost(request), decoder.stop)
+            return Generation(text=text, generation_info=info)
+
+        results = await asyncio.gather(*(one(p) for p in prompts))
+        return self._result([[g] for g in results], kwargs)
+
+    def _result(self, generations: list[list[Generation]], kwargs: dict[str, Any]) -> LLMResult:
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        for (generation,) in generations:
+            info = generation.generation_info or {}
+            usage["prompt_tokens"] += int(info.get("prompt_tokens") or 0)
+            usage["completion_tokens"] += int(info.get("generated_tokens") or 0)
+            usage["total_tokens"] += int(info.get("total_tokens") or 0)
+        model = kwargs.get("model") or self.model
+        return LLMResult(
+            generations=generations, llm_output={"token_usage": usage, "model_name": model}
+        )
+
+    def _stream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        request, decoder = self._request(prompt, stop, True, kwargs)
+        with attach_partial_text(lambda: decoder.text):
+            for event in self.transport.stream_events(request):
+                chunks = _decode(event, decoder)
+                if chunks is None:
+                    break
+                for chunk in chunks:
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+            decoder.close()
+
+    async def _astream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenerationChunk]:
+        request, decoder = self._request(prompt, stop, True, kwargs)
+        with attach_partial_text(lambda: decoder.text):
+            events = self.transport.astream_events(request)
+            try:
+                async for event in events:
+                    chunks = _decode(event, decoder)
+                    if chunks is None:
+                        break
+                    for chunk in chunks:
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+            finally:
+                await events.aclose()
+            decoder.close()
+
+
+def _decode(event: Any, decoder: proto.FFMStream) -> list[GenerationChunk] | None:
+    """Generation chunks for one SSE event; None when the stream says it is done."""
+    record = decode_sse_event(event, provider=proto.PROVIDER)
+    if isinstance(record, Done):
+        return None
+    if record is None:
+        return []
+    out: list[GenerationChunk] = []
+    for message in decoder.feed(record.data):
+        info = None
+        if message.response_metadata.get("finish_reason") is not None:
+            info = proto.generation_info(record.data)
+        out.append(GenerationChunk(text=str(message.content), generation_info=info))
+    return out
+
+
+def _join(chunks: list[GenerationChunk]) -> Generation:
+    if not chunks:
+        return Generation(text="")
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    return Generation(text=total.text, generation_info=total.generation_info)
