@@ -9,10 +9,21 @@ from importlib import metadata
 from langchain_ffm_friendli.ffm.chat_models import ChatFFM
 from langchain_ffm_friendli.ffm.embeddings import FFMEmbeddings
 from langchain_ffm_friendli.ffm.llms import FFMLLM
+from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
+from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
+from langchain_ffm_friendli.monsterapi.llms import MonsterAPILLM
 
 try:
     __version__ = metadata.version("langchain-ffm-friendli")
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["FFMLLM", "ChatFFM", "FFMEmbeddings", "__version__"]
+__all__ = [
+    "FFMLLM",
+    "ChatFFM",
+    "ChatFriendli",
+    "ChatMonsterAPI",
+    "FFMEmbeddings",
+    "MonsterAPILLM",
+    "__version__",
+]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     BaseMessage,
     ChatMessage,
     FunctionMessage,
@@ -26,9 +28,10 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from langchain_ffm_friendli.errors import InvalidParameterError
+from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
 __all__ = [
     "content_to_text",
@@ -290,3 +293,246 @@ def usage_metadata(
     out = int(output_tokens or 0)
     total = int(total_tokens) if total_tokens is not None else inp + out
     return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=total)
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _message_metadata(payload: Mapping[str, Any], model: str, provider: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "model_name": payload.get("model") or model,
+        "model_provider": provider,
+    }
+    for key in ("id", "created"):
+        if payload.get(key) is not None:
+            meta[key] = payload[key]
+    return meta
+
+
+def openai_usage(usage: Any) -> UsageMetadata | None:
+    """LangChain usage from an OpenAI-style ``usage`` object (cached tokens included)."""
+    if not isinstance(usage, Mapping):
+        return None
+    result = usage_metadata(
+        usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
+    )
+    details = usage.get("prompt_tokens_details")
+    if result is not None and isinstance(details, Mapping) and details.get("cached_tokens"):
+        result["input_token_details"] = {"cache_read": int(details["cached_tokens"])}
+    return result
+
+
+def parse_chat_completion(
+    payload: Mapping[str, Any], *, model: str, provider: str
+) -> list[tuple[AIMessage, dict[str, Any]]]:
+    """Turn a ``chat.completion`` body into (message, generation_info), one per choice.
+
+    Usage is put on the first choice's message only, since it covers all of them.
+    """
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise IncompleteStreamError(
+            f"{provider} response has no choices: {json.dumps(payload, ensure_ascii=False)[:300]}",
+            provider=provider,
+            raw_record=json.dumps(payload, ensure_ascii=False),
+        )
+    usage = openai_usage(payload.get("usage"))
+    results: list[tuple[AIMessage, dict[str, Any]]] = []
+    for position, choice in enumerate(choices):
+        message = choice.get("message") or {}
+        calls, invalid = parse_tool_calls(message.get("tool_calls") or [])
+        info: dict[str, Any] = {"finish_reason": choice.get("finish_reason")}
+        if choice.get("logprobs") is not None:
+            info["logprobs"] = choice["logprobs"]
+        extra: dict[str, Any] = {}
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if reasoning:
+            extra["reasoning_content"] = reasoning
+        results.append(
+            (
+                AIMessage(
+                    content=message.get("content") or "",
+                    tool_calls=calls,
+                    invalid_tool_calls=invalid,
+                    additional_kwargs=extra,
+                    usage_metadata=usage if position == 0 else None,
+                    response_metadata={**_message_metadata(payload, model, provider), **info},
+                ),
+                info,
+            )
+        )
+    return results
+
+
+@dataclass
+class OpenAIChatStream:
+    """Incremental decoder of ``chat.completion.chunk`` records into AIMessageChunks.
+
+    Tool-call fragments are passed on by ``index`` (an id is generated for calls
+    that arrive without one); finish_reason and model_name go on the finishing
+    chunk and usage on the usage chunk (``choices: []``), each exactly once, so
+    LangChain's chunk merging keeps them intact.
+    """
+
+    model: str
+    provider: str
+    text: str = ""
+    """Everything emitted so far (what an error carries as partial_text)."""
+    finished: bool = False
+    _ids: dict[int, str] = field(default_factory=dict)
+
+    def feed(
+        self, record: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+    ) -> list[AIMessageChunk]:
+        """Decode one chunk record."""
+        chunks: list[AIMessageChunk] = []
+        usage = openai_usage(record.get("usage"))
+        for choice in record.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue  # streaming carries one generation (n > 1 is refused earlier)
+            chunks.extend(self._choice(record, choice))
+        if usage is not None:
+            chunks.append(AIMessageChunk(content="", usage_metadata=usage))
+        if extra:
+            chunks.append(AIMessageChunk(content="", additional_kwargs=dict(extra)))
+        return chunks
+
+    def _choice(self, record: Mapping[str, Any], choice: Mapping[str, Any]) -> list[AIMessageChunk]:
+        delta = choice.get("delta") or {}
+        text = delta.get("content") or ""
+        tool_chunks = tool_call_chunks_from_deltas(delta.get("tool_calls") or [])
+        for tc in tool_chunks:
+            index = tc["index"] if tc["index"] is not None else 0
+            if index not in self._ids:
+                self._ids[index] = tc["id"] or new_tool_call_id()
+                tc["id"] = self._ids[index]
+        extra: dict[str, Any] = {}
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning:
+            extra["reasoning_content"] = reasoning
+        metadata: dict[str, Any] = {}
+        if choice.get("logprobs") is not None:
+            metadata["logprobs"] = choice["logprobs"]
+        reason = choice.get("finish_reason")
+        if reason is not None and reason != "null":
+            self.finished = True
+            metadata.update(_message_metadata(record, self.model, self.provider))
+            metadata["finish_reason"] = reason
+        if not (text or tool_chunks or extra or metadata):
+            return []
+        self.text += text
+        return [
+            AIMessageChunk(
+                content=text,
+                tool_call_chunks=tool_chunks,
+                additional_kwargs=extra,
+                response_metadata=metadata,
+            )
+        ]
+
+    def close(self) -> None:
+        """Call at end of stream: a stream without a finish_reason is incomplete."""
+        if not self.finished:
+            raise IncompleteStreamError(
+                f"{self.provider} stream ended before a finish_reason; the answer is incomplete",
+                provider=self.provider,
+                partial_text=self.text,
+            )
+
+
+_JSON_ONLY = "Respond with a single JSON object and nothing else: no prose, no code fences."
+
+
+def json_instruction(response_format: Mapping[str, Any] | None) -> str | None:
+    """The instruction that asks a model for JSON matching ``response_format``.
+
+    APIs without a JSON mode (FFM) rely on it entirely; constrained decoders
+    (Friendli) still need it, or the model may emit whitespace until max_tokens.
+    """
+    if not response_format:
+        return None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return _JSON_ONLY
+    if kind == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema", spec)
+        return f"{_JSON_ONLY} The JSON object must conform to this JSON schema:\n" + json.dumps(
+            schema, ensure_ascii=False
+        )
+    return None
+
+
+def with_system_instruction(
+    messages: list[dict[str, Any]], instruction: str | None
+) -> list[dict[str, Any]]:
+    """Append ``instruction`` to the system prompt (adding one if there is none)."""
+    if not instruction:
+        return messages
+    out = [dict(m) for m in messages]
+    if out and out[0].get("role") == "system":
+        out[0]["content"] = f"{out[0].get('content') or ''}\n\n{instruction}".strip()
+    else:
+        out.insert(0, {"role": "system", "content": instruction})
+    return out
+
+
+def openai_chat_body(
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    params: Mapping[str, Any],
+    stream: bool,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+    response_format: Mapping[str, Any] | None = None,
+    stream_options: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An OpenAI-style chat-completions body; unset (None) params are omitted.
+
+    A JSON ``response_format`` also adds an instruction to the system prompt:
+    constrained decoders still need the model to be told to answer in JSON.
+    """
+    body: dict[str, Any] = {"model": model}
+    body.update({k: v for k, v in params.items() if v is not None})
+    if response_format:
+        body["response_format"] = dict(response_format)
+        messages = with_system_instruction(messages, json_instruction(response_format))
+    body["messages"] = messages
+    if tools:
+        body["tools"] = list(tools)
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+    body.update(extra or {})
+    if stream:
+        body["stream"] = True
+        if stream_options is not None:
+            body["stream_options"] = dict(stream_options)
+    return body
+
+
+def chat_result(payload: Mapping[str, Any], *, model: str, provider: str) -> ChatResult:
+    """A ChatResult (one generation per choice) from a ``chat.completion`` body."""
+    choices = parse_chat_completion(payload, model=model, provider=provider)
+    first = choices[0][0]
+    return ChatResult(
+        generations=[ChatGeneration(message=m, generation_info=info) for m, info in choices],
+        llm_output={
+            "model_name": first.response_metadata.get("model_name"),
+            "token_usage": first.usage_metadata,
+        },
+    )
+
+
+def generation_chunks(messages: Sequence[AIMessageChunk]) -> list[ChatGenerationChunk]:
+    """Wrap message chunks, copying finish_reason/logprobs into generation_info."""
+    out = []
+    for message in messages:
+        info = {
+            k: message.response_metadata[k]
+            for k in ("finish_reason", "logprobs")
+            if k in message.response_metadata
+        }
+        out.append(ChatGenerationChunk(message=message, generation_info=info or None))
+    return out

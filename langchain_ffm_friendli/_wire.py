@@ -22,7 +22,15 @@ from langchain_ffm_friendli.errors import (
     provider_message,
 )
 
-__all__ = ["DONE", "Done", "Record", "decode_json_record", "decode_sse_event"]
+__all__ = [
+    "DONE",
+    "Done",
+    "NulRecordSplitter",
+    "Record",
+    "decode_json_bytes",
+    "decode_json_record",
+    "decode_sse_event",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +109,10 @@ def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
             provider=provider,
             raw_record=raw,
         )
-    if event == "error" or payload.get("error") or payload.get("detail"):
+    # Only data records can be error records: named events such as Friendli's
+    # ``tool_status`` carry an ``error`` field that describes a tool, not the stream.
+    is_data = event in ("", "token")
+    if event == "error" or (is_data and (payload.get("error") or payload.get("detail"))):
         raise _in_stream_error(provider, payload, raw)
     return Record(event=event, data=payload, raw=raw)
 
@@ -121,3 +132,58 @@ def _in_stream_error(provider: str, payload: Any, raw: str) -> ProviderError:
         raw_record=raw,
         where=" in stream",
     )
+
+
+class NulRecordSplitter:
+    """Split a byte stream into NUL-terminated records, whatever the chunking.
+
+    Bytes are buffered and cut only at NUL bytes before any UTF-8 decoding, so a
+    multi-byte character split across network chunks survives. Empty records
+    (such as the one after a trailing NUL) are skipped.
+    """
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add bytes; return the records they complete."""
+        self._buffer += data
+        if b"\0" not in data:
+            return []
+        *records, rest = bytes(self._buffer).split(b"\0")
+        self._buffer = bytearray(rest)
+        return [r for r in records if r.strip()]
+
+    def close(self, *, provider: str) -> None:
+        """End of stream: leftover bytes are a record cut off mid-way."""
+        if bytes(self._buffer).strip():
+            raw = bytes(self._buffer).decode("utf-8", errors="replace")
+            raise MalformedRecordError(
+                f"{provider} stream ended inside a record (no closing NUL): {raw[:200]!r}",
+                provider=provider,
+                raw_record=raw,
+            )
+
+
+def decode_json_bytes(raw: bytes, *, provider: str) -> Any:
+    """Decode one NUL-delimited record (any JSON value; strings decoded twice).
+
+    Raises :class:`MalformedRecordError` for bytes that are not UTF-8 JSON, and
+    a typed error for an error record (``{"error": ...}`` / ``{"detail": ...}``).
+    """
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(text)
+        if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+            value = json.loads(value)  # Monster Deploy's double-encoded JSON
+    except json.JSONDecodeError as exc:
+        raise MalformedRecordError(
+            f"{provider} stream record is not valid JSON ({exc.msg}): {text[:200]!r}",
+            provider=provider,
+            raw_record=text,
+        ) from None
+    if isinstance(value, dict) and (value.get("error") or value.get("detail")):
+        raise _in_stream_error(provider, value, text)
+    return value

@@ -20,11 +20,13 @@ from typing import Any, Final
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolCallChunk
 
 from langchain_ffm_friendli._openai_format import (
+    json_instruction,
     new_tool_call_id,
     parse_tool_calls,
     tool_call_chunks_from_deltas,
     tool_choice_to_openai,
     usage_metadata,
+    with_system_instruction,
 )
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
@@ -175,9 +177,6 @@ def ffm_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[str, A
     return choice
 
 
-_JSON_ONLY: Final = "Respond with a single JSON object and nothing else: no prose, no code fences."
-
-
 def inject_response_format(
     messages: list[dict[str, Any]], response_format: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
@@ -187,31 +186,16 @@ def inject_response_format(
     ``json_schema`` requests become an instruction (with the schema spelled out)
     appended to the system prompt; the caller parses and validates the reply.
     """
-    if not response_format:
+    if not response_format or response_format.get("type") == "text":
         return messages
-    kind = response_format.get("type")
-    if kind == "text":
-        return messages
-    if kind == "json_object":
-        instruction = _JSON_ONLY
-    elif kind == "json_schema":
-        spec = response_format.get("json_schema") or {}
-        schema = spec.get("schema", spec)
-        instruction = (
-            f"{_JSON_ONLY} The JSON object must conform to this JSON schema:\n"
-            + json.dumps(schema, ensure_ascii=False)
-        )
-    else:
+    instruction = json_instruction(response_format)
+    if instruction is None:
         raise _fail(
             "response_format",
-            f"type {kind!r} is not supported by FFM (use json_object or json_schema)",
+            f"type {response_format.get('type')!r} is not supported by FFM "
+            "(use json_object or json_schema)",
         )
-    out = [dict(m) for m in messages]
-    if out and out[0].get("role") == "system":
-        out[0]["content"] = f"{out[0].get('content') or ''}\n\n{instruction}".strip()
-    else:
-        out.insert(0, {"role": "system", "content": instruction})
-    return out
+    return with_system_instruction(messages, instruction)
 
 
 def conversation_payload(

@@ -1,0 +1,216 @@
+"""Friendli wire protocol as pure functions (no I/O).
+
+Chat completions are OpenAI-compatible, so messages, tools and stream decoding
+come from :mod:`langchain_ffm_friendli._openai_format`; this module adds what is
+Friendli's own: parameter ranges and forbidden combinations, the endpoint kinds,
+built-in tools and the tool-assisted route, and ``tool_status`` events. See
+shared/protocols/friendli.md for the evidence behind each rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+from langchain_ffm_friendli._openai_format import tool_choice_to_openai
+from langchain_ffm_friendli.errors import InvalidParameterError
+
+__all__ = [
+    "BUILTIN_TOOLS",
+    "PROVIDER",
+    "InvalidParameterError",
+    "builtin_tools",
+    "check_builtin_endpoint",
+    "friendli_tool_choice",
+    "infer_endpoint",
+    "tools_url",
+    "validate_chat",
+    "validate_sampling",
+]
+
+PROVIDER: Final = "friendli"
+
+BUILTIN_TOOLS: Final = frozenset(
+    {
+        "math:calculator",
+        "math:statistics",
+        "math:calendar",
+        "web:search",
+        "web:url",
+        "code:python-interpreter",
+        "file:text",
+        "linkup:search",
+    }
+)
+
+
+def _fail(name: str, message: str) -> InvalidParameterError:
+    return InvalidParameterError(name, message, provider=PROVIDER)
+
+
+def infer_endpoint(base_url: str) -> Literal["serverless", "dedicated", "container"]:
+    """The endpoint kind a base URL points at."""
+    if "/dedicated/" in f"{base_url}/":
+        return "dedicated"
+    if "/serverless/" in f"{base_url}/":
+        return "serverless"
+    return "container"
+
+
+def tools_url(base_url: str) -> str:
+    """The tool-assisted chat URL next to a serverless base URL.
+
+    ``.../serverless/v1`` becomes ``.../serverless/tools/v1/chat/completions``.
+    """
+    marker = "/serverless/v1"
+    if not base_url.endswith(marker):
+        raise _fail(
+            "tools",
+            "Friendli's built-in tools run only on the serverless tool-assisted endpoint; "
+            f"base_url must end with {marker} (got {base_url})",
+        )
+    return f"{base_url[: -len(marker)]}/serverless/tools/v1/chat/completions"
+
+
+def check_builtin_endpoint(endpoint: str | None, base_url: str) -> str:
+    """The tool-assisted URL, or an error naming ``tools`` off serverless endpoints."""
+    if endpoint != "serverless":
+        raise _fail(
+            "tools", f"built-in tools run on serverless endpoints only (this is {endpoint})"
+        )
+    return tools_url(base_url)
+
+
+def _in_range(settings: Mapping[str, Any], name: str, ok: Any, message: str) -> None:
+    value = settings.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not ok(value):
+        raise _fail(name, f"{message}; got {value!r}")
+
+
+def validate_sampling(settings: Mapping[str, Any]) -> None:
+    """Ranges shared by chat and completions, each error naming its field."""
+    number = (int, float)
+    _in_range(settings, "temperature", lambda v: isinstance(v, number) and v >= 0, "must be >= 0")
+    _in_range(
+        settings, "top_p", lambda v: isinstance(v, number) and 0 < v <= 1, "must be in (0, 1]"
+    )
+    _in_range(
+        settings,
+        "top_k",
+        lambda v: isinstance(v, int) and v >= 0,
+        "must be an integer >= 0 (0 disables)",
+    )
+    _in_range(
+        settings, "min_p", lambda v: isinstance(v, number) and 0 <= v <= 1, "must be in [0, 1]"
+    )
+    for name in ("frequency_penalty", "presence_penalty"):
+        _in_range(
+            settings, name, lambda v: isinstance(v, number) and -2 <= v <= 2, "must be in [-2, 2]"
+        )
+    _in_range(
+        settings,
+        "repetition_penalty",
+        lambda v: isinstance(v, number) and v > 0,
+        "must be > 0 (1.0 is off)",
+    )
+    _in_range(settings, "n", lambda v: isinstance(v, int) and v >= 1, "must be an integer >= 1")
+    _in_range(
+        settings, "max_tokens", lambda v: isinstance(v, int) and v >= 1, "must be an integer >= 1"
+    )
+    _in_range(
+        settings, "min_tokens", lambda v: isinstance(v, int) and v >= 0, "must be an integer >= 0"
+    )
+    seed = settings.get("seed")
+    if isinstance(seed, list):
+        if not all(isinstance(s, int) and not isinstance(s, bool) for s in seed):
+            raise _fail("seed", f"a list of seeds must hold integers; got {seed!r}")
+        n = settings.get("n") or 1
+        if len(seed) != n:
+            raise _fail(
+                "seed", f"a list of seeds needs one per generation (n={n}); got {len(seed)}"
+            )
+    elif seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _fail("seed", f"must be an integer or a list of integers; got {seed!r}")
+
+
+def builtin_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[Mapping[str, Any]]:
+    """The built-in (server-run) tools in a tool list, each checked."""
+    found = []
+    for tool in tools or []:
+        kind = str(tool.get("type", ""))
+        if kind == "function":
+            continue
+        if kind not in BUILTIN_TOOLS:
+            raise _fail(
+                "tools",
+                f"unknown built-in tool type {kind!r}; known: {', '.join(sorted(BUILTIN_TOOLS))}",
+            )
+        if kind == "file:text" and not tool.get("files"):
+            raise _fail("tools", "file:text needs files=[<file id>] (upload the file first)")
+        found.append(tool)
+    return found
+
+
+def validate_chat(settings: Mapping[str, Any], *, stream: bool) -> None:
+    """Chat-completion rules the server enforces with a 422, checked before sending."""
+    validate_sampling(settings)
+    _in_range(
+        settings,
+        "top_logprobs",
+        lambda v: isinstance(v, int) and 0 <= v <= 20,
+        "must be an integer in 0..20",
+    )
+    if settings.get("top_logprobs") is not None and not settings.get("logprobs"):
+        raise _fail("top_logprobs", "requires logprobs=True")
+    logprobs = settings.get("logprobs")
+    if logprobs is not None and not isinstance(logprobs, bool):
+        raise _fail(
+            "logprobs",
+            f"must be a boolean for chat (an integer is for completions); got {logprobs!r}",
+        )
+    tools = settings.get("tools")
+    if tools and settings.get("response_format"):
+        raise _fail(
+            "response_format",
+            "Friendli refuses response_format together with tools; use one or the other",
+        )
+    if tools and settings.get("min_tokens"):
+        raise _fail("min_tokens", "Friendli refuses min_tokens together with tools")
+    if settings.get("response_format") and settings.get("min_tokens"):
+        raise _fail("min_tokens", "Friendli refuses min_tokens together with response_format")
+    if stream and (settings.get("n") or 1) > 1:
+        raise _fail("n", "must be 1 when streaming (LangChain streams one generation)")
+    response_format = settings.get("response_format")
+    if response_format is not None:
+        kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+        if kind not in ("text", "json_object", "json_schema", "regex"):
+            raise _fail(
+                "response_format",
+                f"type must be text, json_object, json_schema or regex; got {kind!r}",
+            )
+        if kind == "regex" and not isinstance(response_format.get("schema"), str):
+            raise _fail("response_format", "a regex response_format needs schema=<regex string>")
+
+
+def wire_response_format(response_format: Mapping[str, Any]) -> dict[str, Any]:
+    """Friendli's ``response_format``: json_schema carries only ``name`` and ``schema``.
+
+    Friendli always decodes under the schema's grammar, so OpenAI's ``strict``
+    flag (and the description) has no equivalent and is not sent.
+    """
+    if response_format.get("type") != "json_schema":
+        return dict(response_format)
+    spec = response_format.get("json_schema") or {}
+    out: dict[str, Any] = {"schema": spec.get("schema", {})}
+    if spec.get("name"):
+        out["name"] = spec["name"]
+    return {"type": "json_schema", "json_schema": out}
+
+
+def friendli_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[str, Any] | None:
+    """Friendli's ``tool_choice``; True with one bound function forces it by name."""
+    if tool_choice is True and len(names) == 1:
+        return {"type": "function", "function": {"name": names[0]}}
+    return tool_choice_to_openai(tool_choice, names, provider=PROVIDER)

@@ -1,0 +1,79 @@
+"""Friendli settings shared by ChatFriendli and FriendliLLM.
+
+One place decides the endpoint kind (serverless, dedicated, container), the base
+URL, the Bearer token (optional for containers) and the ``X-Friendli-Team``
+header, so chat and completions can never disagree about them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from langchain_ffm_friendli._base import ProviderSettings
+from langchain_ffm_friendli.friendli import _protocol as proto
+
+__all__ = ["DEDICATED_URL", "SERVERLESS_URL", "FriendliClientSettings"]
+
+SERVERLESS_URL = "https://api.friendli.ai/serverless/v1"
+DEDICATED_URL = "https://api.friendli.ai/dedicated/v1"
+
+Endpoint = Literal["serverless", "dedicated", "container"]
+
+
+class FriendliClientSettings(ProviderSettings):
+    """Where and how to reach Friendli.
+
+    ``endpoint`` picks the product: ``serverless`` (model = model code),
+    ``dedicated`` (model = endpoint id, optionally ``ID:ADAPTER``) or
+    ``container`` (your own host, ``{host}/v1``, no token needed). When not given
+    it is inferred from ``base_url``.
+    """
+
+    provider_name = proto.PROVIDER
+    api_key_env = "FRIENDLI_TOKEN"
+    base_url_env = "FRIENDLI_BASE_URL"
+    default_base_url = SERVERLESS_URL
+
+    endpoint: Endpoint | None = None
+    """serverless, dedicated or container (inferred from base_url when None)."""
+    team_id: str | None = Field(default_factory=lambda: os.environ.get("FRIENDLI_TEAM"))
+    """Sent as ``X-Friendli-Team``; from ``FRIENDLI_TEAM`` when not given."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint_defaults(cls, values: Any) -> Any:
+        if isinstance(values, dict) and not values.get("base_url"):
+            if values.get("endpoint") == "dedicated" and not os.environ.get(cls.base_url_env):
+                values = {**values, "base_url": DEDICATED_URL}
+            elif values.get("endpoint") == "container" and not os.environ.get(cls.base_url_env):
+                values = {**values, "base_url": "http://localhost:8000/v1"}
+        return values
+
+    @model_validator(mode="after")
+    def _infer_endpoint(self) -> FriendliClientSettings:
+        if self.endpoint is None:
+            self.endpoint = proto.infer_endpoint(self.base_url)
+        return self
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serializable with ``dumpd``; the token becomes a reference to ``FRIENDLI_TOKEN``."""
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The token is serialized as a reference to ``FRIENDLI_TOKEN``."""
+        return {"api_key": "FRIENDLI_TOKEN"}
+
+    def _friendli_headers(self) -> dict[str, str]:
+        auth: dict[str, str] = {}
+        if self.endpoint == "container" and self.api_key is None:
+            pass  # containers authenticate when launched, not per request
+        else:
+            auth["Authorization"] = f"Bearer {self._secret()}"
+        if self.team_id:
+            auth["X-Friendli-Team"] = self.team_id
+        return self._request_headers(auth)

@@ -1,0 +1,431 @@
+"""ChatFriendli: LangChain chat model for Friendli chat completions and tool-assisted chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.callbacks.manager import ahandle_event, handle_event
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import (
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+
+from langchain_ffm_friendli._base import build_structured_output
+from langchain_ffm_friendli._openai_format import (
+    OpenAIChatStream,
+    chat_result,
+    format_tools,
+    generation_chunks,
+    messages_to_dicts,
+    openai_chat_body,
+    tool_names,
+)
+from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._wire import Done, decode_sse_event
+from langchain_ffm_friendli.errors import attach_partial_text
+from langchain_ffm_friendli.friendli import _protocol as proto
+from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
+
+__all__ = ["ChatFriendli"]
+
+# Request fields that are class fields (and per-call kwargs), under Friendli's names.
+_CHAT_FIELDS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "top_k",
+    "min_p",
+    "n",
+    "seed",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "repetition_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "eos_token",
+    "min_tokens",
+    "chat_template_kwargs",
+    "parallel_tool_calls",
+    "response_format",
+    "resume_generation",
+)
+_CALL_ONLY = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
+
+
+class ChatFriendli(FriendliClientSettings, BaseChatModel):
+    r"""FriendliAI chat model: chat completions and tool-assisted chat with built-in tools.
+
+    OpenAI-compatible chat over httpx (sync and async), plus Friendli's own
+    sampling knobs, its endpoints (serverless, dedicated, container) and its
+    built-in tools, which the server runs itself while streaming
+    ``tool_status`` events.
+
+    Setup:
+        ``pip install langchain-ffm-friendli`` and ``export FRIENDLI_TOKEN=flp_...``
+        (optionally ``FRIENDLI_TEAM``).
+
+    Key init args — completion params:
+        model: model code (serverless), endpoint id (dedicated) or adapter route.
+        temperature, max_tokens, top_p, top_k, min_p, n, seed (int or one per n),
+        stop, frequency_penalty, presence_penalty, repetition_penalty, logit_bias,
+        logprobs, top_logprobs, eos_token, min_tokens, chat_template_kwargs,
+        parallel_tool_calls, response_format (json_object, json_schema, regex),
+        resume_generation (tool-assisted chat). Every one is also a per-call kwarg.
+
+    Key init args — client params:
+        api_key (from ``FRIENDLI_TOKEN``), team_id (``X-Friendli-Team``, from
+        ``FRIENDLI_TEAM``), endpoint ("serverless", "dedicated", "container"),
+        base_url (from ``FRIENDLI_BASE_URL``), timeout, max_retries, stream_usage.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_ffm_friendli import ChatFriendli
+
+            llm = ChatFriendli(model="meta-llama-3.1-8b-instruct", temperature=0)
+            dedicated = ChatFriendli(model="my-endpoint-id", endpoint="dedicated")
+            container = ChatFriendli(model="adapter", base_url="http://gpu:8000/v1")
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke("What is the capital of Taiwan?")
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Tell me a story"):
+                print(chunk.content, end="")
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Hello")
+
+    Tool calling:
+        .. code-block:: python
+
+            def get_weather(city: str) -> str:
+                \"\"\"Get the weather.\"\"\"
+                return "sunny"
+
+            llm.bind_tools([get_weather], tool_choice="any").invoke("Weather in Taipei?")
+
+    Built-in tools (tool-assisted chat):
+        .. code-block:: python
+
+            calc = llm.bind_tools([{"type": "math:calculator"}])
+            msg = calc.invoke("What is 3 + 6?")
+            msg.content  # "3 + 6 = 9."
+            msg.additional_kwargs["tool_status"]
+            # [{"status": "STARTED", ...}, {"status": "ENDED", "result": ...}]
+
+        Any built-in tool routes the request to the tool-assisted endpoint (which
+        is always streamed under the hood). Its ``tool_status`` events are kept,
+        in order, in ``additional_kwargs["tool_status"]`` and dispatched as
+        LangChain custom events named ``"tool_status"`` (see ``astream_events``).
+        Built-in tools never appear in ``tool_calls``: the server runs them.
+
+    Structured output:
+        .. code-block:: python
+
+            llm.with_structured_output(MySchema, method="json_schema").invoke("...")
+
+        ``function_calling`` (default), ``json_schema`` and ``json_mode``. Friendli
+        refuses ``response_format`` together with tools, so each method sends one
+        or the other; the JSON methods also instruct the model to answer in JSON.
+
+    Token usage:
+        .. code-block:: python
+
+            msg.usage_metadata  # input_tokens, output_tokens, total_tokens
+
+        Streams ask for ``stream_options.include_usage`` (``stream_usage=True``).
+
+    Response metadata:
+        ``model_name``, ``model_provider`` ("friendli"), ``finish_reason``, ``id``,
+        and ``logprobs`` when requested.
+    """
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    n: int | None = None
+    seed: int | list[int] | None = None
+    stop: list[str] | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    repetition_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    eos_token: list[int] | None = None
+    min_tokens: int | None = None
+    chat_template_kwargs: dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: dict[str, Any] | None = None
+    resume_generation: bool | None = None
+    """Tool-assisted chat: keep generating after a tool error."""
+    streaming: bool = False
+    """If True, ``invoke`` goes through the stream."""
+    stream_usage: bool = True
+    """Ask for the final usage chunk when streaming."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Validate ranges and combinations at construction, naming the field."""
+        super().model_post_init(context)
+        proto.validate_chat(self._settings(), stream=False)
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Module path used by LangChain's loader."""
+        return ["langchain_ffm_friendli", "friendli", "chat_models"]
+
+    @property
+    def _llm_type(self) -> str:
+        return "friendli-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url, **self._settings()}
+
+    def _settings(self, **overrides: Any) -> dict[str, Any]:
+        settings = {name: getattr(self, name) for name in _CHAT_FIELDS}
+        settings.update({k: v for k, v in overrides.items() if k in settings})
+        if settings.get("stop") == []:
+            settings["stop"] = None
+        return settings
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        return self._ls_base("chat", stop, **kwargs)
+
+    # ------------------------------------------------------------------ requests
+
+    def _is_tool_assisted(self, kwargs: dict[str, Any]) -> bool:
+        return bool(proto.builtin_tools(kwargs.get("tools")))
+
+    def _request(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        stream: bool,
+        kwargs: dict[str, Any],
+    ) -> tuple[HTTPRequest, OpenAIChatStream]:
+        """Validate everything and build the request before any I/O happens."""
+        settings = self._settings(**kwargs)
+        if stop is not None:
+            settings["stop"] = stop
+        tools = kwargs.get("tools") or None
+        proto.validate_chat({**settings, "tools": tools}, stream=stream)
+        wire_messages = messages_to_dicts(messages, provider=proto.PROVIDER)
+        url = f"{self.base_url}/chat/completions"
+        if proto.builtin_tools(tools):
+            url = proto.check_builtin_endpoint(self.endpoint, self.base_url)
+        elif settings.get("resume_generation") is not None:
+            raise proto.InvalidParameterError(
+                "resume_generation",
+                "applies only to tool-assisted chat (bind a built-in tool)",
+                provider=proto.PROVIDER,
+            )
+        response_format = settings.pop("response_format", None)
+        stream_options = kwargs.get("stream_options")
+        if stream and stream_options is None and self.stream_usage:
+            stream_options = {"include_usage": True}
+        body = openai_chat_body(
+            model=kwargs.get("model") or self.model,
+            messages=wire_messages,
+            params=settings,
+            stream=stream,
+            tools=tools,
+            tool_choice=proto.friendli_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
+            if tools
+            else None,
+            response_format=proto.wire_response_format(response_format)
+            if response_format
+            else None,
+            stream_options=stream_options,
+            extra={
+                **self.model_kwargs,
+                **{
+                    k: v for k, v in kwargs.items() if k not in _CHAT_FIELDS and k not in _CALL_ONLY
+                },
+            },
+        )
+        request = HTTPRequest(url=url, headers=self._friendli_headers(), body=body)
+        return request, OpenAIChatStream(model=body["model"], provider=proto.PROVIDER)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming or self._is_tool_assisted(kwargs):
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        request, decoder = self._request(messages, stop, False, kwargs)
+        return chat_result(
+            self.transport.post(request), model=decoder.model, provider=proto.PROVIDER
+        )
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming or self._is_tool_assisted(kwargs):
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+        request, decoder = self._request(messages, stop, False, kwargs)
+        return chat_result(
+            await self.transport.apost(request), model=decoder.model, provider=proto.PROVIDER
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, decoder = self._request(messages, stop, True, kwargs)
+        with attach_partial_text(lambda: decoder.text):
+            for event in self.transport.stream_events(request):
+                decoded = _decode(event, decoder)
+                if decoded is None:
+                    break
+                statuses, chunks = decoded
+                for status in statuses:
+                    if run_manager:
+                        handle_event(
+                            run_manager.handlers,
+                            "on_custom_event",
+                            "ignore_custom_event",
+                            "tool_status",
+                            status,
+                            run_id=run_manager.run_id,
+                            tags=run_manager.tags,
+                            metadata=run_manager.metadata,
+                        )
+                for chunk in chunks:
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+            decoder.close()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, decoder = self._request(messages, stop, True, kwargs)
+        with attach_partial_text(lambda: decoder.text):
+            events = self.transport.astream_events(request)
+            try:
+                async for event in events:
+                    decoded = _decode(event, decoder)
+                    if decoded is None:
+                        break
+                    statuses, chunks = decoded
+                    for status in statuses:
+                        if run_manager:
+                            await ahandle_event(
+                                run_manager.handlers,
+                                "on_custom_event",
+                                "ignore_custom_event",
+                                "tool_status",
+                                status,
+                                run_id=run_manager.run_id,
+                                tags=run_manager.tags,
+                                metadata=run_manager.metadata,
+                            )
+                    for chunk in chunks:
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+            finally:
+                await events.aclose()
+            decoder.close()
+
+    # ------------------------------------------------------------------ tools
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind function tools and/or Friendli built-in tools (``{"type": "math:calculator"}``).
+
+        ``tool_choice``: "auto", "none", "any"/"required"/True or a tool name;
+        checked now, so a typo fails before any request.
+        """
+        formatted = format_tools(tools)
+        builtins = proto.builtin_tools(formatted)
+        if builtins:
+            proto.check_builtin_endpoint(self.endpoint, self.base_url)
+        proto.friendli_tool_choice(tool_choice, tool_names(formatted))
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable whose output matches ``schema``.
+
+        ``json_schema`` uses Friendli's grammar-constrained ``response_format``
+        (always strict); ``function_calling`` forces a tool; ``json_mode`` asks
+        for any JSON object.
+        """
+        if kwargs:
+            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
+            raise ValueError(msg)
+        return build_structured_output(
+            self,
+            schema,
+            method=method,
+            include_raw=include_raw,
+            strict=strict,
+            bind_tools=self.bind_tools,
+        )
+
+
+def _decode(
+    event: Any, decoder: OpenAIChatStream
+) -> tuple[list[dict[str, Any]], list[ChatGenerationChunk]] | None:
+    """Tool statuses and chunks for one SSE event; None at ``[DONE]``."""
+    record = decode_sse_event(event, provider=proto.PROVIDER)
+    if isinstance(record, Done):
+        return None
+    if record is None:
+        return [], []
+    if record.event == "tool_status":
+        status = record.data
+        chunk = AIMessageChunk(content="", additional_kwargs={"tool_status": [status]})
+        return [status], [ChatGenerationChunk(message=chunk)]
+    return [], generation_chunks(decoder.feed(record.data))

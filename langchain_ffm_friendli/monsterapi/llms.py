@@ -1,0 +1,247 @@
+"""MonsterAPILLM: LangChain text-generation model for MonsterAPI's ``/v1/generate`` (prompt)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseLLM
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+
+from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes
+from langchain_ffm_friendli.errors import InvalidParameterError, attach_partial_text
+from langchain_ffm_friendli.monsterapi import _protocol as proto
+from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
+
+__all__ = ["MonsterAPILLM"]
+
+_CALL_ONLY = frozenset({"model", "stream", "stop"})
+
+
+class MonsterAPILLM(MonsterAPISettings, BaseLLM):
+    """MonsterAPI text generation: ``POST {base_url}/generate`` with a ``prompt``.
+
+    The prompt goes to the model verbatim (apply the model's chat template
+    yourself, or use :class:`~langchain_ffm_friendli.ChatMonsterAPI`). The prompt
+    that the server echoes at the start of the output is removed. ``n`` > 1
+    returns n generations per prompt. Same fields and sampling rules as
+    ChatMonsterAPI.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_ffm_friendli import MonsterAPILLM
+
+            llm = MonsterAPILLM(model="mistralai/Mistral-7B-Instruct-v0.2", max_tokens=128)
+            llm.invoke("[INST] Name three mountains in Taiwan. [/INST]")
+
+    Token usage:
+        .. code-block:: python
+
+            result = llm.generate(["..."])
+            result.llm_output["token_usage"]  # from response.token_counts
+            result.generations[0][0].generation_info["credits_consumed"]
+    """
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Module path used by LangChain's loader."""
+        return ["langchain_ffm_friendli", "monsterapi", "llms"]
+
+    @property
+    def _llm_type(self) -> str:
+        return "monsterapi-llm"
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        return self._ls_base("llm", stop, **kwargs)
+
+    def _request(self, prompt: str, stream: bool, kwargs: dict[str, Any]) -> HTTPRequest:
+        settings = self._settings(**kwargs)
+        proto.validate_sampling(settings)
+        if stream and (settings.get("n") or 1) > 1:
+            raise InvalidParameterError(
+                "n", "must be 1 when streaming (one text is streamed)", provider=proto.PROVIDER
+            )
+        extra = {
+            **self.model_kwargs,
+            **{
+                k: v
+                for k, v in kwargs.items()
+                if k not in proto.SAMPLING_FIELDS and k not in _CALL_ONLY
+            },
+        }
+        body = proto.generate_payload(
+            model=kwargs.get("model") or self.model,
+            prompt=prompt,
+            settings=settings,
+            stream=stream,
+            extra=extra,
+        )
+        return HTTPRequest(
+            url=f"{self.base_url}/generate", headers=self._monster_headers(), body=body
+        )
+
+    def _generations(
+        self, payload: Any, prompt: str, stops: list[str]
+    ) -> tuple[list[Generation], Any]:
+        result = proto.parse_generate(payload, prompt=prompt, stop=stops)
+        info: dict[str, Any] = {}
+        if result.credits_consumed is not None:
+            info["credits_consumed"] = result.credits_consumed
+        if result.usage is not None:
+            info["token_counts"] = {
+                "input": result.usage["input_tokens"],
+                "output": result.usage["output_tokens"],
+            }
+        return [
+            Generation(text=t, generation_info=info or None) for t in result.texts
+        ], result.usage
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        stops = self._stops(stop, kwargs)
+        outputs = []
+        for prompt in prompts:
+            if self.streaming:
+                outputs.append(
+                    ([_join(list(self._stream(prompt, stop, run_manager, **kwargs)))], None)
+                )
+                continue
+            payload = self.transport.post(self._request(prompt, False, kwargs))
+            outputs.append(self._generations(payload, prompt, stops))
+        return self._result(outputs, kwargs)
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        stops = self._stops(stop, kwargs)
+
+        async def one(prompt: str) -> tuple[list[Generation], Any]:
+            if self.streaming:
+                chunks = [c async for c in self._astream(prompt, stop, run_manager, **kwargs)]
+                return [_join(chunks)], None
+            payload = await self.transport.apost(self._request(prompt, False, kwargs))
+            return self._generations(payload, prompt, stops)
+
+        return self._result(list(await asyncio.gather(*(one(p) for p in prompts))), kwargs)
+
+    def _result(
+        self, outputs: list[tuple[list[Generation], Any]], kwargs: dict[str, Any]
+    ) -> LLMResult:
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        for _, counts in outputs:
+            if counts:
+                usage["prompt_tokens"] += counts["input_tokens"]
+                usage["completion_tokens"] += counts["output_tokens"]
+                usage["total_tokens"] += counts["total_tokens"]
+        return LLMResult(
+            generations=[generations for generations, _ in outputs],
+            llm_output={"token_usage": usage, "model_name": kwargs.get("model") or self.model},
+        )
+
+    def _stream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        request = self._request(prompt, True, kwargs)
+        state = _Stream(self._cumulative(prompt, stop, kwargs))
+        with attach_partial_text(lambda: state.decoder.text):
+            for data in self.transport.stream_bytes(request):
+                for chunk in state.chunks(data):
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                if state.decoder.stopped:
+                    break
+            for chunk in state.finish():
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+
+    async def _astream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenerationChunk]:
+        request = self._request(prompt, True, kwargs)
+        state = _Stream(self._cumulative(prompt, stop, kwargs))
+        with attach_partial_text(lambda: state.decoder.text):
+            raw = self.transport.astream_bytes(request)
+            try:
+                async for data in raw:
+                    for chunk in state.chunks(data):
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                    if state.decoder.stopped:
+                        break
+            finally:
+                await raw.aclose()  # type: ignore[attr-defined]
+            for chunk in state.finish():
+                if run_manager:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+
+    def _cumulative(
+        self, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> proto.CumulativeStream:
+        beam = kwargs.get("use_beam_search", self.use_beam_search)
+        return proto.CumulativeStream(
+            prompt=prompt, stop=self._stops(stop, kwargs), buffered=bool(beam)
+        )
+
+
+class _Stream:
+    """bytes -> NUL records -> cumulative deltas -> GenerationChunks (output 0)."""
+
+    def __init__(self, decoder: proto.CumulativeStream) -> None:
+        self.decoder = decoder
+        self.splitter = NulRecordSplitter()
+
+    def chunks(self, data: bytes) -> list[GenerationChunk]:
+        out: list[GenerationChunk] = []
+        for raw in self.splitter.feed(data):
+            value = decode_json_bytes(raw, provider=proto.PROVIDER)
+            for index, text in self.decoder.feed(value, raw.decode("utf-8", errors="replace")):
+                if index == 0:
+                    out.append(GenerationChunk(text=text))
+        return out
+
+    def finish(self) -> list[GenerationChunk]:
+        if not self.decoder.stopped:
+            self.splitter.close(provider=proto.PROVIDER)
+        out = [GenerationChunk(text=t) for i, t in self.decoder.finish() if i == 0]
+        info: dict[str, Any] = {"finish_reason": "stop"} if self.decoder.stopped else {}
+        if self.decoder.credits_consumed is not None:
+            info["credits_consumed"] = self.decoder.credits_consumed
+        out.append(GenerationChunk(text="", generation_info=info or None))
+        return out
+
+
+def _join(chunks: list[GenerationChunk]) -> Generation:
+    if not chunks:
+        return Generation(text="")
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    return Generation(text=total.text, generation_info=total.generation_info)
