@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
@@ -14,7 +15,7 @@ from langchain_core.language_models.chat_models import (
     agenerate_from_stream,
     generate_from_stream,
 )
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -25,9 +26,8 @@ from langchain_ffm_friendli._openai_format import (
     messages_to_dicts,
     tool_names,
 )
+from langchain_ffm_friendli._streaming import SSEChatSteps, adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
-from langchain_ffm_friendli._wire import Done, decode_sse_event
-from langchain_ffm_friendli.errors import attach_partial_text
 from langchain_ffm_friendli.ffm import _protocol as proto
 from langchain_ffm_friendli.ffm._settings import SAMPLING_FIELDS, FFMSamplingSettings
 
@@ -256,16 +256,8 @@ class ChatFFM(FFMSamplingSettings, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request, decoder = self._request(messages, stop, True, kwargs)
-        with attach_partial_text(lambda: decoder.text):
-            for event in self.transport.stream_events(request):
-                chunks = _decode(event, decoder)
-                if chunks is None:
-                    break
-                for chunk in chunks:
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-            decoder.close()
+        steps = SSEChatSteps(decoder, proto.PROVIDER)
+        yield from drive(self.transport.stream_events(request), steps, run_manager)
 
     async def _astream(
         self,
@@ -275,20 +267,12 @@ class ChatFFM(FFMSamplingSettings, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, decoder = self._request(messages, stop, True, kwargs)
-        with attach_partial_text(lambda: decoder.text):
-            events = self.transport.astream_events(request)
-            try:
-                async for event in events:
-                    chunks = _decode(event, decoder)
-                    if chunks is None:
-                        break
-                    for chunk in chunks:
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            finally:
-                await events.aclose()
-            decoder.close()
+        steps = SSEChatSteps(decoder, proto.PROVIDER)
+        async with aclosing(
+            adrive(self.transport.astream_events(request), steps, run_manager)
+        ) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     # ------------------------------------------------------------------ tools
 
@@ -340,21 +324,3 @@ class ChatFFM(FFMSamplingSettings, BaseChatModel):
             strict=strict,
             bind_tools=self.bind_tools,
         )
-
-
-def _decode(event: Any, decoder: proto.FFMStream) -> list[ChatGenerationChunk] | None:
-    """Chunks for one SSE event; None when the stream says it is done."""
-    record = decode_sse_event(event, provider=proto.PROVIDER)
-    if isinstance(record, Done):
-        return None
-    if record is None:
-        return []
-    return [
-        ChatGenerationChunk(message=chunk, generation_info=_info(chunk))
-        for chunk in decoder.feed(record.data)
-    ]
-
-
-def _info(chunk: AIMessageChunk) -> dict[str, Any] | None:
-    reason = chunk.response_metadata.get("finish_reason")
-    return {"finish_reason": reason} if reason is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from typing import Any
 
 from langchain_core.callbacks import (
@@ -11,11 +12,11 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseLLM
+from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
+from langchain_ffm_friendli._streaming import SSETextSteps, adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
-from langchain_ffm_friendli._wire import Done, decode_sse_event
-from langchain_ffm_friendli.errors import attach_partial_text
 from langchain_ffm_friendli.ffm import _protocol as proto
 from langchain_ffm_friendli.ffm._settings import SAMPLING_FIELDS, FFMSamplingSettings
 
@@ -155,16 +156,8 @@ class FFMLLM(FFMSamplingSettings, BaseLLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         request, decoder = self._request(prompt, stop, True, kwargs)
-        with attach_partial_text(lambda: decoder.text):
-            for event in self.transport.stream_events(request):
-                chunks = _decode(event, decoder)
-                if chunks is None:
-                    break
-                for chunk in chunks:
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-            decoder.close()
+        steps = SSETextSteps(decoder, proto.PROVIDER, _info)
+        yield from drive(self.transport.stream_events(request), steps, run_manager)
 
     async def _astream(
         self,
@@ -174,36 +167,26 @@ class FFMLLM(FFMSamplingSettings, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         request, decoder = self._request(prompt, stop, True, kwargs)
-        with attach_partial_text(lambda: decoder.text):
-            events = self.transport.astream_events(request)
-            try:
-                async for event in events:
-                    chunks = _decode(event, decoder)
-                    if chunks is None:
-                        break
-                    for chunk in chunks:
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            finally:
-                await events.aclose()
-            decoder.close()
+        steps = SSETextSteps(decoder, proto.PROVIDER, _info)
+        async with aclosing(
+            adrive(self.transport.astream_events(request), steps, run_manager)
+        ) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
 
-def _decode(event: Any, decoder: proto.FFMStream) -> list[GenerationChunk] | None:
-    """Generation chunks for one SSE event; None when the stream says it is done."""
-    record = decode_sse_event(event, provider=proto.PROVIDER)
-    if isinstance(record, Done):
+def _info(chunk: AIMessageChunk) -> dict[str, Any] | None:
+    """generation_info of the final chunk: finish reason and FFM's token counts."""
+    reason = chunk.response_metadata.get("finish_reason")
+    if reason is None:
         return None
-    if record is None:
-        return []
-    out: list[GenerationChunk] = []
-    for message in decoder.feed(record.data):
-        info = None
-        if message.response_metadata.get("finish_reason") is not None:
-            info = proto.generation_info(record.data)
-        out.append(GenerationChunk(text=str(message.content), generation_info=info))
-    return out
+    info: dict[str, Any] = {"finish_reason": reason}
+    usage = chunk.usage_metadata
+    if usage:
+        info["prompt_tokens"] = usage["input_tokens"]
+        info["generated_tokens"] = usage["output_tokens"]
+        info["total_tokens"] = usage["total_tokens"]
+    return info
 
 
 def _join(chunks: list[GenerationChunk]) -> Generation:

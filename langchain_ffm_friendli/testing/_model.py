@@ -469,6 +469,50 @@ def _json_answer(messages: Sequence[Mapping[str, Any]], user_text: str, answer: 
     return json.dumps({"answer": answer}, ensure_ascii=False)
 
 
+def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The text of the last user (or ``human``) message, as the default model reads it.
+
+    Args:
+        messages: OpenAI-style messages.
+
+    Returns:
+        The text, or empty when there is no user message.
+    """
+    return _last_user_text(messages)
+
+
+def json_answer(messages: Sequence[Mapping[str, Any]], *, provider: str = "provider") -> str:
+    """The default model's answer in JSON mode (a provider's ``json_object`` format).
+
+    Same logic as a prompt that mentions JSON: an instance of a schema embedded in the
+    prompt, else the quoted key names, else ``{"answer": <the default greeting>}``.
+
+    Args:
+        messages: OpenAI-style messages.
+        provider: Provider display name used in the default greeting.
+
+    Returns:
+        A JSON object, serialised (Unicode kept as is).
+    """
+    user_text = _last_user_text(messages)
+    answer = f"Hello! This is the {provider} emulator. You said: {user_text}"
+    return _json_answer(messages, user_text, answer)
+
+
+def schema_instance(schema: Mapping[str, Any], messages: Sequence[Mapping[str, Any]]) -> Any:
+    """A value valid for a JSON schema, filled from the last user message.
+
+    Args:
+        schema: The JSON schema (``$ref`` into ``$defs`` and ``anyOf`` are followed).
+        messages: OpenAI-style messages; the last user text supplies the values.
+
+    Returns:
+        A JSON-compatible instance of the schema.
+    """
+    material = PromptMaterial(_last_user_text(messages))
+    return SchemaFaker(schema, material, mode="json").value(schema, "", 0)
+
+
 # -------------------------------------------------------------- schema-driven values
 
 _QUOTED_RE = re.compile(

@@ -1,0 +1,210 @@
+"""One stream driver for every class: transport items in, LangChain chunks out.
+
+Each provider supplies a :class:`StreamSteps` (pure: it turns one transport item,
+an SSE event or a byte chunk, into chunks); the driver does the rest the same
+way everywhere: callbacks, custom events, the partial text stamped on errors,
+stopping early, and closing the connection when the consumer leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from httpx_sse import ServerSentEvent
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.callbacks.manager import ahandle_event, handle_event
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
+
+from langchain_ffm_friendli._openai_format import generation_chunks
+from langchain_ffm_friendli._wire import Done, Record, decode_sse_event
+from langchain_ffm_friendli.errors import attach_partial_text
+
+__all__ = ["CustomEvent", "SSEChatSteps", "SSETextSteps", "StreamSteps", "adrive", "drive"]
+
+Chunk = TypeVar("Chunk", ChatGenerationChunk, GenerationChunk)
+Item_contra = TypeVar("Item_contra", contravariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomEvent:
+    """A LangChain custom event to dispatch (e.g. Friendli's ``tool_status``)."""
+
+    name: str
+    data: Any
+
+
+class StreamSteps(Protocol[Item_contra, Chunk]):
+    """A provider's pure stream decoding, driven by :func:`drive` / :func:`adrive`."""
+
+    @property
+    def text(self) -> str:
+        """Text delivered so far (carried by errors as ``partial_text``)."""
+        ...
+
+    @property
+    def done(self) -> bool:
+        """True once the stream has said everything (stop reading)."""
+        ...
+
+    def step(self, item: Item_contra) -> list[Chunk | CustomEvent]:
+        """Decode one transport item."""
+        ...
+
+    def finish(self) -> list[Chunk]:
+        """End of stream: flush held-back text; raise if the stream is incomplete."""
+        ...
+
+
+def _notify_args(run_manager: Any, event: CustomEvent) -> tuple[Any, ...]:
+    return (run_manager.handlers, "on_custom_event", "ignore_custom_event", event.name, event.data)
+
+
+def drive(
+    items: Iterator[Any],
+    steps: StreamSteps[Any, Chunk],
+    run_manager: CallbackManagerForLLMRun | None,
+) -> Iterator[Chunk]:
+    """Run a sync stream: yield chunks, fire callbacks, close the source on exit."""
+    try:
+        with attach_partial_text(lambda: steps.text):
+            for item in items:
+                for out in steps.step(item):
+                    if isinstance(out, CustomEvent):
+                        if run_manager:
+                            handle_event(
+                                *_notify_args(run_manager, out),
+                                run_id=run_manager.run_id,
+                                tags=run_manager.tags,
+                                metadata=run_manager.metadata,
+                            )
+                        continue
+                    if run_manager:
+                        run_manager.on_llm_new_token(out.text, chunk=out)
+                    yield out
+                if steps.done:
+                    break
+            for out in steps.finish():
+                if run_manager:
+                    run_manager.on_llm_new_token(out.text, chunk=out)
+                yield out
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+async def adrive(
+    items: AsyncIterator[Any],
+    steps: StreamSteps[Any, Chunk],
+    run_manager: AsyncCallbackManagerForLLMRun | None,
+) -> AsyncGenerator[Chunk, None]:
+    """Async :func:`drive`."""
+    try:
+        with attach_partial_text(lambda: steps.text):
+            async for item in items:
+                for out in steps.step(item):
+                    if isinstance(out, CustomEvent):
+                        if run_manager:
+                            await ahandle_event(
+                                *_notify_args(run_manager, out),
+                                run_id=run_manager.run_id,
+                                tags=run_manager.tags,
+                                metadata=run_manager.metadata,
+                            )
+                        continue
+                    if run_manager:
+                        await run_manager.on_llm_new_token(out.text, chunk=out)
+                    yield out
+                if steps.done:
+                    break
+            for out in steps.finish():
+                if run_manager:
+                    await run_manager.on_llm_new_token(out.text, chunk=out)
+                yield out
+    finally:
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class _ChunkDecoder(Protocol):
+    text: str
+
+    def feed(self, record: Any) -> list[AIMessageChunk]: ...
+
+    def close(self) -> None: ...
+
+
+class SSEChatSteps:
+    """SSE events -> chat chunks, through a record decoder (FFM's or OpenAI's).
+
+    ``named`` maps an SSE event name (e.g. Friendli's ``tool_status``) to a
+    handler that turns its record into outputs of its own.
+    """
+
+    def __init__(
+        self,
+        decoder: _ChunkDecoder,
+        provider: str,
+        named: dict[str, Callable[[dict[str, Any]], list[Any]]] | None = None,
+    ) -> None:
+        self.decoder = decoder
+        self.provider = provider
+        self.named = named or {}
+        self.done = False
+
+    @property
+    def text(self) -> str:
+        """Text delivered so far."""
+        return self.decoder.text
+
+    def records(self, event: ServerSentEvent) -> Record | None:
+        """The record an event carries (None to skip); ``[DONE]`` marks the end."""
+        record = decode_sse_event(event, provider=self.provider)
+        if isinstance(record, Done):
+            self.done = True
+            return None
+        return record
+
+    def step(self, item: ServerSentEvent) -> list[Any]:
+        """Chunks (and custom events) for one SSE event."""
+        record = self.records(item)
+        if record is None:
+            return []
+        if record.event in self.named:
+            return self.named[record.event](record.data)
+        return generation_chunks(self.decoder.feed(record.data))
+
+    def finish(self) -> list[Any]:
+        """Raise if the stream never sent its final record."""
+        self.decoder.close()
+        return []
+
+
+class SSETextSteps(SSEChatSteps):
+    """SSE events -> text (LLM) chunks; ``info`` builds the final chunk's generation_info."""
+
+    def __init__(
+        self,
+        decoder: _ChunkDecoder,
+        provider: str,
+        info: Callable[[AIMessageChunk], dict[str, Any] | None],
+    ) -> None:
+        super().__init__(decoder, provider)
+        self.info = info
+
+    def step(self, item: ServerSentEvent) -> list[Any]:
+        """Text chunks for one SSE event."""
+        record = self.records(item)
+        if record is None:
+            return []
+        return [
+            GenerationChunk(text=str(c.content), generation_info=self.info(c))
+            for c in self.decoder.feed(record.data)
+        ]

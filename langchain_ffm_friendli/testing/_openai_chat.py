@@ -1,0 +1,1364 @@
+"""OpenAI-compatible chat completions: validation, the model's answer, JSON and SSE encoders.
+
+Several providers expose an OpenAI-compatible ``/chat/completions`` (Friendli's serverless,
+dedicated and container endpoints and its tool-assisted chat; MonsterAPI's
+``/v1/chat/completions``), so the provider-neutral part lives here once and provider
+modules add their routes, auth and quirks around it (:func:`chat_handler` builds a complete
+route handler). The behaviour follows the wire format Friendli documents
+(``protocols/friendli.md`` §2):
+
+* Requests are validated like the server does and rejected with HTTP 422 and a
+  ``{"detail": "..."}`` message that names the field: value ranges, ``tools`` together
+  with ``response_format`` or ``min_tokens``, ``response_format`` with ``min_tokens``,
+  ``top_logprobs`` without ``logprobs``, ``stream_options`` without ``stream``, message
+  shapes. Fields the emulator does not know are ignored.
+* ``chat.completion`` bodies carry ``n`` choices, ``tool_calls`` whose ``arguments`` is a
+  JSON string (Unicode kept as is), ``finish_reason`` ``stop``/``length``/``tool_calls``,
+  ``logprobs`` when requested (deterministic fake values) and ``usage``.
+* Streams are ``data: {chat.completion.chunk}`` lines without ``event:`` lines (compact
+  JSON, LF framing): the role on the first delta, one text delta per token, tool-call
+  fragments keyed by ``index`` (``id``/``type``/``function.name`` and empty ``arguments``
+  first, then ``arguments`` pieces), a finish chunk with an empty delta, a usage chunk with
+  ``choices: []`` when ``stream_options.include_usage`` is true, then ``data: [DONE]``.
+  With ``n`` > 1 the choices' chunks are interleaved. An in-stream error (fault
+  ``error_record``) is ``data: {"error": {"message", "type", "param", "code"}}``.
+* Stop sequences cut the text *before* the stop string (``finish_reason: "stop"``);
+  ``max_tokens`` cuts it to that many tokens (``finish_reason: "length"``).
+* ``response_format``: ``json_object`` gives the default model's JSON-mode answer,
+  ``json_schema`` a schema-valid instance of ``json_schema.schema``, and ``regex`` the
+  string :func:`regex_instance` writes for the pattern. A queued
+  :class:`~langchain_ffm_friendli.testing.Reply` is sent as scripted instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import string
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import zip_longest
+from typing import Any
+
+from ._exchange import Exchange, Handler
+from ._faults import Fault, StreamEvent, StreamScript, play_stream
+from ._ffm import _split_arguments, _split_point
+from ._model import (
+    Completion,
+    ModelRequest,
+    Reply,
+    complete,
+    count_tokens,
+    json_answer,
+    schema_instance,
+    tokenize,
+)
+
+__all__ = [
+    "DONE",
+    "ChatRequest",
+    "Guard",
+    "RequestError",
+    "answer_chat",
+    "chat_handler",
+    "chunk_records",
+    "encode_response",
+    "generate",
+    "parse_chat_request",
+    "read_body",
+    "regex_instance",
+    "sse",
+    "stream_script",
+]
+
+#: Answers the request itself (e.g. a 401) and returns True, or returns False to go on.
+Guard = Callable[[Exchange], Awaitable[bool]]
+
+DONE = b"data: [DONE]\n\n"
+_PINGS = (b": keep-alive\n\n", b"\n")
+_MALFORMED = b"data: {not json\n\n"
+_FINISH_REASONS = {
+    "stop": "stop",
+    "stop_sequence": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+}
+_ROLES = ("system", "user", "assistant", "tool")
+_PART_TYPES = ("text", "image_url", "audio_url", "video_url")
+_TOOL_CHOICES = ("none", "auto", "required")
+_FORMAT_TYPES = ("text", "json_object", "json_schema", "regex")
+_REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultracode")
+_FUNCTION_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MAX_TOP_LOGPROBS = 20
+_ALTERNATIVES = (" the", ",", " a", ".", " and", " of", " to", " is", " in", "\n")
+
+
+class RequestError(Exception):
+    """A request the server rejects; ``detail`` names the offending field."""
+
+    def __init__(self, detail: str, status: int = 422) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+# ----------------------------------------------------------------------- field readers
+
+
+def _show(value: Any) -> str:
+    """A value as JSON text for error messages."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _is_number(value: Any) -> bool:
+    """True for JSON numbers (``bool`` excluded)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bounds(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """Describe a range for an error message."""
+    parts = []
+    if low is not None:
+        parts.append(f"greater than {low}" if low_open else f"greater than or equal to {low}")
+    if high is not None:
+        parts.append(f"less than {high}" if high_open else f"less than or equal to {high}")
+    return " and ".join(parts)
+
+
+def read_float(
+    body: Mapping[str, Any],
+    key: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float | None:
+    """Read an optional number and check its range (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+        low: Lower bound, if any.
+        high: Upper bound, if any.
+        low_open: Whether the lower bound is exclusive.
+        high_open: Whether the upper bound is exclusive.
+
+    Returns:
+        The value, or None when absent.
+
+    Raises:
+        RequestError: If the value is not a number or out of range.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not _is_number(value) or not math.isfinite(value):
+        raise RequestError(f"'{key}' must be a number; got {_show(value)}")
+    if (low is not None and (value <= low if low_open else value < low)) or (
+        high is not None and (value >= high if high_open else value > high)
+    ):
+        bounds = _bounds(low, high, low_open, high_open)
+        raise RequestError(f"'{key}' must be {bounds}; got {_show(value)}")
+    return float(value)
+
+
+def read_int(
+    body: Mapping[str, Any], key: str, *, low: int | None = None, high: int | None = None
+) -> int | None:
+    """Read an optional integer and check its inclusive range (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+        low: Smallest allowed value, if any.
+        high: Largest allowed value, if any.
+
+    Returns:
+        The value, or None when absent.
+
+    Raises:
+        RequestError: If the value is not an integer or out of range.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RequestError(f"'{key}' must be an integer; got {_show(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise RequestError(f"'{key}' must be {_bounds(low, high, False, False)}; got {value}")
+    return value
+
+
+def read_bool(body: Mapping[str, Any], key: str) -> bool | None:
+    """Read an optional boolean (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+
+    Returns:
+        The value, or None when absent.
+
+    Raises:
+        RequestError: If the value is not a boolean.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise RequestError(f"'{key}' must be a boolean; got {_show(value)}")
+    return value
+
+
+def read_object(body: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """Read an optional JSON object (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+
+    Returns:
+        The object, or None when absent.
+
+    Raises:
+        RequestError: If the value is not an object.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise RequestError(f"'{key}' must be an object; got {_show(value)}")
+    return value
+
+
+def read_list(body: Mapping[str, Any], key: str, item: str) -> list[Any] | None:
+    """Read an optional list whose items are all of one JSON type.
+
+    Args:
+        body: The request body.
+        key: The field name.
+        item: ``"string"``, ``"integer"`` or ``"number"``.
+
+    Returns:
+        The list, or None when absent.
+
+    Raises:
+        RequestError: If the value is not a list of that type.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    checks: dict[str, Callable[[Any], bool]] = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": _is_number,
+    }
+    if not isinstance(value, list) or not all(checks[item](v) for v in value):
+        raise RequestError(f"'{key}' must be a list of {item}s; got {_show(value)}")
+    return value
+
+
+def read_seed(body: Mapping[str, Any], n: int) -> int | list[int] | None:
+    """Read ``seed``: an integer, or one integer per generation (``n`` of them).
+
+    Args:
+        body: The request body.
+        n: The number of generations.
+
+    Returns:
+        The seed(s), or None when absent.
+
+    Raises:
+        RequestError: If the seed is malformed.
+    """
+    value = body.get("seed")
+    if isinstance(value, list):
+        seeds = read_list(body, "seed", "integer") or []
+        if len(seeds) != n:
+            raise RequestError(
+                f"'seed' must have one value per generation ('n' = {n}); got {len(seeds)}"
+            )
+        return seeds
+    return read_int(body, "seed", low=0)
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """The generation options chat and text completions share.
+
+    Attributes:
+        n: Number of generations.
+        stop: Stop phrases (excluded from the output).
+        max_tokens: Completion token limit, None for none.
+        min_tokens: Minimum completion tokens, None when unset.
+        stream: Whether to stream.
+        include_usage: Whether a stream ends with a usage chunk.
+        seed: The seed or seeds, None when unset.
+        response_format: The validated ``response_format`` object, None when unset.
+    """
+
+    n: int
+    stop: list[str]
+    max_tokens: int | None
+    min_tokens: int | None
+    stream: bool
+    include_usage: bool
+    seed: int | list[int] | None
+    response_format: Mapping[str, Any] | None
+
+
+def read_sampling(
+    body: Mapping[str, Any], *, repetition_floor: float = 0.0, structured: bool = True
+) -> SamplingOptions:
+    """Validate the sampling fields chat and completions share (Friendli ranges).
+
+    ``temperature`` >= 0, ``top_p`` in (0, 1], ``top_k`` >= 0, ``min_p`` in [0, 1],
+    ``frequency_penalty``/``presence_penalty`` in [-2, 2], ``repetition_penalty`` >
+    ``repetition_floor`` (or >= it when the floor is positive), ``xtc_threshold`` and
+    ``xtc_probability`` in [0, 1], ``n`` >= 1, ``max_tokens`` >= 1, ``min_tokens`` >= 0,
+    ``stop`` a list of strings, ``logit_bias`` an object of numbers, ``eos_token`` a
+    list of integers, ``stream_options`` only with ``stream: true``.
+
+    Args:
+        body: The request body.
+        repetition_floor: 0.0 for "must be positive"; 1.0 for "must be >= 1.0".
+        structured: Whether ``response_format`` and ``min_tokens`` exist on the endpoint
+            (when not, they are ignored like any unknown field).
+
+    Returns:
+        The options.
+
+    Raises:
+        RequestError: On the first invalid field.
+    """
+    read_float(body, "temperature", low=0.0)
+    read_float(body, "top_p", low=0.0, high=1.0, low_open=True)
+    read_int(body, "top_k", low=0)
+    read_float(body, "min_p", low=0.0, high=1.0)
+    read_float(body, "frequency_penalty", low=-2.0, high=2.0)
+    read_float(body, "presence_penalty", low=-2.0, high=2.0)
+    read_float(body, "repetition_penalty", low=repetition_floor, low_open=repetition_floor == 0)
+    read_float(body, "xtc_threshold", low=0.0, high=1.0)
+    read_float(body, "xtc_probability", low=0.0, high=1.0)
+    bias = read_object(body, "logit_bias")
+    if bias is not None and not all(_is_number(v) for v in bias.values()):
+        raise RequestError("'logit_bias' values must be numbers")
+    read_list(body, "eos_token", "integer")
+    n = read_int(body, "n", low=1) or 1
+    seed = read_seed(body, n)
+    max_tokens = read_int(body, "max_tokens", low=1)
+    min_tokens = read_int(body, "min_tokens", low=0) if structured else None
+    stop = read_list(body, "stop", "string") or []
+    stream = bool(read_bool(body, "stream"))
+    options = read_object(body, "stream_options")
+    include_usage = False
+    if options is not None:
+        if not stream:
+            raise RequestError("'stream_options' can only be used when 'stream' is true")
+        include_usage = bool(read_bool(options, "include_usage"))
+    response_format = read_response_format(body) if structured else None
+    if response_format is not None and min_tokens is not None:
+        raise RequestError("The 'min_tokens' field cannot be set when 'response_format' is set")
+    if min_tokens is not None and max_tokens is not None and min_tokens > max_tokens:
+        raise RequestError(
+            f"'min_tokens' ({min_tokens}) must not be greater than 'max_tokens' ({max_tokens})"
+        )
+    return SamplingOptions(
+        n=n,
+        stop=stop,
+        max_tokens=max_tokens,
+        min_tokens=min_tokens,
+        stream=stream,
+        include_usage=include_usage,
+        seed=seed,
+        response_format=response_format,
+    )
+
+
+def read_response_format(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Validate ``response_format`` (types ``text``, ``json_object``, ``json_schema``, ``regex``).
+
+    Args:
+        body: The request body.
+
+    Returns:
+        The object, or None when absent.
+
+    Raises:
+        RequestError: If it is malformed, or a regex is invalid or uses a construct the
+            server does not support (anchors, lookaround, backreferences).
+    """
+    fmt = read_object(body, "response_format")
+    if fmt is None:
+        return None
+    kind = fmt.get("type")
+    if kind not in _FORMAT_TYPES:
+        allowed = ", ".join(f"'{t}'" for t in _FORMAT_TYPES)
+        raise RequestError(f"'response_format.type' must be one of {allowed}; got {_show(kind)}")
+    if kind == "json_schema":
+        spec = fmt.get("json_schema")
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("schema"), Mapping):
+            raise RequestError(
+                "'response_format.json_schema.schema' is required and must be an object"
+            )
+    if kind == "regex":
+        pattern = fmt.get("schema")
+        if not isinstance(pattern, str):
+            raise RequestError("'response_format.schema' must be a regex string")
+        try:
+            re.compile(pattern)
+            _RegexWriter(pattern).write()
+        except (re.error, _RegexError) as exc:
+            raise RequestError(f"Invalid regex in 'response_format.schema': {exc}") from exc
+        except (_WriterLimitError, ValueError, IndexError):
+            pass  # valid for the server; the emulator falls back to an empty answer
+    return fmt
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A validated chat completions request.
+
+    Attributes:
+        model: The requested model (None when optional and omitted).
+        messages: OpenAI-style messages.
+        tools: Function tools, for the scripted model.
+        server_tools: Tools of other types the provider runs itself (tool-assisted chat).
+        tool_choice: ``none``/``auto``/``required``, a named choice, or None.
+        parallel_tool_calls: False limits an answer to one tool call.
+        logprobs: Whether to return log probabilities.
+        top_logprobs: Alternatives per position.
+        options: The shared sampling options.
+    """
+
+    model: str | None
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    server_tools: list[dict[str, Any]]
+    tool_choice: str | Mapping[str, Any] | None
+    parallel_tool_calls: bool
+    logprobs: bool
+    top_logprobs: int
+    options: SamplingOptions
+
+
+def read_model(body: Mapping[str, Any], *, required: bool) -> str | None:
+    """Read ``model``.
+
+    Args:
+        body: The request body.
+        required: Whether the endpoint requires it.
+
+    Returns:
+        The model, or None when optional and absent.
+
+    Raises:
+        RequestError: If it is missing or not a string.
+    """
+    model = body.get("model")
+    if model is None:
+        if required:
+            raise RequestError("'model' is required")
+        return None
+    if not isinstance(model, str):
+        raise RequestError(f"'model' must be a string; got {_show(model)}")
+    return model
+
+
+def _user_content(index: int, content: Any) -> None:
+    """A user message's content: a string or a list of typed parts."""
+    if isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise RequestError(
+            f"'messages[{index}].content' must be a string or a list of content parts"
+        )
+    for number, part in enumerate(content):
+        where = f"messages[{index}].content[{number}]"
+        if not isinstance(part, Mapping) or part.get("type") not in _PART_TYPES:
+            allowed = ", ".join(f"'{t}'" for t in _PART_TYPES)
+            raise RequestError(f"'{where}.type' must be one of {allowed}")
+        kind = part["type"]
+        if kind == "text" and not isinstance(part.get("text"), str):
+            raise RequestError(f"'{where}.text' must be a string")
+        if kind != "text" and not isinstance(part.get(kind), Mapping):
+            raise RequestError(f"'{where}.{kind}' must be an object with a 'url'")
+
+
+def _assistant_message(index: int, message: Mapping[str, Any]) -> None:
+    """An assistant message: content (string or null) unless tool calls are given."""
+    content = message.get("content")
+    calls = message.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise RequestError(f"'messages[{index}].tool_calls' must be a list")
+        for number, call in enumerate(calls):
+            where = f"messages[{index}].tool_calls[{number}]"
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if not isinstance(call, Mapping) or not isinstance(call.get("id"), str):
+                raise RequestError(f"'{where}.id' must be a string")
+            if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+                raise RequestError(f"'{where}.function.name' must be a string")
+            if not isinstance(function.get("arguments"), str):
+                raise RequestError(f"'{where}.function.arguments' must be a JSON string")
+    if content is None and not calls:
+        raise RequestError(f"'messages[{index}].content' is required unless 'tool_calls' is set")
+    if content is not None and not isinstance(content, str):
+        raise RequestError(f"'messages[{index}].content' must be a string or null")
+
+
+def read_messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Validate ``messages`` (roles ``system``, ``user``, ``assistant``, ``tool``).
+
+    Args:
+        body: The request body.
+
+    Returns:
+        The messages as dicts.
+
+    Raises:
+        RequestError: On the first malformed message.
+    """
+    raw = body.get("messages")
+    if raw is None:
+        raise RequestError("'messages' is required")
+    if not isinstance(raw, list) or not raw:
+        raise RequestError("'messages' must be a non-empty list")
+    messages: list[dict[str, Any]] = []
+    for index, message in enumerate(raw):
+        if not isinstance(message, Mapping):
+            raise RequestError(f"'messages[{index}]' must be an object")
+        role = message.get("role")
+        if role not in _ROLES:
+            allowed = ", ".join(f"'{r}'" for r in _ROLES)
+            raise RequestError(
+                f"'messages[{index}].role' must be one of {allowed}; got {_show(role)}"
+            )
+        content = message.get("content")
+        if role == "user":
+            _user_content(index, content)
+        elif role == "assistant":
+            _assistant_message(index, message)
+        elif not isinstance(content, str):
+            raise RequestError(f"'messages[{index}].content' must be a string")
+        if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+            raise RequestError(f"'messages[{index}].tool_call_id' is required for tool messages")
+        messages.append(dict(message))
+    return messages
+
+
+def read_tools(
+    body: Mapping[str, Any], server_tool_types: Collection[str] = ()
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Validate ``tools``: function tools plus, optionally, provider-run tool types.
+
+    Args:
+        body: The request body.
+        server_tool_types: Non-function ``type`` values the endpoint accepts.
+
+    Returns:
+        The function tools and the other (server-run) tools, each in request order.
+
+    Raises:
+        RequestError: On the first malformed tool.
+    """
+    raw = body.get("tools")
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        raise RequestError("'tools' must be a list")
+    functions: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for index, tool in enumerate(raw):
+        kind = tool.get("type") if isinstance(tool, Mapping) else None
+        if not isinstance(tool, Mapping) or (kind != "function" and kind not in server_tool_types):
+            allowed = ", ".join(f"'{t}'" for t in ("function", *server_tool_types))
+            raise RequestError(f"'tools[{index}].type' must be one of {allowed}; got {_show(kind)}")
+        if kind != "function":
+            others.append(dict(tool))
+            continue
+        function = tool.get("function")
+        if not isinstance(function, Mapping):
+            raise RequestError(f"'tools[{index}].function' is required")
+        name = function.get("name")
+        if not isinstance(name, str) or not _FUNCTION_NAME_RE.fullmatch(name):
+            raise RequestError(
+                f"'tools[{index}].function.name' must be 1-64 characters of a-z, A-Z, 0-9, "
+                f"'_' and '-'; got {_show(name)}"
+            )
+        parameters = function.get("parameters")
+        if parameters is not None and not isinstance(parameters, Mapping):
+            raise RequestError(f"'tools[{index}].function.parameters' must be a JSON schema object")
+        functions.append(dict(tool))
+    return functions, others
+
+
+def read_tool_choice(body: Mapping[str, Any]) -> str | Mapping[str, Any] | None:
+    """Validate ``tool_choice``: ``none``/``auto``/``required`` or a named function.
+
+    Args:
+        body: The request body.
+
+    Returns:
+        The choice, or None when absent.
+
+    Raises:
+        RequestError: If it has another form.
+    """
+    choice = body.get("tool_choice")
+    if choice is None or choice in _TOOL_CHOICES:
+        return choice
+    if isinstance(choice, Mapping):
+        function = choice.get("function")
+        if (
+            choice.get("type") == "function"
+            and isinstance(function, Mapping)
+            and isinstance(function.get("name"), str)
+        ):
+            return choice
+    raise RequestError(
+        "'tool_choice' must be 'none', 'auto', 'required' or "
+        f'{{"type": "function", "function": {{"name": ...}}}}; got {_show(choice)}'
+    )
+
+
+def parse_chat_request(
+    body: Mapping[str, Any],
+    *,
+    require_model: bool = True,
+    server_tool_types: Collection[str] = (),
+    structured: bool = True,
+) -> ChatRequest:
+    """Validate a chat completions body.
+
+    Args:
+        body: The JSON body.
+        require_model: Whether ``model`` is required (Friendli's container: optional).
+        server_tool_types: Tool types the provider runs itself (tool-assisted chat).
+        structured: Whether the endpoint has ``response_format`` and ``min_tokens``.
+
+    Returns:
+        The request.
+
+    Raises:
+        RequestError: On the first invalid field or combination.
+    """
+    model = read_model(body, required=require_model)
+    messages = read_messages(body)
+    options = read_sampling(body, structured=structured)
+    tools, server_tools = read_tools(body, server_tool_types)
+    choice = read_tool_choice(body)
+    if tools or server_tools:
+        if options.response_format is not None:
+            raise RequestError("The 'response_format' field cannot be set when tools are specified")
+        if options.min_tokens is not None:
+            raise RequestError("The 'min_tokens' field cannot be set when tools are specified")
+    logprobs = bool(read_bool(body, "logprobs"))
+    top = read_int(body, "top_logprobs", low=0, high=_MAX_TOP_LOGPROBS)
+    if top is not None and not logprobs:
+        raise RequestError("'top_logprobs' can only be used when 'logprobs' is true")
+    parallel = read_bool(body, "parallel_tool_calls")
+    read_object(body, "chat_template_kwargs")
+    read_bool(body, "parse_reasoning")
+    read_bool(body, "include_reasoning")
+    read_int(body, "reasoning_budget", low=0)
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in _REASONING_EFFORTS:
+        allowed = ", ".join(f"'{e}'" for e in _REASONING_EFFORTS)
+        raise RequestError(f"'reasoning_effort' must be one of {allowed}; got {_show(effort)}")
+    return ChatRequest(
+        model=model,
+        messages=messages,
+        tools=tools,
+        server_tools=server_tools,
+        tool_choice=choice,
+        parallel_tool_calls=parallel is not False,
+        logprobs=logprobs,
+        top_logprobs=top or 0,
+        options=options,
+    )
+
+
+# ------------------------------------------------------------------------- the answer
+
+
+def structured_text(
+    response_format: Mapping[str, Any] | None,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    provider: str,
+) -> str | None:
+    """The default model's text for a ``response_format``, or None for free text.
+
+    Args:
+        response_format: The validated ``response_format``.
+        messages: The conversation (the last user text supplies values).
+        provider: Provider display name for the default greeting.
+
+    Returns:
+        The JSON document or regex match, or None for ``text``/no format.
+    """
+    kind = response_format.get("type") if response_format else None
+    if response_format is None or kind == "text":
+        return None
+    if kind == "json_object":
+        return json_answer(messages, provider=provider)
+    if kind == "json_schema":
+        schema = response_format["json_schema"]["schema"]
+        return json.dumps(schema_instance(schema, messages), ensure_ascii=False)
+    return regex_instance(str(response_format.get("schema", "")))
+
+
+def apply_limits(
+    completion: Completion,
+    *,
+    stop: Sequence[str],
+    max_tokens: int | None,
+    reply: Reply | None = None,
+) -> Completion:
+    """Apply OpenAI-style stop sequences (cut before the stop string) and ``max_tokens``.
+
+    Tool-call answers are left as they are. Token counts are recomputed unless the
+    scripted reply fixes them.
+
+    Args:
+        completion: The model's completion, produced without stop/limit.
+        stop: Stop strings.
+        max_tokens: Completion token limit, None for none.
+        reply: The scripted reply, if any (its ``completion_tokens`` wins).
+
+    Returns:
+        The limited completion.
+    """
+    if completion.tool_calls:
+        return completion
+    text = completion.text
+    reason = completion.finish_reason
+    cuts = [text.find(s) for s in stop if s and s in text]
+    if cuts:
+        text = text[: min(cuts)]
+        reason = "stop_sequence"
+    tokens = tokenize(text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        tokens = tokens[:max_tokens]
+        text = "".join(tokens)
+        reason = "length"
+    generated = len(tokens)
+    if reply is not None and reply.completion_tokens is not None:
+        generated = reply.completion_tokens
+    return replace(
+        completion, text=text, tokens=tokens, finish_reason=reason, completion_tokens=generated
+    )
+
+
+def generate(request: ChatRequest, reply: Reply | None, *, provider: str) -> Completion:
+    """Run the scripted model for a chat request (one generation).
+
+    Args:
+        request: The validated request.
+        reply: A scripted reply, if one was queued.
+        provider: Provider display name for the default greeting.
+
+    Returns:
+        The completion with OpenAI stop/limit semantics applied.
+    """
+    scripted = reply
+    if reply is None:
+        text = structured_text(request.options.response_format, request.messages, provider=provider)
+        if text is not None:
+            reply = Reply(text=text)
+    completion = complete(
+        ModelRequest(
+            messages=request.messages, tools=request.tools, tool_choice=request.tool_choice
+        ),
+        reply,
+        provider=provider,
+    )
+    if not request.parallel_tool_calls and len(completion.tool_calls) > 1:
+        calls = completion.tool_calls[:1]
+        generated = len(completion.tokens) + sum(
+            count_tokens(c.name) + count_tokens(c.arguments) for c in calls
+        )
+        if scripted is not None and scripted.completion_tokens is not None:
+            generated = scripted.completion_tokens
+        completion = replace(completion, tool_calls=calls, completion_tokens=generated)
+    return apply_limits(
+        completion,
+        stop=request.options.stop,
+        max_tokens=request.options.max_tokens,
+        reply=scripted,
+    )
+
+
+def split_item(item: Reply | Fault | None) -> tuple[Fault | None, Reply | None]:
+    """Separate a dequeued item into the stream fault and the scripted reply.
+
+    Args:
+        item: What :meth:`Exchange.take` returned.
+
+    Returns:
+        The fault (or None) and the reply to use (a fault's own ``reply`` included).
+    """
+    if isinstance(item, Fault):
+        return item, item.reply
+    return None, item
+
+
+# --------------------------------------------------------------------------- logprobs
+
+
+def _digest(text: str) -> int:
+    """A stable integer digest of a text."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def token_logprob(token: str, position: int) -> float:
+    """A deterministic fake log probability in (-2.5, 0) for a token at a position.
+
+    Args:
+        token: The token text.
+        position: Its position in the output.
+
+    Returns:
+        The log probability.
+    """
+    return -round(0.001 + (_digest(f"{position}:{token}") % 2500) / 1000, 4)
+
+
+def top_alternatives(token: str, position: int, count: int) -> list[tuple[str, float]]:
+    """The ``count`` most likely tokens at a position: the sampled one, then fakes.
+
+    Args:
+        token: The sampled token.
+        position: Its position.
+        count: How many entries to return.
+
+    Returns:
+        ``(token, logprob)`` pairs, most likely first.
+    """
+    best = token_logprob(token, position)
+    others = [alt for alt in _ALTERNATIVES if alt != token]
+    pairs = [(token, best)]
+    pairs.extend((alt, round(best - 0.75 * (k + 1), 4)) for k, alt in enumerate(others))
+    return pairs[:count]
+
+
+def _logprob_entry(token: str, position: int, top: int) -> dict[str, Any]:
+    """One ``logprobs.content`` item of a chat completion."""
+    return {
+        "token": token,
+        "logprob": token_logprob(token, position),
+        "bytes": list(token.encode("utf-8")),
+        "top_logprobs": [
+            {"token": alt, "logprob": value, "bytes": list(alt.encode("utf-8"))}
+            for alt, value in top_alternatives(token, position, top)
+        ],
+    }
+
+
+# ------------------------------------------------------------------------- encoding
+
+
+def new_id(prefix: str) -> str:
+    """A response id such as ``chatcmpl-<32 hex>``.
+
+    Args:
+        prefix: ``"chatcmpl-"`` or ``"cmpl-"``.
+
+    Returns:
+        The id.
+    """
+    return prefix + uuid.uuid4().hex
+
+
+def finish_reason(completion: Completion) -> str:
+    """The OpenAI-style finish reason (a scripted raw value wins).
+
+    Args:
+        completion: The completion.
+
+    Returns:
+        ``stop``, ``length``, ``tool_calls`` or the scripted value.
+    """
+    if completion.finish_reason_override is not None:
+        return completion.finish_reason_override
+    return _FINISH_REASONS[completion.finish_reason]
+
+
+def usage(completions: Sequence[Completion]) -> dict[str, int]:
+    """The ``usage`` object of one request with one completion per generation.
+
+    Args:
+        completions: The generations (they share the prompt).
+
+    Returns:
+        ``prompt_tokens``, ``completion_tokens`` (all generations) and ``total_tokens``.
+    """
+    prompt = completions[0].prompt_tokens if completions else 0
+    generated = sum(c.completion_tokens for c in completions)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": generated,
+        "total_tokens": prompt + generated,
+    }
+
+
+def _message(completion: Completion) -> dict[str, Any]:
+    """The ``message`` of a non-streaming choice (content null for tool-call-only answers)."""
+    content = completion.text if completion.text or not completion.tool_calls else None
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if completion.tool_calls:
+        calls = []
+        for call in completion.tool_calls:
+            item: dict[str, Any] = {} if call.id is None else {"id": call.id}
+            item["type"] = "function"
+            item["function"] = {"name": call.name, "arguments": call.arguments}
+            calls.append(item)
+        message["tool_calls"] = calls
+    return message
+
+
+def encode_response(
+    request: ChatRequest,
+    completions: Sequence[Completion],
+    *,
+    response_id: str,
+    created: int,
+) -> dict[str, Any]:
+    """The ``chat.completion`` body (key order as in Friendli's documented example).
+
+    Args:
+        request: The validated request.
+        completions: One completion per generation (``n``).
+        response_id: The ``chatcmpl-...`` id.
+        created: Unix seconds.
+
+    Returns:
+        The JSON object.
+    """
+    choices = []
+    for index, completion in enumerate(completions):
+        choice: dict[str, Any] = {
+            "index": index,
+            "message": _message(completion),
+            "finish_reason": finish_reason(completion),
+        }
+        if request.logprobs:
+            choice["logprobs"] = {
+                "content": [
+                    _logprob_entry(token, position, request.top_logprobs)
+                    for position, token in enumerate(completion.tokens)
+                ]
+            }
+        choices.append(choice)
+    return {
+        "id": response_id,
+        "model": request.model,
+        "object": "chat.completion",
+        "choices": choices,
+        "usage": usage(completions),
+        "created": created,
+    }
+
+
+def _choice_deltas(index: int, completion: Completion, request: ChatRequest) -> list[Any]:
+    """The streamed ``choices[]`` items of one generation, finish item last."""
+    items: list[dict[str, Any]] = []
+
+    def add(delta: dict[str, Any], logprobs: Any = None) -> None:
+        if not items:
+            delta = {"role": "assistant", **delta}
+        items.append({"index": index, "delta": delta, "finish_reason": None, "logprobs": logprobs})
+
+    for position, token in enumerate(completion.tokens):
+        logprobs = None
+        if request.logprobs:
+            logprobs = {"content": [_logprob_entry(token, position, request.top_logprobs)]}
+        add({"content": token}, logprobs)
+    for number, call in enumerate(completion.tool_calls):
+        head: dict[str, Any] = {"index": number}
+        if call.id is not None:
+            head["id"] = call.id
+        head["type"] = "function"
+        head["function"] = {"name": call.name, "arguments": ""}
+        add({"tool_calls": [head]})
+        for piece in _split_arguments(call.arguments):
+            fragment = {"index": number, "type": "function", "function": {"arguments": piece}}
+            add({"tool_calls": [fragment]})
+    if not items:
+        add({"content": ""})
+    items.append(
+        {"index": index, "delta": {}, "finish_reason": finish_reason(completion), "logprobs": None}
+    )
+    return items
+
+
+def chunk_records(
+    request: ChatRequest,
+    completions: Sequence[Completion],
+    *,
+    response_id: str,
+    created: int,
+) -> list[dict[str, Any]]:
+    """The ``chat.completion.chunk`` records of a stream (without ``[DONE]``).
+
+    Args:
+        request: The validated request.
+        completions: One completion per generation; their chunks are interleaved.
+        response_id: The id shared by every chunk.
+        created: Unix seconds.
+
+    Returns:
+        The records, the usage chunk last when ``include_usage`` is set.
+    """
+    per_choice = [_choice_deltas(i, c, request) for i, c in enumerate(completions)]
+    records: list[dict[str, Any]] = []
+    for group in zip_longest(*per_choice):
+        for choice in group:
+            if choice is None:
+                continue
+            records.append(
+                {
+                    "id": response_id,
+                    "object": "chat.completion.chunk",
+                    "model": request.model,
+                    "choices": [choice],
+                    "usage": None,
+                    "created": created,
+                }
+            )
+    if request.options.include_usage:
+        records.append(
+            {
+                "id": response_id,
+                "object": "chat.completion.chunk",
+                "model": request.model,
+                "choices": [],
+                "usage": usage(completions),
+                "created": created,
+            }
+        )
+    return records
+
+
+def sse(record: Any, event: str | None = None) -> bytes:
+    """Frame one SSE event: an optional ``event:`` line, ``data: <compact JSON>``, blank line.
+
+    Args:
+        record: The JSON value.
+        event: The event name, None for none.
+
+    Returns:
+        The framed bytes (LF line ends).
+    """
+    data = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = b"event: " + event.encode("utf-8") + b"\n" if event else b""
+    return head + b"data: " + data + b"\n\n"
+
+
+def _error_type(status: int) -> str:
+    """The OpenAI-style error ``type`` for a status code."""
+    if status == 429:
+        return "rate_limit_error"
+    if status >= 500:
+        return "server_error"
+    return "invalid_request_error"
+
+
+def error_event(message: str, status_code: int, as_event: bool) -> bytes:
+    """An in-stream error: ``data: {"error": {"message", "type", "param", "code"}}``.
+
+    Args:
+        message: The error text.
+        status_code: Reported as ``code``.
+        as_event: Add an ``event: error`` line.
+
+    Returns:
+        The framed event.
+    """
+    record = {
+        "error": {
+            "message": message,
+            "type": _error_type(status_code),
+            "param": None,
+            "code": status_code,
+        }
+    }
+    return sse(record, "error" if as_event else None)
+
+
+def stream_script(events: list[StreamEvent]) -> StreamScript:
+    """Wrap framed events with the OpenAI-style keep-alives, malformed and error records.
+
+    Args:
+        events: The stream's events, ``[DONE]`` included (it counts as the final record).
+
+    Returns:
+        The script for :func:`play_stream`.
+    """
+    return StreamScript(
+        events=events,
+        pings=_PINGS,
+        malformed=_MALFORMED,
+        error_record=error_event,
+        split=_split_point,
+    )
+
+
+async def read_body(exchange: Exchange) -> Mapping[str, Any] | None:
+    """The JSON object body, or None after answering 422 for anything else.
+
+    Args:
+        exchange: The request.
+
+    Returns:
+        The body.
+    """
+    body = exchange.json
+    if body is None:
+        await exchange.send_error(422, "The request body must be a valid JSON object")
+        return None
+    if not isinstance(body, Mapping):
+        await exchange.send_error(422, "The request body must be a JSON object")
+        return None
+    return body
+
+
+async def start_sse(exchange: Exchange) -> None:
+    """Start a ``text/event-stream`` response.
+
+    Args:
+        exchange: The request.
+    """
+    await exchange.writer.start_stream(
+        200, "text/event-stream; charset=utf-8", {"cache-control": "no-cache"}
+    )
+
+
+async def answer_chat(exchange: Exchange, request: ChatRequest, *, provider: str) -> None:
+    """Dequeue, apply faults, run the model and send the JSON or streamed answer.
+
+    Args:
+        exchange: The request.
+        request: The validated request.
+        provider: Provider display name for the default greeting.
+    """
+    stream = request.options.stream
+    item = exchange.take(stream=stream)
+    if await exchange.apply_http_fault(item, stream=stream):
+        return
+    fault, reply = split_item(item)
+    completions = [generate(request, reply, provider=provider)] * request.options.n
+    response_id, created = new_id("chatcmpl-"), int(time.time())
+    if not stream:
+        body = encode_response(request, completions, response_id=response_id, created=created)
+        await exchange.send_json(200, body)
+        return
+    records = chunk_records(request, completions, response_id=response_id, created=created)
+    events = [StreamEvent(sse(record)) for record in records]
+    events.append(StreamEvent(DONE))
+    await start_sse(exchange)
+    await play_stream(stream_script(events), exchange.writer, fault)
+
+
+def chat_handler(
+    *, provider: str, require_model: bool = True, guard: Guard | None = None
+) -> Handler:
+    """Build the handler of an OpenAI-compatible ``/chat/completions`` route.
+
+    Args:
+        provider: Provider display name (``"Hello! This is the <provider> emulator..."``).
+        require_model: Whether ``model`` is required.
+        guard: Runs first; when it returns True it has answered (e.g. 401) and the
+            handler stops.
+
+    Returns:
+        The route handler.
+    """
+
+    async def handle(exchange: Exchange) -> None:
+        if guard is not None and await guard(exchange):
+            return
+        body = await read_body(exchange)
+        if body is None:
+            return
+        try:
+            request = parse_chat_request(body, require_model=require_model)
+        except RequestError as exc:
+            await exchange.send_error(exc.status, exc.detail)
+            return
+        await answer_chat(exchange, request, provider=provider)
+
+    return handle
+
+
+# ------------------------------------------------------------------------ regex output
+
+
+class _RegexError(ValueError):
+    """A regex construct the server does not support (the request gets a 422)."""
+
+
+class _WriterLimitError(ValueError):
+    """A valid pattern the writer cannot produce a match for (no 422: a fallback)."""
+
+
+_CANDIDATES = (
+    "a0A _-.,:;/@xyzXYZ123456789" + string.ascii_letters + string.punctuation + "\téあ한中"
+)
+_QUANTIFIER_RE = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
+class _RegexWriter:
+    r"""Writes one string a regex matches, from the pattern's syntax.
+
+    Alternations take their first branch; a quantified atom is written once when the
+    quantifier allows it (``*``, ``?``, ``+``, ``{0,m}``) and its minimum count
+    otherwise; character classes and ``.``/``\d``/``\w``/``\s`` give the first of a
+    fixed list of candidate characters they match. Anchors, lookaround and
+    backreferences raise :class:`_RegexError` (Friendli rejects them); other constructs
+    it cannot write raise :class:`_WriterLimitError`.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.pos = 0
+
+    def write(self) -> str:
+        text = self._alternation()
+        if self.pos != len(self.pattern):
+            raise _WriterLimitError(f"unbalanced parenthesis at position {self.pos}")
+        return text
+
+    def _peek(self) -> str:
+        return self.pattern[self.pos] if self.pos < len(self.pattern) else ""
+
+    def _alternation(self) -> str:
+        first = self._sequence()
+        while self._peek() == "|":
+            self.pos += 1
+            self._sequence()
+        return first
+
+    def _sequence(self) -> str:
+        parts: list[str] = []
+        while self._peek() not in ("", "|", ")"):
+            atom = self._atom()
+            parts.append(atom * self._count())
+        return "".join(parts)
+
+    def _count(self) -> int:
+        char = self._peek()
+        low, high = 1, 1
+        if char in ("*", "+", "?"):
+            self.pos += 1
+            low, high = (0 if char != "+" else 1), (1 if char == "?" else -1)
+        else:
+            match = _QUANTIFIER_RE.match(self.pattern, self.pos)
+            if match is None:
+                return 1
+            self.pos = match.end()
+            low = int(match.group(1))
+            upper = match.group(2)
+            high = low if upper is None else (int(upper) if upper else -1)
+        if self._peek() in ("?", "+"):
+            self.pos += 1
+        return low if low > 0 or high == 0 else 1
+
+    def _pick(self, pattern: str) -> str:
+        for char in _CANDIDATES:
+            if re.fullmatch(pattern, char):
+                return char
+        raise _WriterLimitError(f"no candidate character matches {pattern}")
+
+    def _atom(self) -> str:
+        char = self._peek()
+        if char in ("^", "$"):
+            raise _RegexError("anchors are not supported")
+        if char == "(":
+            return self._group()
+        if char == "[":
+            end = self.pos + 1
+            if self.pattern.startswith("^", end):
+                end += 1
+            if self.pattern.startswith("]", end):
+                end += 1
+            while end < len(self.pattern) and self.pattern[end] != "]":
+                end += 2 if self.pattern[end] == "\\" else 1
+            source = self.pattern[self.pos : end + 1]
+            self.pos = end + 1
+            return self._pick(source)
+        if char == "\\":
+            return self._escape()
+        self.pos += 1
+        return "a" if char == "." else char
+
+    def _group(self) -> str:
+        self.pos += 1
+        if self.pattern.startswith("?", self.pos):
+            if self.pattern.startswith(("?=", "?!", "?<=", "?<!"), self.pos):
+                raise _RegexError("lookahead and lookbehind are not supported")
+            if self.pattern.startswith("?:", self.pos):
+                self.pos += 2
+            elif self.pattern.startswith(("?P<", "?<"), self.pos):
+                self.pos = self.pattern.index(">", self.pos) + 1
+            else:
+                raise _WriterLimitError("unsupported group syntax")
+        text = self._alternation()
+        if self._peek() != ")":
+            raise _WriterLimitError("missing closing parenthesis")
+        self.pos += 1
+        return text
+
+    def _escape(self) -> str:
+        char = self.pattern[self.pos + 1 : self.pos + 2]
+        self.pos += 2
+        if char in ("b", "B", "A", "Z", "z"):
+            raise _RegexError("anchors are not supported")
+        if char.isdigit():
+            raise _RegexError("backreferences are not supported")
+        if char in ("d", "D", "w", "W", "s", "S"):
+            return self._pick("\\" + char)
+        simple = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}
+        if char in simple:
+            return simple[char]
+        if char in ("x", "u"):
+            width = 2 if char == "x" else 4
+            digits = self.pattern[self.pos : self.pos + width]
+            self.pos += width
+            return chr(int(digits, 16))
+        return char
+
+
+def regex_instance(pattern: str) -> str:
+    """A string matching a regex, for ``response_format`` ``regex``.
+
+    Built from the pattern's syntax (see :class:`_RegexWriter`): the first branch of
+    every alternation, each quantified atom once (or its minimum count when that is
+    larger), and for a character class the first candidate character it matches; e.g.
+    ``[0-9]{3}-[0-9]{4}`` gives ``000-0000``. Falls back to an empty string for a
+    pattern the writer cannot handle.
+
+    Args:
+        pattern: The regex (validated by :func:`read_response_format`).
+
+    Returns:
+        The string.
+    """
+    try:
+        return _RegexWriter(pattern).write()
+    except (ValueError, IndexError):  # _RegexError and _WriterLimitError included
+        return ""
