@@ -39,7 +39,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, mode
 from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
 from langchain_ffm_friendli.errors import AuthenticationError
 
-__all__ = ["ProviderSettings", "build_structured_output"]
+__all__ = ["ProviderSettings", "StructuredOutputMixin", "build_structured_output"]
 
 
 class ProviderSettings(BaseModel):
@@ -259,3 +259,36 @@ def build_structured_output(
         [parser_none], exception_key="parsing_error"
     )
     return RunnableMap(raw=llm) | parser_with_fallback
+
+
+class StructuredOutputMixin:
+    """``with_structured_output`` for every chat model, with the same signature."""
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable whose output matches ``schema``.
+
+        ``function_calling`` forces a tool shaped like the schema; ``json_schema``
+        and ``json_mode`` ask for JSON through ``response_format``, which each
+        provider honours its own way (see the class docstring). The output is
+        parsed and validated client-side, and ``include_raw`` keeps the raw
+        message and any parsing error.
+        """
+        if kwargs:
+            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
+            raise ValueError(msg)
+        return build_structured_output(
+            self,
+            schema,
+            method=method,
+            include_raw=include_raw,
+            strict=strict,
+            bind_tools=self.bind_tools,  # type: ignore[attr-defined]
+        )

@@ -8,9 +8,9 @@ stopping early, and closing the connection when the consumer leaves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from httpx_sse import ServerSentEvent
 from langchain_core.callbacks import (
@@ -27,8 +27,7 @@ from langchain_ffm_friendli.errors import attach_partial_text
 
 __all__ = ["CustomEvent", "SSEChatSteps", "SSETextSteps", "StreamSteps", "adrive", "drive"]
 
-Chunk = TypeVar("Chunk", ChatGenerationChunk, GenerationChunk)
-Item_contra = TypeVar("Item_contra", contravariant=True)
+Chunk = ChatGenerationChunk | GenerationChunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,7 @@ class CustomEvent:
     data: Any
 
 
-class StreamSteps(Protocol[Item_contra, Chunk]):
+class StreamSteps(Protocol):
     """A provider's pure stream decoding, driven by :func:`drive` / :func:`adrive`."""
 
     @property
@@ -52,11 +51,11 @@ class StreamSteps(Protocol[Item_contra, Chunk]):
         """True once the stream has said everything (stop reading)."""
         ...
 
-    def step(self, item: Item_contra) -> list[Chunk | CustomEvent]:
+    def step(self, item: Any) -> Sequence[Chunk | CustomEvent]:
         """Decode one transport item."""
         ...
 
-    def finish(self) -> list[Chunk]:
+    def finish(self) -> Sequence[Chunk]:
         """End of stream: flush held-back text; raise if the stream is incomplete."""
         ...
 
@@ -67,9 +66,9 @@ def _notify_args(run_manager: Any, event: CustomEvent) -> tuple[Any, ...]:
 
 def drive(
     items: Iterator[Any],
-    steps: StreamSteps[Any, Chunk],
+    steps: StreamSteps,
     run_manager: CallbackManagerForLLMRun | None,
-) -> Iterator[Chunk]:
+) -> Iterator[Any]:
     """Run a sync stream: yield chunks, fire callbacks, close the source on exit."""
     try:
         with attach_partial_text(lambda: steps.text):
@@ -101,9 +100,9 @@ def drive(
 
 async def adrive(
     items: AsyncIterator[Any],
-    steps: StreamSteps[Any, Chunk],
+    steps: StreamSteps,
     run_manager: AsyncCallbackManagerForLLMRun | None,
-) -> AsyncGenerator[Chunk, None]:
+) -> AsyncGenerator[Any, None]:
     """Async :func:`drive`."""
     try:
         with attach_partial_text(lambda: steps.text):

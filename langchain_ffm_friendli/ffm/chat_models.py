@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from langchain_ffm_friendli._base import build_structured_output
+from langchain_ffm_friendli._base import StructuredOutputMixin
 from langchain_ffm_friendli._openai_format import (
     format_tools,
     messages_to_dicts,
@@ -46,7 +46,7 @@ _NOT_PAYLOAD = frozenset(
 )
 
 
-class ChatFFM(FFMSamplingSettings, BaseChatModel):
+class ChatFFM(StructuredOutputMixin, FFMSamplingSettings, BaseChatModel):
     r"""FFM (Formosa Foundation Model on TWCC/TWSC AFS) chat model.
 
     Talks to FFM's native Conversation API (``POST {base_url}/models/conversation``)
@@ -296,31 +296,3 @@ class ChatFFM(FFMSamplingSettings, BaseChatModel):
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=formatted, **kwargs)
-
-    def with_structured_output(
-        self,
-        schema: dict[str, Any] | type | None = None,
-        *,
-        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
-        include_raw: bool = False,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        """Return a runnable whose output matches ``schema``.
-
-        ``function_calling`` forces a tool call (FFM's most reliable route);
-        ``json_schema`` and ``json_mode`` instruct the model to answer in JSON.
-        ``strict`` is accepted for compatibility; FFM has no server-side strict
-        mode, and the output is validated client-side either way.
-        """
-        if kwargs:
-            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
-            raise ValueError(msg)
-        return build_structured_output(
-            self,
-            schema,
-            method=method,
-            include_raw=include_raw,
-            strict=strict,
-            bind_tools=self.bind_tools,
-        )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, Literal
+from contextlib import aclosing
+from typing import Any
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
     CallbackManagerForLLMRun,
 )
-from langchain_core.callbacks.manager import ahandle_event, handle_event
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import (
     agenerate_from_stream,
@@ -20,19 +20,17 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from langchain_ffm_friendli._base import build_structured_output
+from langchain_ffm_friendli._base import StructuredOutputMixin
 from langchain_ffm_friendli._openai_format import (
     OpenAIChatStream,
     chat_result,
     format_tools,
-    generation_chunks,
     messages_to_dicts,
     openai_chat_body,
     tool_names,
 )
+from langchain_ffm_friendli._streaming import CustomEvent, SSEChatSteps, adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
-from langchain_ffm_friendli._wire import Done, decode_sse_event
-from langchain_ffm_friendli.errors import attach_partial_text
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
 
@@ -64,7 +62,7 @@ _CHAT_FIELDS = (
 _CALL_ONLY = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
 
 
-class ChatFriendli(FriendliClientSettings, BaseChatModel):
+class ChatFriendli(StructuredOutputMixin, FriendliClientSettings, BaseChatModel):
     r"""FriendliAI chat model: chat completions and tool-assisted chat with built-in tools.
 
     OpenAI-compatible chat over httpx (sync and async), plus Friendli's own
@@ -304,29 +302,8 @@ class ChatFriendli(FriendliClientSettings, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request, decoder = self._request(messages, stop, True, kwargs)
-        with attach_partial_text(lambda: decoder.text):
-            for event in self.transport.stream_events(request):
-                decoded = _decode(event, decoder)
-                if decoded is None:
-                    break
-                statuses, chunks = decoded
-                for status in statuses:
-                    if run_manager:
-                        handle_event(
-                            run_manager.handlers,
-                            "on_custom_event",
-                            "ignore_custom_event",
-                            "tool_status",
-                            status,
-                            run_id=run_manager.run_id,
-                            tags=run_manager.tags,
-                            metadata=run_manager.metadata,
-                        )
-                for chunk in chunks:
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-            decoder.close()
+        steps = SSEChatSteps(decoder, proto.PROVIDER, {"tool_status": _tool_status})
+        yield from drive(self.transport.stream_events(request), steps, run_manager)
 
     async def _astream(
         self,
@@ -336,33 +313,12 @@ class ChatFriendli(FriendliClientSettings, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, decoder = self._request(messages, stop, True, kwargs)
-        with attach_partial_text(lambda: decoder.text):
-            events = self.transport.astream_events(request)
-            try:
-                async for event in events:
-                    decoded = _decode(event, decoder)
-                    if decoded is None:
-                        break
-                    statuses, chunks = decoded
-                    for status in statuses:
-                        if run_manager:
-                            await ahandle_event(
-                                run_manager.handlers,
-                                "on_custom_event",
-                                "ignore_custom_event",
-                                "tool_status",
-                                status,
-                                run_id=run_manager.run_id,
-                                tags=run_manager.tags,
-                                metadata=run_manager.metadata,
-                            )
-                    for chunk in chunks:
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            finally:
-                await events.aclose()
-            decoder.close()
+        steps = SSEChatSteps(decoder, proto.PROVIDER, {"tool_status": _tool_status})
+        async with aclosing(
+            adrive(self.transport.astream_events(request), steps, run_manager)
+        ) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     # ------------------------------------------------------------------ tools
 
@@ -387,45 +343,8 @@ class ChatFriendli(FriendliClientSettings, BaseChatModel):
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=formatted, **kwargs)
 
-    def with_structured_output(
-        self,
-        schema: dict[str, Any] | type | None = None,
-        *,
-        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
-        include_raw: bool = False,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        """Return a runnable whose output matches ``schema``.
 
-        ``json_schema`` uses Friendli's grammar-constrained ``response_format``
-        (always strict); ``function_calling`` forces a tool; ``json_mode`` asks
-        for any JSON object.
-        """
-        if kwargs:
-            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
-            raise ValueError(msg)
-        return build_structured_output(
-            self,
-            schema,
-            method=method,
-            include_raw=include_raw,
-            strict=strict,
-            bind_tools=self.bind_tools,
-        )
-
-
-def _decode(
-    event: Any, decoder: OpenAIChatStream
-) -> tuple[list[dict[str, Any]], list[ChatGenerationChunk]] | None:
-    """Tool statuses and chunks for one SSE event; None at ``[DONE]``."""
-    record = decode_sse_event(event, provider=proto.PROVIDER)
-    if isinstance(record, Done):
-        return None
-    if record is None:
-        return [], []
-    if record.event == "tool_status":
-        status = record.data
-        chunk = AIMessageChunk(content="", additional_kwargs={"tool_status": [status]})
-        return [status], [ChatGenerationChunk(message=chunk)]
-    return [], generation_chunks(decoder.feed(record.data))
+def _tool_status(status: dict[str, Any]) -> list[Any]:
+    """A built-in tool's status: a custom event now, and kept on the message."""
+    chunk = AIMessageChunk(content="", additional_kwargs={"tool_status": [status]})
+    return [CustomEvent("tool_status", status), ChatGenerationChunk(message=chunk)]

@@ -9,13 +9,15 @@ entry per output), and a stream of NUL-delimited JSON records holding the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from langchain_ffm_friendli._openai_format import usage_metadata
+from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes
 from langchain_ffm_friendli.errors import InvalidParameterError, StreamError
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "SAMPLING_FIELDS",
     "CumulativeStream",
     "GenerateResult",
+    "NulSteps",
     "cut_at_stop",
     "generate_payload",
     "parse_generate",
@@ -30,6 +33,8 @@ __all__ = [
     "texts_of",
     "validate_sampling",
 ]
+
+Chunk = TypeVar("Chunk", ChatGenerationChunk, GenerationChunk)
 
 PROVIDER: Final = "monsterapi"
 SAMPLING_FIELDS: Final = (
@@ -286,3 +291,49 @@ class CumulativeStream:
         for index in sorted(self.received):
             deltas.extend(self._release(index, final=True))
         return deltas
+
+
+class NulSteps(Generic[Chunk]):
+    """The ``/generate`` stream: bytes -> NUL records -> cumulative deltas -> chunks.
+
+    Output 0 is streamed (LangChain streams one generation); ``final`` builds
+    the last chunk, which carries the metadata.
+    """
+
+    def __init__(
+        self,
+        decoder: CumulativeStream,
+        make: Callable[[str], Chunk],
+        final: Callable[[CumulativeStream], Chunk],
+    ) -> None:
+        self.decoder = decoder
+        self.make: Callable[[str], Chunk] = make
+        self.final: Callable[[CumulativeStream], Chunk] = final
+        self.splitter = NulRecordSplitter()
+
+    @property
+    def text(self) -> str:
+        """Text delivered so far."""
+        return self.decoder.text
+
+    @property
+    def done(self) -> bool:
+        """A stop sequence was seen: stop reading (the connection is closed)."""
+        return self.decoder.stopped
+
+    def step(self, data: bytes) -> list[Chunk]:
+        """Chunks for one network read."""
+        out: list[Chunk] = []
+        for raw in self.splitter.feed(data):
+            value = decode_json_bytes(raw, provider=PROVIDER)
+            deltas = self.decoder.feed(value, raw.decode("utf-8", errors="replace"))
+            out.extend(self.make(text) for index, text in deltas if index == 0)
+        return out
+
+    def finish(self) -> list[Chunk]:
+        """Flush held-back text; a record cut off at EOF is an error."""
+        if not self.decoder.stopped:
+            self.splitter.close(provider=PROVIDER)
+        tail: list[Chunk] = [self.make(t) for i, t in self.decoder.finish() if i == 0]
+        tail.append(self.final(self.decoder))
+        return tail

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, Literal
+from contextlib import aclosing
+from typing import Any
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -19,25 +20,19 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from langchain_ffm_friendli._base import build_structured_output
+from langchain_ffm_friendli._base import StructuredOutputMixin
 from langchain_ffm_friendli._openai_format import (
     OpenAIChatStream,
     chat_result,
     format_tools,
-    generation_chunks,
     messages_to_dicts,
     openai_chat_body,
     tool_choice_to_openai,
     tool_names,
 )
+from langchain_ffm_friendli._streaming import SSEChatSteps, adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
-from langchain_ffm_friendli._wire import (
-    Done,
-    NulRecordSplitter,
-    decode_json_bytes,
-    decode_sse_event,
-)
-from langchain_ffm_friendli.errors import InvalidParameterError, attach_partial_text
+from langchain_ffm_friendli.errors import InvalidParameterError
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 
@@ -48,7 +43,7 @@ _CALL_ONLY = frozenset(
 )
 
 
-class ChatMonsterAPI(MonsterAPISettings, BaseChatModel):
+class ChatMonsterAPI(StructuredOutputMixin, MonsterAPISettings, BaseChatModel):
     r"""MonsterAPI chat model over ``POST {base_url}/generate`` with ``messages``.
 
     The server applies the model's chat template. Tool calling and structured
@@ -278,32 +273,12 @@ class ChatMonsterAPI(MonsterAPISettings, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         if self._uses_chat_route(messages, kwargs):
             request, chat = self._chat_request(messages, stop, True, kwargs)
-            with attach_partial_text(lambda: chat.text):
-                for event in self.transport.stream_events(request):
-                    chunks = _chat_chunks(event, chat)
-                    if chunks is None:
-                        break
-                    for chunk in chunks:
-                        if run_manager:
-                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                chat.close()
+            steps: Any = SSEChatSteps(chat, proto.PROVIDER)
+            yield from drive(self.transport.stream_events(request), steps, run_manager)
             return
         request, stops = self._generate_request(messages, stop, True, kwargs)
-        model = kwargs.get("model") or self.model
-        state = _NulState(self._cumulative(stops, kwargs))
-        with attach_partial_text(lambda: state.decoder.text):
-            for data in self.transport.stream_bytes(request):
-                for chunk in state.chunks(data):
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-                if state.decoder.stopped:
-                    break
-            for chunk in state.finish(model):
-                if run_manager:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
+        steps = self._nul_steps(stops, kwargs)
+        yield from drive(self.transport.stream_bytes(request), steps, run_manager)
 
     async def _astream(
         self,
@@ -312,42 +287,43 @@ class ChatMonsterAPI(MonsterAPISettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        steps: Any
+        items: AsyncIterator[Any]
         if self._uses_chat_route(messages, kwargs):
             request, chat = self._chat_request(messages, stop, True, kwargs)
-            with attach_partial_text(lambda: chat.text):
-                events = self.transport.astream_events(request)
-                try:
-                    async for event in events:
-                        chunks = _chat_chunks(event, chat)
-                        if chunks is None:
-                            break
-                        for chunk in chunks:
-                            if run_manager:
-                                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                            yield chunk
-                finally:
-                    await events.aclose()
-                chat.close()
-            return
-        request, stops = self._generate_request(messages, stop, True, kwargs)
-        model = kwargs.get("model") or self.model
-        state = _NulState(self._cumulative(stops, kwargs))
-        with attach_partial_text(lambda: state.decoder.text):
-            raw = self.transport.astream_bytes(request)
-            try:
-                async for data in raw:
-                    for chunk in state.chunks(data):
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                    if state.decoder.stopped:
-                        break
-            finally:
-                await raw.aclose()  # type: ignore[attr-defined]
-            for chunk in state.finish(model):
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            steps, items = (
+                SSEChatSteps(chat, proto.PROVIDER),
+                self.transport.astream_events(request),
+            )
+        else:
+            request, stops = self._generate_request(messages, stop, True, kwargs)
+            steps, items = self._nul_steps(stops, kwargs), self.transport.astream_bytes(request)
+        async with aclosing(adrive(items, steps, run_manager)) as chunks:
+            async for chunk in chunks:
                 yield chunk
+
+    def _nul_steps(
+        self, stops: list[str], kwargs: dict[str, Any]
+    ) -> proto.NulSteps[ChatGenerationChunk]:
+        model = kwargs.get("model") or self.model
+
+        def final(decoder: proto.CumulativeStream) -> ChatGenerationChunk:
+            meta = _metadata(model, decoder.credits_consumed)
+            if decoder.stopped:
+                meta["finish_reason"] = "stop"
+            message = AIMessageChunk(
+                content="",
+                usage_metadata=decoder.usage,
+                response_metadata=meta,
+                chunk_position="last",
+            )
+            return ChatGenerationChunk(message=message)
+
+        return proto.NulSteps(
+            self._cumulative(stops, kwargs),
+            lambda text: ChatGenerationChunk(message=AIMessageChunk(content=text)),
+            final,
+        )
 
     def _cumulative(self, stops: list[str], kwargs: dict[str, Any]) -> proto.CumulativeStream:
         beam = kwargs.get("use_beam_search", self.use_beam_search)
@@ -376,87 +352,9 @@ class ChatMonsterAPI(MonsterAPISettings, BaseChatModel):
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=formatted, **kwargs)
 
-    def with_structured_output(
-        self,
-        schema: dict[str, Any] | type | None = None,
-        *,
-        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
-        include_raw: bool = False,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        """Return a runnable whose output matches ``schema`` (via the chat route)."""
-        if kwargs:
-            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
-            raise ValueError(msg)
-        return build_structured_output(
-            self,
-            schema,
-            method=method,
-            include_raw=include_raw,
-            strict=strict,
-            bind_tools=self.bind_tools,
-        )
-
 
 def _metadata(model: str, credits: float | None) -> dict[str, Any]:
     meta: dict[str, Any] = {"model_name": model, "model_provider": proto.PROVIDER}
     if credits is not None:
         meta["credits_consumed"] = credits
     return meta
-
-
-class _NulState:
-    """The /generate stream pipeline: bytes -> NUL records -> cumulative deltas -> chunks."""
-
-    def __init__(self, decoder: proto.CumulativeStream) -> None:
-        self.decoder = decoder
-        self.splitter = NulRecordSplitter()
-
-    def chunks(self, data: bytes) -> list[ChatGenerationChunk]:
-        out: list[ChatGenerationChunk] = []
-        for raw in self.splitter.feed(data):
-            value = decode_json_bytes(raw, provider=proto.PROVIDER)
-            deltas = self.decoder.feed(value, raw.decode("utf-8", errors="replace"))
-            out.extend(
-                ChatGenerationChunk(message=AIMessageChunk(content=text))
-                for i, text in deltas
-                if i == 0
-            )
-        return out
-
-    def finish(self, model: str) -> list[ChatGenerationChunk]:
-        if not self.decoder.stopped:
-            self.splitter.close(provider=proto.PROVIDER)
-        out = [
-            ChatGenerationChunk(message=AIMessageChunk(content=text))
-            for i, text in self.decoder.finish()
-            if i == 0
-        ]
-        meta = _metadata(model, self.decoder.credits_consumed)
-        if self.decoder.stopped:
-            meta["finish_reason"] = "stop"
-        out.append(
-            ChatGenerationChunk(
-                message=AIMessageChunk(
-                    content="",
-                    usage_metadata=self.decoder.usage,
-                    response_metadata=meta,
-                    chunk_position="last",
-                ),
-                generation_info={"finish_reason": meta["finish_reason"]}
-                if "finish_reason" in meta
-                else None,
-            )
-        )
-        return out
-
-
-def _chat_chunks(event: Any, decoder: OpenAIChatStream) -> list[ChatGenerationChunk] | None:
-    """Chunks for one SSE event of the chat route; None at ``[DONE]``."""
-    record = decode_sse_event(event, provider=proto.PROVIDER)
-    if isinstance(record, Done):
-        return None
-    if record is None:
-        return []
-    return generation_chunks(decoder.feed(record.data))

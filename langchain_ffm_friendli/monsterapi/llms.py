@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from typing import Any
 
 from langchain_core.callbacks import (
@@ -13,9 +14,9 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import BaseLLM
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
+from langchain_ffm_friendli._streaming import adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
-from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes
-from langchain_ffm_friendli.errors import InvalidParameterError, attach_partial_text
+from langchain_ffm_friendli.errors import InvalidParameterError
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 
@@ -162,19 +163,8 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         request = self._request(prompt, True, kwargs)
-        state = _Stream(self._cumulative(prompt, stop, kwargs))
-        with attach_partial_text(lambda: state.decoder.text):
-            for data in self.transport.stream_bytes(request):
-                for chunk in state.chunks(data):
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-                if state.decoder.stopped:
-                    break
-            for chunk in state.finish():
-                if run_manager:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
+        steps = self._steps(prompt, stop, kwargs)
+        yield from drive(self.transport.stream_bytes(request), steps, run_manager)
 
     async def _astream(
         self,
@@ -184,23 +174,19 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         request = self._request(prompt, True, kwargs)
-        state = _Stream(self._cumulative(prompt, stop, kwargs))
-        with attach_partial_text(lambda: state.decoder.text):
-            raw = self.transport.astream_bytes(request)
-            try:
-                async for data in raw:
-                    for chunk in state.chunks(data):
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                    if state.decoder.stopped:
-                        break
-            finally:
-                await raw.aclose()  # type: ignore[attr-defined]
-            for chunk in state.finish():
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        steps = self._steps(prompt, stop, kwargs)
+        async with aclosing(
+            adrive(self.transport.astream_bytes(request), steps, run_manager)
+        ) as chunks:
+            async for chunk in chunks:
                 yield chunk
+
+    def _steps(
+        self, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> proto.NulSteps[GenerationChunk]:
+        return proto.NulSteps(
+            self._cumulative(prompt, stop, kwargs), lambda t: GenerationChunk(text=t), _final
+        )
 
     def _cumulative(
         self, prompt: str, stop: list[str] | None, kwargs: dict[str, Any]
@@ -211,31 +197,11 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
         )
 
 
-class _Stream:
-    """bytes -> NUL records -> cumulative deltas -> GenerationChunks (output 0)."""
-
-    def __init__(self, decoder: proto.CumulativeStream) -> None:
-        self.decoder = decoder
-        self.splitter = NulRecordSplitter()
-
-    def chunks(self, data: bytes) -> list[GenerationChunk]:
-        out: list[GenerationChunk] = []
-        for raw in self.splitter.feed(data):
-            value = decode_json_bytes(raw, provider=proto.PROVIDER)
-            for index, text in self.decoder.feed(value, raw.decode("utf-8", errors="replace")):
-                if index == 0:
-                    out.append(GenerationChunk(text=text))
-        return out
-
-    def finish(self) -> list[GenerationChunk]:
-        if not self.decoder.stopped:
-            self.splitter.close(provider=proto.PROVIDER)
-        out = [GenerationChunk(text=t) for i, t in self.decoder.finish() if i == 0]
-        info: dict[str, Any] = {"finish_reason": "stop"} if self.decoder.stopped else {}
-        if self.decoder.credits_consumed is not None:
-            info["credits_consumed"] = self.decoder.credits_consumed
-        out.append(GenerationChunk(text="", generation_info=info or None))
-        return out
+def _final(decoder: proto.CumulativeStream) -> GenerationChunk:
+    info: dict[str, Any] = {"finish_reason": "stop"} if decoder.stopped else {}
+    if decoder.credits_consumed is not None:
+        info["credits_consumed"] = decoder.credits_consumed
+    return GenerationChunk(text="", generation_info=info or None)
 
 
 def _join(chunks: list[GenerationChunk]) -> Generation:
