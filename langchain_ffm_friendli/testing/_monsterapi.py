@@ -47,6 +47,7 @@ from typing import Any
 from ._exchange import Exchange, Route
 from ._faults import Fault, StreamEvent, StreamScript, play_stream
 from ._model import ModelRequest, Reply, complete, count_tokens, tokenize
+from ._openai_chat import chat_handler
 
 __all__ = ["PREFIX", "MonsterAPIProvider"]
 
@@ -772,7 +773,16 @@ class MonsterAPIProvider:
         Returns:
             The routes.
         """
-        return [Route("POST", f"{PREFIX}/v1/generate", ROUTE, self._generate)]
+        return [
+            Route("POST", f"{PREFIX}/v1/generate", ROUTE, self._generate),
+            # vLLM's OpenAI router: tools, response_format, SSE with [DONE] and usage.
+            Route(
+                "POST",
+                f"{PREFIX}/v1/chat/completions",
+                "monsterapi.chat",
+                chat_handler(provider="MonsterAPI"),
+            ),
+        ]
 
     def error_body(self, status: int, message: str) -> Any:
         """The error body for a status.

@@ -8,7 +8,7 @@ from langchain_core.load import dumpd, load
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 from syrupy.assertion import SnapshotAssertion
 
-from langchain_ffm_friendli import ChatFFM, FFMEmbeddings
+from langchain_ffm_friendli import ChatFFM, ChatFriendli, ChatMonsterAPI, FFMEmbeddings
 
 SERDES_XFAIL = (
     "langchain-core's load() revives only classes on its built-in allowlist "
@@ -77,3 +77,47 @@ class TestFFMEmbeddingsStandard(EmbeddingsUnitTests):
             {"model": "ffm-embedding"},
             {"api_key": "env-key", "base_url": "https://x.afs.twcc.ai/text-generation/api"},
         )
+
+
+class TestChatFriendliStandard(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatFriendli]:
+        return ChatFriendli
+
+    @property
+    def chat_model_params(self) -> dict:
+        return {"model": "meta-llama-3.1-8b-instruct"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict, dict, dict]:
+        return (
+            {"FRIENDLI_TOKEN": "flp_env", "FRIENDLI_TEAM": "team-1"},
+            {"model": "meta-llama-3.1-8b-instruct"},
+            {"api_key": "flp_env", "team_id": "team-1", "endpoint": "serverless"},
+        )
+
+    @pytest.mark.xfail(reason=SERDES_XFAIL, strict=True)
+    def test_serdes(self, model: ChatFriendli, snapshot: SnapshotAssertion) -> None:  # type: ignore[override]
+        super().test_serdes(model, snapshot)
+
+
+class TestChatMonsterAPIStandard(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatMonsterAPI]:
+        return ChatMonsterAPI
+
+    @property
+    def chat_model_params(self) -> dict:
+        return {"model": "meta-llama/Meta-Llama-3.1-8B-Instruct"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict, dict, dict]:
+        return (
+            {"MONSTER_API_KEY": "env-key", "MONSTER_API_BASE": "https://example.com/v1"},
+            {"model": "meta-llama/Meta-Llama-3.1-8B-Instruct"},
+            {"api_key": "env-key", "base_url": "https://example.com/v1"},
+        )
+
+    @pytest.mark.xfail(reason=SERDES_XFAIL, strict=True)
+    def test_serdes(self, model: ChatMonsterAPI, snapshot: SnapshotAssertion) -> None:  # type: ignore[override]
+        super().test_serdes(model, snapshot)
