@@ -9,23 +9,108 @@ stopping early, and closing the connection when the consumer leaves.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, Protocol
+from uuid import UUID, uuid4
 
 from httpx_sse import ServerSentEvent
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
     CallbackManagerForLLMRun,
 )
-from langchain_core.callbacks.manager import ahandle_event, handle_event
+from langchain_core.callbacks.manager import (
+    AsyncCallbackManager,
+    CallbackManager,
+    ahandle_event,
+    handle_event,
+)
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
+from langchain_core.runnables import RunnableConfig, ensure_config
 
 from langchain_ffm_friendli._openai_format import generation_chunks
 from langchain_ffm_friendli._wire import Done, Record, decode_sse_event
 from langchain_ffm_friendli.errors import attach_partial_text
 
-__all__ = ["CustomEvent", "SSEChatSteps", "SSETextSteps", "StreamSteps", "adrive", "drive"]
+__all__ = [
+    "CustomEvent",
+    "CustomEventsMixin",
+    "SSEChatSteps",
+    "SSETextSteps",
+    "StreamSteps",
+    "adrive",
+    "drive",
+]
+
+# LangChain's stream()/astream() do not hand _stream/_astream a run manager, so
+# models that emit custom events record the run's config and id here first.
+_RUN: ContextVar[tuple[RunnableConfig, UUID] | None] = ContextVar(
+    "langchain_ffm_friendli_run", default=None
+)
+
+
+class CustomEventsMixin:
+    """Lets ``stream``/``astream`` dispatch custom events under the model's own run.
+
+    It gives the run a known id and records the config for the duration of the
+    stream; :func:`drive` and :func:`adrive` use it when no run manager is given.
+    """
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Stream, with custom events attributed to this run."""
+        config = ensure_config(config)
+        run_id = config.get("run_id") or uuid4()
+        config["run_id"] = run_id
+        token = _RUN.set((config, run_id))
+        try:
+            yield from super().stream(input, dict(config), **kwargs)  # type: ignore[misc]
+        finally:
+            _reset(token)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async :meth:`stream`."""
+        config = ensure_config(config)
+        run_id = config.get("run_id") or uuid4()
+        config["run_id"] = run_id
+        token = _RUN.set((config, run_id))
+        try:
+            async for chunk in super().astream(input, dict(config), **kwargs):  # type: ignore[misc]
+                yield chunk
+        finally:
+            _reset(token)
+
+
+def _reset(token: Token[Any]) -> None:
+    try:
+        _RUN.reset(token)
+    except ValueError:  # closed from another context (e.g. an async generator finalizer)
+        _RUN.set(None)
+
+
+def _dispatch(event: CustomEvent) -> None:
+    run = _RUN.get()
+    if run is None:
+        return
+    config, run_id = run
+    manager = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"))
+    manager.on_custom_event(event.name, event.data, run_id=run_id)
+
+
+async def _adispatch(event: CustomEvent) -> None:
+    run = _RUN.get()
+    if run is None:
+        return
+    config, run_id = run
+    manager = AsyncCallbackManager.configure(
+        config.get("callbacks"), None, False, config.get("tags")
+    )
+    await manager.on_custom_event(event.name, event.data, run_id=run_id)
+
 
 Chunk = ChatGenerationChunk | GenerationChunk
 
@@ -82,6 +167,8 @@ def drive(
                                 tags=run_manager.tags,
                                 metadata=run_manager.metadata,
                             )
+                        else:
+                            _dispatch(out)
                         continue
                     if run_manager:
                         run_manager.on_llm_new_token(out.text, chunk=out)
@@ -116,6 +203,8 @@ async def adrive(
                                 tags=run_manager.tags,
                                 metadata=run_manager.metadata,
                             )
+                        else:
+                            await _adispatch(out)
                         continue
                     if run_manager:
                         await run_manager.on_llm_new_token(out.text, chunk=out)

@@ -29,7 +29,13 @@ from langchain_ffm_friendli._openai_format import (
     openai_chat_body,
     tool_names,
 )
-from langchain_ffm_friendli._streaming import CustomEvent, SSEChatSteps, adrive, drive
+from langchain_ffm_friendli._streaming import (
+    CustomEvent,
+    CustomEventsMixin,
+    SSEChatSteps,
+    adrive,
+    drive,
+)
 from langchain_ffm_friendli._transport import HTTPRequest
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
@@ -62,7 +68,7 @@ _CHAT_FIELDS = (
 _CALL_ONLY = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
 
 
-class ChatFriendli(StructuredOutputMixin, FriendliClientSettings, BaseChatModel):
+class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSettings, BaseChatModel):
     r"""FriendliAI chat model: chat completions and tool-assisted chat with built-in tools.
 
     OpenAI-compatible chat over httpx (sync and async), plus Friendli's own
