@@ -10,6 +10,7 @@ from langchain_ffm_friendli.ffm.chat_models import ChatFFM
 from langchain_ffm_friendli.ffm.embeddings import FFMEmbeddings
 from langchain_ffm_friendli.ffm.llms import FFMLLM
 from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
+from langchain_ffm_friendli.friendli.llms import FriendliLLM
 from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
 from langchain_ffm_friendli.monsterapi.llms import MonsterAPILLM
 
@@ -24,6 +25,7 @@ __all__ = [
     "ChatFriendli",
     "ChatMonsterAPI",
     "FFMEmbeddings",
+    "FriendliLLM",
     "MonsterAPILLM",
     "__version__",
 ]

@@ -10,21 +10,29 @@ shared/protocols/friendli.md for the evidence behind each rule.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from langchain_core.outputs import GenerationChunk
+
 from langchain_ffm_friendli._openai_format import tool_choice_to_openai
-from langchain_ffm_friendli.errors import InvalidParameterError
+from langchain_ffm_friendli._wire import Done, decode_sse_event
+from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
 __all__ = [
     "BUILTIN_TOOLS",
+    "COMPLETION_FIELDS",
     "PROVIDER",
+    "CompletionStream",
     "InvalidParameterError",
     "builtin_tools",
     "check_builtin_endpoint",
+    "completion_generation_info",
     "friendli_tool_choice",
     "infer_endpoint",
     "tools_url",
     "validate_chat",
+    "validate_completions",
     "validate_sampling",
 ]
 
@@ -214,3 +222,212 @@ def friendli_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[s
     if tool_choice is True and len(names) == 1:
         return {"type": "function", "function": {"name": names[0]}}
     return tool_choice_to_openai(tool_choice, names, provider=PROVIDER)
+
+
+# --------------------------------------------------------------------------- completions
+
+COMPLETION_FIELDS: Final = (
+    "bad_word_tokens",
+    "bad_words",
+    "beam_search_type",
+    "early_stopping",
+    "embedding_to_replace",
+    "encoder_no_repeat_ngram",
+    "encoder_repetition_penalty",
+    "eos_token",
+    "frequency_penalty",
+    "include_output_logits",
+    "include_output_logprobs",
+    "length_penalty",
+    "max_tokens",
+    "max_total_tokens",
+    "min_tokens",
+    "min_total_tokens",
+    "n",
+    "no_repeat_ngram",
+    "num_beams",
+    "presence_penalty",
+    "repetition_penalty",
+    "response_format",
+    "seed",
+    "stop",
+    "stop_tokens",
+    "temperature",
+    "timeout_microseconds",
+    "token_index_to_replace",
+    "top_k",
+    "top_p",
+    "min_p",
+    "logprobs",
+)
+"""Every completions field of the seed plus the current API's, under Friendli's names."""
+
+_BEAM_TYPES: Final = ("DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING")
+
+
+def _both(settings: Mapping[str, Any], a: str, b: str) -> None:
+    if settings.get(a) is not None and settings.get(b) is not None:
+        raise _fail(f"{a}, {b}", f"set only one of {a} and {b}")
+
+
+def validate_completions(settings: Mapping[str, Any], *, stream: bool) -> None:
+    """The seed's documented completions constraints, each naming its fields."""
+    validate_sampling(settings)
+    _both(settings, "max_tokens", "max_total_tokens")
+    _both(settings, "min_tokens", "min_total_tokens")
+    for name in ("repetition_penalty", "encoder_repetition_penalty"):
+        _in_range(
+            settings,
+            name,
+            lambda v: isinstance(v, int | float) and v >= 1.0,
+            "must be >= 1.0 (1.0 is no penalty)",
+        )
+    for name in ("no_repeat_ngram", "encoder_no_repeat_ngram"):
+        _in_range(
+            settings,
+            name,
+            lambda v: isinstance(v, int) and v >= 1,
+            "must be an integer >= 1 (1 disables it)",
+        )
+    _in_range(
+        settings,
+        "logprobs",
+        lambda v: isinstance(v, int) and 0 <= v <= 20,
+        "must be an integer in 0..20 for completions",
+    )
+    _in_range(
+        settings,
+        "max_total_tokens",
+        lambda v: isinstance(v, int) and v >= 1,
+        "must be an integer >= 1",
+    )
+    _in_range(
+        settings,
+        "min_total_tokens",
+        lambda v: isinstance(v, int) and v >= 0,
+        "must be an integer >= 0",
+    )
+    _in_range(
+        settings,
+        "timeout_microseconds",
+        lambda v: isinstance(v, int) and v >= 1,
+        "must be an integer >= 1",
+    )
+    if settings.get("response_format") and settings.get("min_tokens"):
+        raise _fail("min_tokens", "Friendli refuses min_tokens together with response_format")
+    if (settings.get("token_index_to_replace") is None) != (
+        settings.get("embedding_to_replace") is None
+    ):
+        raise _fail(
+            "token_index_to_replace, embedding_to_replace",
+            "token_index_to_replace and embedding_to_replace go together",
+        )
+    beams = settings.get("num_beams")
+    if beams is None:
+        for name in ("beam_search_type", "early_stopping", "length_penalty"):
+            if settings.get(name) is not None:
+                raise _fail(name, "applies only to beam search; set num_beams too")
+        return
+    if isinstance(beams, bool) or not isinstance(beams, int) or not 1 <= beams <= 31:
+        raise _fail("num_beams", f"must be an integer in 1..31; got {beams!r}")
+    kind = settings.get("beam_search_type") or "DETERMINISTIC"
+    if kind not in _BEAM_TYPES:
+        raise _fail("beam_search_type", f"must be one of {', '.join(_BEAM_TYPES)}; got {kind!r}")
+    if beams > 1:
+        if stream:
+            raise _fail("num_beams, stream", "beam search cannot stream")
+        if (settings.get("n") or 1) > 1:
+            raise _fail("num_beams, n", "beam search returns one result; n must be 1")
+        if settings.get("stop"):
+            raise _fail("num_beams, stop", "beam search cannot use stop; use stop_tokens")
+        if kind == "DETERMINISTIC":
+            for name in ("top_k", "top_p"):
+                if settings.get(name) is not None:
+                    raise _fail(
+                        f"beam_search_type, {name}",
+                        f"DETERMINISTIC beam search takes no sampling argument ({name})",
+                    )
+
+
+def completion_generation_info(choice: Mapping[str, Any]) -> dict[str, Any]:
+    """generation_info of one completion choice: what Friendli sent, nothing invented."""
+    return {
+        k: choice[k]
+        for k in ("finish_reason", "seed", "tokens", "logprobs")
+        if choice.get(k) is not None
+    }
+
+
+@dataclass
+class CompletionStream:
+    """Decode a completions stream, current (OpenAI-like) or legacy (``token_sampled``).
+
+    Current: text deltas with the sampled ``token``, a finish chunk, a usage chunk
+    with ``choices: []`` and ``[DONE]``. Legacy: ``{"event": "token_sampled"}``
+    lines, then one complete record (``choices`` with ``seed``/``tokens``, and
+    ``usage``) that ends the stream. Only output 0 is streamed.
+    """
+
+    text: str = ""
+    done: bool = False
+    finished: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+    tokens: list[int] = field(default_factory=list)
+
+    def step(self, event: Any) -> list[GenerationChunk]:
+        """Chunks for one SSE event."""
+        record = decode_sse_event(event, provider=PROVIDER)
+        if isinstance(record, Done):
+            self.done = True
+            return []
+        if record is None:
+            return []
+        data = record.data
+        if data.get("event") == "token_sampled":
+            return self._delta(data.get("text") or "", data.get("token"), data.get("index", 0))
+        out: list[GenerationChunk] = []
+        legacy_final = (
+            bool(self.tokens)
+            and not self.finished
+            and any("tokens" in c for c in data.get("choices") or [])
+        )
+        for choice in data.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            if legacy_final:
+                self.info.update(completion_generation_info(choice))
+                self.finished = self.done = True
+                continue
+            out += self._delta(choice.get("text") or "", choice.get("token"), 0)
+            if choice.get("logprobs") is not None:
+                self.info.setdefault("logprobs", []).append(choice["logprobs"])
+            reason = choice.get("finish_reason")
+            if reason is not None and reason != "null":
+                self.info["finish_reason"] = reason
+                self.finished = True
+        if isinstance(data.get("usage"), Mapping):
+            self.info["usage"] = dict(data["usage"])
+        return out
+
+    def _delta(self, text: str, token: Any, index: Any) -> list[GenerationChunk]:
+        if index not in (0, None):
+            return []
+        if isinstance(token, int):
+            self.tokens.append(token)
+        if not text:
+            return []
+        self.text += text
+        return [GenerationChunk(text=text)]
+
+    def finish(self) -> list[GenerationChunk]:
+        """The final chunk carries generation_info; a stream that never finished raises."""
+        if not self.finished:
+            raise IncompleteStreamError(
+                "friendli completions stream ended before a finish_reason",
+                provider=PROVIDER,
+                partial_text=self.text,
+            )
+        info = dict(self.info)
+        if self.tokens and "tokens" not in info:
+            info["tokens"] = list(self.tokens)
+        return [GenerationChunk(text="", generation_info=info)]
