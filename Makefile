@@ -11,7 +11,7 @@ LINT_PATHS := langchain_ffm_friendli tests $(wildcard benchmarks)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,typing]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,typing,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,8 +10,10 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the requested command."""
     parser = argparse.ArgumentParser(prog="python -m langchain_ffm_friendli")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="stream an answer and run a tool round trip")
-    demo.add_argument("--provider", choices=["ffm", "all"], default="all")
+    demo = sub.add_parser(
+        "demo", help="run a two-tool LangChain agent on each provider (emulator without keys)"
+    )
+    demo.add_argument("--provider", choices=["ffm", "friendli", "monsterapi", "all"], default="all")
     args = parser.parse_args(argv)
     from langchain_ffm_friendli._demo import main as run_demo
 

@@ -8,6 +8,7 @@ stopping early, and closing the connection when the consumer leaves.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ from langchain_core.callbacks import (
 from langchain_core.callbacks.manager import (
     AsyncCallbackManager,
     CallbackManager,
+    adispatch_custom_event,
     ahandle_event,
+    dispatch_custom_event,
     handle_event,
 )
 from langchain_core.messages import AIMessageChunk
@@ -95,6 +98,10 @@ def _reset(token: Token[Any]) -> None:
 def _dispatch(event: CustomEvent) -> None:
     run = _RUN.get()
     if run is None:
+        # Implicit streaming (agents, astream_events on invoke) runs _stream
+        # without a run manager: use the ambient runnable config, if any.
+        with contextlib.suppress(RuntimeError):  # no parent run: nobody listens
+            dispatch_custom_event(event.name, event.data)
         return
     config, run_id = run
     manager = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"))
@@ -104,6 +111,8 @@ def _dispatch(event: CustomEvent) -> None:
 async def _adispatch(event: CustomEvent) -> None:
     run = _RUN.get()
     if run is None:
+        with contextlib.suppress(RuntimeError):  # no parent run: nobody listens
+            await adispatch_custom_event(event.name, event.data)
         return
     config, run_id = run
     manager = AsyncCallbackManager.configure(
