@@ -33,8 +33,10 @@ class FriendliLLM(FriendliClientSettings, BaseLLM):
     :class:`~langchain_ffm_friendli.ChatFriendli`). The prompt comes from
     LangChain; pass ``tokens=[...]`` per call to send token ids instead.
 
-    Key init args (Friendli's names; each also a per-call kwarg; unset ones are
-    never sent):
+    Setup:
+        ``pip install langchain-ffm-friendli`` and ``export FRIENDLI_TOKEN=flp_...``.
+
+    Key init args (Friendli's names; also per-call kwargs; unset ones not sent):
         bad_word_tokens, bad_words, beam_search_type, early_stopping,
         embedding_to_replace, encoder_no_repeat_ngram, encoder_repetition_penalty,
         eos_token, frequency_penalty, include_output_logits, include_output_logprobs,
@@ -56,8 +58,28 @@ class FriendliLLM(FriendliClientSettings, BaseLLM):
             from langchain_ffm_friendli import FriendliLLM
 
             llm = FriendliLLM(model="meta-llama-3.1-8b-instruct", max_tokens=64)
+
+    Invoke:
+        .. code-block:: python
+
             llm.invoke("Say this is a test")
             llm.invoke("", tokens=[128000, 2028, 374])  # token ids instead of text
+
+    Stream:
+        .. code-block:: python
+
+            for piece in llm.stream("Once upon a time"):
+                print(piece, end="")
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Say this is a test")
+            await llm.abatch(["a", "b"])  # concurrent
+
+    Token usage:
+        ``llm.generate([...]).llm_output["token_usage"]``; streams ask for the
+        usage chunk (``stream_usage=True``).
 
     Generation info:
         ``finish_reason``, ``seed``, ``tokens`` and ``logprobs`` when sent;

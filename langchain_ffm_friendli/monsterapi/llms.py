@@ -34,13 +34,37 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
     returns n generations per prompt. Same fields and sampling rules as
     ChatMonsterAPI.
 
+    Setup:
+        ``pip install langchain-ffm-friendli`` and ``export MONSTER_API_KEY=...``.
+
+    Key init args:
+        model, max_tokens, n, best_of, temperature, top_p, top_k, min_p,
+        presence_penalty, frequency_penalty, repetition_penalty, use_beam_search,
+        length_penalty, early_stopping, stop (applied client-side), api_key,
+        base_url (``MONSTER_API_BASE``), timeout, max_retries.
+
     Instantiate:
         .. code-block:: python
 
             from langchain_ffm_friendli import MonsterAPILLM
 
             llm = MonsterAPILLM(model="mistralai/Mistral-7B-Instruct-v0.2", max_tokens=128)
+
+    Invoke:
+        .. code-block:: python
+
             llm.invoke("[INST] Name three mountains in Taiwan. [/INST]")
+
+    Stream:
+        .. code-block:: python
+
+            for piece in llm.stream("[INST] Tell a story. [/INST]"):
+                print(piece, end="")
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("[INST] Hi [/INST]")
 
     Token usage:
         .. code-block:: python
