@@ -11,7 +11,7 @@ handling reach FFM, Friendli and MonsterAPI at once.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -23,6 +23,7 @@ from langchain_core.output_parsers import (
     PydanticOutputParser,
     PydanticToolsParser,
 )
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.runnables import (
     Runnable,
     RunnableMap,
@@ -39,7 +40,13 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, mode
 from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
 from langchain_ffm_friendli.errors import AuthenticationError
 
-__all__ = ["ProviderSettings", "StructuredOutputMixin", "build_structured_output"]
+__all__ = [
+    "ProviderSettings",
+    "StructuredOutputMixin",
+    "build_structured_output",
+    "join_chunks",
+    "llm_result",
+]
 
 
 class ProviderSettings(BaseModel):
@@ -292,3 +299,26 @@ class StructuredOutputMixin:
             strict=strict,
             bind_tools=self.bind_tools,  # type: ignore[attr-defined]
         )
+
+
+def join_chunks(chunks: Sequence[GenerationChunk]) -> Generation:
+    """One Generation from a text stream (generation_info merged, as LangChain does)."""
+    if not chunks:
+        return Generation(text="")
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    return Generation(text=total.text, generation_info=total.generation_info)
+
+
+def llm_result(
+    generations: list[list[Generation]], usages: Sequence[Mapping[str, Any] | None], model: str
+) -> LLMResult:
+    """An LLMResult whose ``llm_output`` sums OpenAI-style token usage over the prompts."""
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    for counts in usages:
+        for key in usage:
+            usage[key] += int((counts or {}).get(key) or 0)
+    return LLMResult(
+        generations=generations, llm_output={"token_usage": usage, "model_name": model}
+    )

@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseLLM
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
+from langchain_ffm_friendli._base import join_chunks, llm_result
 from langchain_ffm_friendli._streaming import SSETextSteps, adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
 from langchain_ffm_friendli.ffm import _protocol as proto
@@ -112,7 +113,9 @@ class FFMLLM(FFMSamplingSettings, BaseLLM):
         generations: list[list[Generation]] = []
         for prompt in prompts:
             if self.streaming:
-                generations.append([_join(list(self._stream(prompt, stop, run_manager, **kwargs)))])
+                generations.append(
+                    [join_chunks(list(self._stream(prompt, stop, run_manager, **kwargs)))]
+                )
                 continue
             request, decoder = self._request(prompt, stop, False, kwargs)
             text, info = proto.parse_generate(self.transport.post(request), decoder.stop)
@@ -128,7 +131,9 @@ class FFMLLM(FFMSamplingSettings, BaseLLM):
     ) -> LLMResult:
         async def one(prompt: str) -> Generation:
             if self.streaming:
-                return _join([c async for c in self._astream(prompt, stop, run_manager, **kwargs)])
+                return join_chunks(
+                    [c async for c in self._astream(prompt, stop, run_manager, **kwargs)]
+                )
             request, decoder = self._request(prompt, stop, False, kwargs)
             text, info = proto.parse_generate(await self.transport.apost(request), decoder.stop)
             return Generation(text=text, generation_info=info)
@@ -137,16 +142,8 @@ class FFMLLM(FFMSamplingSettings, BaseLLM):
         return self._result([[g] for g in results], kwargs)
 
     def _result(self, generations: list[list[Generation]], kwargs: dict[str, Any]) -> LLMResult:
-        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        for (generation,) in generations:
-            info = generation.generation_info or {}
-            usage["prompt_tokens"] += int(info.get("prompt_tokens") or 0)
-            usage["completion_tokens"] += int(info.get("generated_tokens") or 0)
-            usage["total_tokens"] += int(info.get("total_tokens") or 0)
-        model = kwargs.get("model") or self.model
-        return LLMResult(
-            generations=generations, llm_output={"token_usage": usage, "model_name": model}
-        )
+        usages = [_usage(g[0].generation_info or {}) for g in generations]
+        return llm_result(generations, usages, kwargs.get("model") or self.model)
 
     def _stream(
         self,
@@ -189,10 +186,10 @@ def _info(chunk: AIMessageChunk) -> dict[str, Any] | None:
     return info
 
 
-def _join(chunks: list[GenerationChunk]) -> Generation:
-    if not chunks:
-        return Generation(text="")
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total += chunk
-    return Generation(text=total.text, generation_info=total.generation_info)
+def _usage(info: dict[str, Any]) -> dict[str, Any]:
+    """FFM's counts in generation_info, as OpenAI-style usage."""
+    return {
+        "prompt_tokens": info.get("prompt_tokens"),
+        "completion_tokens": info.get("generated_tokens"),
+        "total_tokens": info.get("total_tokens"),
+    }

@@ -14,6 +14,7 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import BaseLLM
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
+from langchain_ffm_friendli._base import join_chunks, llm_result
 from langchain_ffm_friendli._streaming import adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
 from langchain_ffm_friendli.errors import IncompleteStreamError
@@ -220,13 +221,8 @@ class FriendliLLM(FriendliClientSettings, BaseLLM):
     def _result(
         self, outputs: list[tuple[list[Generation], dict[str, Any]]], kwargs: dict[str, Any]
     ) -> LLMResult:
-        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        for _, counts in outputs:
-            for key in usage:
-                usage[key] += int(counts.get(key) or 0)
-        return LLMResult(
-            generations=[generations for generations, _ in outputs],
-            llm_output={"token_usage": usage, "model_name": kwargs.get("model") or self.model},
+        return llm_result(
+            [g for g, _ in outputs], [u for _, u in outputs], kwargs.get("model") or self.model
         )
 
     def _stream(
@@ -277,9 +273,7 @@ def _parse(payload: dict[str, Any]) -> tuple[list[Generation], dict[str, Any]]:
 
 
 def _streamed(chunks: list[GenerationChunk]) -> tuple[list[Generation], dict[str, Any]]:
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total += chunk
-    info = dict(total.generation_info or {})
+    generation = join_chunks(chunks)
+    info = dict(generation.generation_info or {})
     usage = info.pop("usage", {})
-    return [Generation(text=total.text, generation_info=info or None)], usage
+    return [Generation(text=generation.text, generation_info=info or None)], usage

@@ -14,6 +14,7 @@ from langchain_core.callbacks import (
 from langchain_core.language_models import BaseLLM
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
+from langchain_ffm_friendli._base import join_chunks, llm_result
 from langchain_ffm_friendli._streaming import adrive, drive
 from langchain_ffm_friendli._transport import HTTPRequest
 from langchain_ffm_friendli.errors import InvalidParameterError
@@ -140,7 +141,7 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
         for prompt in prompts:
             if self.streaming:
                 outputs.append(
-                    ([_join(list(self._stream(prompt, stop, run_manager, **kwargs)))], None)
+                    ([join_chunks(list(self._stream(prompt, stop, run_manager, **kwargs)))], None)
                 )
                 continue
             payload = self.transport.post(self._request(prompt, False, kwargs))
@@ -159,7 +160,7 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
         async def one(prompt: str) -> tuple[list[Generation], Any]:
             if self.streaming:
                 chunks = [c async for c in self._astream(prompt, stop, run_manager, **kwargs)]
-                return [_join(chunks)], None
+                return [join_chunks(chunks)], None
             payload = await self.transport.apost(self._request(prompt, False, kwargs))
             return self._generations(payload, prompt, stops)
 
@@ -168,16 +169,17 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
     def _result(
         self, outputs: list[tuple[list[Generation], Any]], kwargs: dict[str, Any]
     ) -> LLMResult:
-        usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        for _, counts in outputs:
-            if counts:
-                usage["prompt_tokens"] += counts["input_tokens"]
-                usage["completion_tokens"] += counts["output_tokens"]
-                usage["total_tokens"] += counts["total_tokens"]
-        return LLMResult(
-            generations=[generations for generations, _ in outputs],
-            llm_output={"token_usage": usage, "model_name": kwargs.get("model") or self.model},
-        )
+        usages = [
+            {
+                "prompt_tokens": u["input_tokens"],
+                "completion_tokens": u["output_tokens"],
+                "total_tokens": u["total_tokens"],
+            }
+            if u
+            else None
+            for _, u in outputs
+        ]
+        return llm_result([g for g, _ in outputs], usages, kwargs.get("model") or self.model)
 
     def _stream(
         self,
@@ -226,12 +228,3 @@ def _final(decoder: proto.CumulativeStream) -> GenerationChunk:
     if decoder.credits_consumed is not None:
         info["credits_consumed"] = decoder.credits_consumed
     return GenerationChunk(text="", generation_info=info or None)
-
-
-def _join(chunks: list[GenerationChunk]) -> Generation:
-    if not chunks:
-        return Generation(text="")
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total += chunk
-    return Generation(text=total.text, generation_info=total.generation_info)
