@@ -38,7 +38,7 @@ from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
-from langchain_ffm_friendli.errors import AuthenticationError
+from langchain_ffm_friendli.errors import AuthenticationError, register_secret
 
 __all__ = [
     "ProviderSettings",
@@ -57,7 +57,7 @@ class ProviderSettings(BaseModel):
     not given, and refuses a missing model id with a message naming ``model``.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, defer_build=True)
 
     provider_name: ClassVar[str] = ""
     api_key_env: ClassVar[str] = ""
@@ -134,6 +134,7 @@ class ProviderSettings(BaseModel):
 
     def _new_transport(self) -> Transport:
         secret = self.api_key.get_secret_value() if self.api_key else ""
+        register_secret(secret)
         return Transport(
             provider=self.provider_name,
             timeout=to_timeout(self.timeout, self.default_timeout),

@@ -400,6 +400,19 @@ class OpenAIChatStream:
     def _choice(self, record: Mapping[str, Any], choice: Mapping[str, Any]) -> list[AIMessageChunk]:
         delta = choice.get("delta") or {}
         text = delta.get("content") or ""
+        if (
+            not delta.get("tool_calls")
+            and not delta.get("reasoning_content")
+            and not delta.get("reasoning")
+            and choice.get("logprobs") is None
+            and choice.get("finish_reason") in (None, "null")
+        ):
+            # The common case, a plain text delta: the general path below would
+            # build the same chunk from empty lists and dicts.
+            if not text:
+                return []
+            self.text += text
+            return [AIMessageChunk(content=text)]
         tool_chunks = tool_call_chunks_from_deltas(delta.get("tool_calls") or [])
         for tc in tool_chunks:
             index = tc["index"] if tc["index"] is not None else 0
@@ -529,10 +542,10 @@ def generation_chunks(messages: Sequence[AIMessageChunk]) -> list[ChatGeneration
     """Wrap message chunks, copying finish_reason/logprobs into generation_info."""
     out = []
     for message in messages:
-        info = {
-            k: message.response_metadata[k]
-            for k in ("finish_reason", "logprobs")
-            if k in message.response_metadata
-        }
-        out.append(ChatGenerationChunk(message=message, generation_info=info or None))
+        meta = message.response_metadata
+        if "finish_reason" not in meta and "logprobs" not in meta:
+            out.append(ChatGenerationChunk(message=message))  # most chunks: plain text
+            continue
+        info = {k: meta[k] for k in ("finish_reason", "logprobs") if k in meta}
+        out.append(ChatGenerationChunk(message=message, generation_info=info))
     return out

@@ -33,8 +33,8 @@ from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 from langchain_core.runnables import RunnableConfig, ensure_config
 
 from langchain_ffm_friendli._openai_format import generation_chunks
-from langchain_ffm_friendli._wire import Done, Record, decode_sse_event
-from langchain_ffm_friendli.errors import attach_partial_text
+from langchain_ffm_friendli._wire import Done, Record, decode_sse_event, record_shape
+from langchain_ffm_friendli.errors import ProviderError, attach_partial_text
 
 __all__ = [
     "CustomEvent",
@@ -145,6 +145,16 @@ class StreamSteps(Protocol):
         """True once the stream has said everything (stop reading)."""
         ...
 
+    @property
+    def ended(self) -> bool:
+        """True when ``done`` because the server marked the end (e.g. ``[DONE]``).
+
+        The few bytes after the marker are then read, so the connection goes
+        back to the pool; when ``done`` for a client-side reason (a stop
+        sequence), the connection is closed instead.
+        """
+        ...
+
     def step(self, item: Any) -> Sequence[Chunk | CustomEvent]:
         """Decode one transport item."""
         ...
@@ -156,6 +166,31 @@ class StreamSteps(Protocol):
 
 def _notify_args(run_manager: Any, event: CustomEvent) -> tuple[Any, ...]:
     return (run_manager.handlers, "on_custom_event", "ignore_custom_event", event.name, event.data)
+
+
+# After the end marker a server sends only the end of the body; a few items at
+# most are read (and ignored) so that the connection can be reused, as the
+# OpenAI SDK does. Anything longer is not worth waiting for: the connection is
+# closed instead.
+_TAIL_ITEMS = 16
+
+
+def _drain(items: Iterator[Any]) -> None:
+    """Read what follows the end marker; errors there cannot affect the answer."""
+    with contextlib.suppress(ProviderError):
+        for count, _ in enumerate(items, 1):
+            if count >= _TAIL_ITEMS:
+                return
+
+
+async def _adrain(items: AsyncIterator[Any]) -> None:
+    """Async :func:`_drain`."""
+    with contextlib.suppress(ProviderError):
+        count = 0
+        async for _ in items:
+            count += 1
+            if count >= _TAIL_ITEMS:
+                return
 
 
 def drive(
@@ -183,6 +218,8 @@ def drive(
                         run_manager.on_llm_new_token(out.text, chunk=out)
                     yield out
                 if steps.done:
+                    if steps.ended:
+                        _drain(items)
                     break
             for out in steps.finish():
                 if run_manager:
@@ -219,6 +256,8 @@ async def adrive(
                         await run_manager.on_llm_new_token(out.text, chunk=out)
                     yield out
                 if steps.done:
+                    if steps.ended:
+                        await _adrain(items)
                     break
             for out in steps.finish():
                 if run_manager:
@@ -236,6 +275,10 @@ class _ChunkDecoder(Protocol):
     def feed(self, record: Any) -> list[AIMessageChunk]: ...
 
     def close(self) -> None: ...
+
+
+class _TextDecoder(_ChunkDecoder, Protocol):
+    def plain_text(self, record: Any) -> str | None: ...
 
 
 class SSEChatSteps:
@@ -261,6 +304,11 @@ class SSEChatSteps:
         """Text delivered so far."""
         return self.decoder.text
 
+    @property
+    def ended(self) -> bool:
+        """Only ``[DONE]`` makes an SSE stream done: the server's end marker."""
+        return self.done
+
     def records(self, event: ServerSentEvent) -> Record | None:
         """The record an event carries (None to skip); ``[DONE]`` marks the end."""
         record = decode_sse_event(event, provider=self.provider)
@@ -274,9 +322,10 @@ class SSEChatSteps:
         record = self.records(item)
         if record is None:
             return []
-        if record.event in self.named:
-            return self.named[record.event](record.data)
-        return generation_chunks(self.decoder.feed(record.data))
+        with record_shape(record.raw, provider=self.provider):
+            if record.event in self.named:
+                return self.named[record.event](record.data)
+            return generation_chunks(self.decoder.feed(record.data))
 
     def finish(self) -> list[Any]:
         """Raise if the stream never sent its final record."""
@@ -289,19 +338,28 @@ class SSETextSteps(SSEChatSteps):
 
     def __init__(
         self,
-        decoder: _ChunkDecoder,
+        decoder: _TextDecoder,
         provider: str,
         info: Callable[[AIMessageChunk], dict[str, Any] | None],
     ) -> None:
         super().__init__(decoder, provider)
+        self.text_decoder = decoder
         self.info = info
 
     def step(self, item: ServerSentEvent) -> list[Any]:
-        """Text chunks for one SSE event."""
+        """Text chunks for one SSE event.
+
+        Plain text records (most of them) skip the message chunk the chat path
+        needs: they carry no metadata for ``info`` to read.
+        """
         record = self.records(item)
         if record is None:
             return []
-        return [
-            GenerationChunk(text=str(c.content), generation_info=self.info(c))
-            for c in self.decoder.feed(record.data)
-        ]
+        with record_shape(record.raw, provider=self.provider):
+            text = self.text_decoder.plain_text(record.data)
+            if text is not None:
+                return [GenerationChunk(text=text)] if text else []
+            return [
+                GenerationChunk(text=str(c.content), generation_info=self.info(c))
+                for c in self.decoder.feed(record.data)
+            ]

@@ -182,7 +182,7 @@ class Transport:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     http_client: httpx.Client | None = None
     http_async_client: httpx.AsyncClient | None = None
-    secrets: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = field(default=(), repr=False)
     sleep: Callable[[float], None] = time.sleep
     asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     jitter: Callable[[], float] = random.random

@@ -10,7 +10,9 @@ data, which are keep-alives to skip (``event: ping`` with a bare timestamp,
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Final
 
 from httpx_sse import ServerSentEvent
@@ -30,6 +32,7 @@ __all__ = [
     "decode_json_bytes",
     "decode_json_record",
     "decode_sse_event",
+    "record_shape",
 ]
 
 
@@ -77,7 +80,8 @@ def decode_sse_event(event: ServerSentEvent, *, provider: str) -> Record | Done 
     if name.lower() in _SKIPPED_EVENTS:
         return None
     data = event.data
-    if not data.strip():
+    stripped = data.strip()
+    if not stripped:
         if name == "error":
             raise error_for_status(
                 provider=provider,
@@ -86,7 +90,7 @@ def decode_sse_event(event: ServerSentEvent, *, provider: str) -> Record | Done 
                 where=" in stream",
             )
         return None
-    if data.strip() == "[DONE]":
+    if stripped == "[DONE]":
         return DONE
     return decode_json_record(data, provider=provider, event=name)
 
@@ -115,6 +119,54 @@ def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
     if event == "error" or (is_data and (payload.get("error") or payload.get("detail"))):
         raise _in_stream_error(provider, payload, raw)
     return Record(event=event, data=payload, raw=raw)
+
+
+_SHAPE_ERRORS: Final = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+
+
+class _RecordShape:
+    """The context manager behind :func:`record_shape`.
+
+    A plain class rather than ``contextlib.contextmanager``: it wraps every
+    stream record, and a generator-based context manager costs several times more.
+    """
+
+    __slots__ = ("provider", "raw")
+
+    def __init__(self, raw: str, provider: str) -> None:
+        self.raw = raw
+        self.provider = provider
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, _SHAPE_ERRORS):
+            return
+        raw, provider = self.raw, self.provider
+        raise MalformedRecordError(
+            f"{provider} stream record has an unexpected shape "
+            f"({type(exc).__name__}: {exc}): {raw[:200]!r}",
+            provider=provider,
+            raw_record=raw,
+        ) from exc
+
+
+def record_shape(raw: str, *, provider: str) -> AbstractContextManager[None]:
+    """Report a record whose JSON has an unexpected shape as a malformed record.
+
+    Decoders read records as the protocol documents them (``choices`` a list of
+    objects, token counts numbers...). A record of another shape makes them fail
+    with a TypeError, AttributeError or ValueError; this turns that failure into
+    :class:`MalformedRecordError` carrying the raw record, so a stream never
+    breaks with an untyped exception.
+    """
+    return _RecordShape(raw, provider)
 
 
 def _in_stream_error(provider: str, payload: Any, raw: str) -> ProviderError:

@@ -394,6 +394,24 @@ class FFMStream:
             chunks.extend(self._final(record))
         return chunks
 
+    def plain_text(self, record: Mapping[str, Any]) -> str | None:
+        """:meth:`feed` for a plain text record, returning the text instead of chunks.
+
+        A plain record has no tool-call fragments and no finish_reason (most
+        records); for it, ``feed`` would return one chunk with just this text
+        (none when the text is empty). Returns None, having changed nothing, for
+        any other record: pass that one to :meth:`feed`.
+        """
+        if self.finished or record.get("finish_reason") is not None:
+            return None
+        deltas = record.get("tool_calls")
+        if isinstance(deltas, list) and deltas:
+            return None
+        piece = record.get("generated_text")
+        if isinstance(piece, str) and piece:
+            return self._accept_text(piece)
+        return ""
+
     def _accept_text(self, piece: str) -> str:
         self._held += piece
         if self._deciding:

@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 from langchain_core.outputs import GenerationChunk
 
 from langchain_ffm_friendli._openai_format import tool_choice_to_openai
-from langchain_ffm_friendli._wire import Done, decode_sse_event
+from langchain_ffm_friendli._wire import Done, decode_sse_event, record_shape
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
 __all__ = [
@@ -374,6 +374,11 @@ class CompletionStream:
     info: dict[str, Any] = field(default_factory=dict)
     tokens: list[int] = field(default_factory=list)
 
+    @property
+    def ended(self) -> bool:
+        """Done only at the server's end (``[DONE]`` or the legacy final record)."""
+        return self.done
+
     def step(self, event: Any) -> list[GenerationChunk]:
         """Chunks for one SSE event."""
         record = decode_sse_event(event, provider=PROVIDER)
@@ -382,7 +387,10 @@ class CompletionStream:
             return []
         if record is None:
             return []
-        data = record.data
+        with record_shape(record.raw, provider=PROVIDER):
+            return self._feed(record.data)
+
+    def _feed(self, data: dict[str, Any]) -> list[GenerationChunk]:
         if data.get("event") == "token_sampled":
             return self._delta(data.get("text") or "", data.get("token"), data.get("index", 0))
         out: list[GenerationChunk] = []

@@ -17,7 +17,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from langchain_ffm_friendli._openai_format import usage_metadata
-from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes
+from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes, record_shape
 from langchain_ffm_friendli.errors import InvalidParameterError, StreamError
 
 __all__ = [
@@ -144,23 +144,34 @@ def generate_payload(
     return body
 
 
+# Checked against ``dict`` first: a stream decodes one record per token, and the
+# ``Mapping`` ABC check alone costs more than the rest of a plain type check.
+_MAPPING: Final = (dict, Mapping)
+_TEXTS: Final = (dict, Mapping, list, str)
+
+
 def texts_of(value: Any) -> list[str] | None:
     """The output texts of a record: ``{"text": [...]}``, ``{"response": {...}}`` or a list."""
-    if isinstance(value, Mapping):
-        if "response" in value and isinstance(value["response"], Mapping | list | str):
+    if isinstance(value, _MAPPING):
+        if "response" in value and isinstance(value["response"], _TEXTS):
             return texts_of(value["response"])
         value = value.get("text")
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
+    if isinstance(value, list):
+        if len(value) == 1:  # one output, the usual case
+            return [value[0]] if isinstance(value[0], str) else None
+        if all(isinstance(v, str) for v in value):
+            return list(value)
     return None
 
 
 def _counts(value: Any) -> tuple[UsageMetadata | None, float | None]:
-    body = value.get("response", value) if isinstance(value, Mapping) else None
-    if not isinstance(body, Mapping):
+    body = value.get("response", value) if isinstance(value, _MAPPING) else None
+    if not isinstance(body, _MAPPING):
         return None, None
+    if "token_counts" not in body and "credits_consumed" not in body:
+        return None, None  # every record but the last
     counts = body.get("token_counts")
     usage = None
     if isinstance(counts, Mapping):
@@ -273,6 +284,12 @@ class CumulativeStream:
     def _release(self, index: int, *, final: bool) -> list[tuple[int, str]]:
         received = self.received.get(index, "")
         emitted = self.emitted.get(index, "")
+        if not self.stop:  # nothing to cut or hold back: what is received goes out
+            delta = received[len(emitted) :]
+            if not delta:
+                return []
+            self.emitted[index] = received
+            return [(index, delta)]
         upto, hit = cut_at_stop(received, self.stop)
         if hit:
             self.stopped = True
@@ -321,12 +338,19 @@ class NulSteps(Generic[Chunk]):
         """A stop sequence was seen: stop reading (the connection is closed)."""
         return self.decoder.stopped
 
+    @property
+    def ended(self) -> bool:
+        """Never the server's end: ``done`` means a client-side stop, so close."""
+        return False
+
     def step(self, data: bytes) -> list[Chunk]:
         """Chunks for one network read."""
         out: list[Chunk] = []
         for raw in self.splitter.feed(data):
             value = decode_json_bytes(raw, provider=PROVIDER)
-            deltas = self.decoder.feed(value, raw.decode("utf-8", errors="replace"))
+            text = raw.decode("utf-8", errors="replace")
+            with record_shape(text, provider=PROVIDER):
+                deltas = self.decoder.feed(value, text)
             out.extend(self.make(text) for index, text in deltas if index == 0)
         return out
 
