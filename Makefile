@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 LINT_PATHS := langchain_ffm_friendli tests $(wildcard benchmarks)
 
 .PHONY: demo test lint format typecheck unit integration bench clean
@@ -36,7 +37,11 @@ integration: $(STAMP)
 
 test: lint typecheck unit integration
 
-bench: $(STAMP)
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,typing,demo,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:

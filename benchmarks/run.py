@@ -1,17 +1,56 @@
-"""``make bench``: run every benchmark and print the ratios."""
+"""``make bench``: run every benchmark, print a summary, write docs/benchmarks.md and .png."""
 
 from __future__ import annotations
 
-from benchmarks import embeddings
+import time
+from pathlib import Path
+
+from benchmarks import concurrency, embeddings, importtime, latency, report
+
+NOTES = Path(__file__).resolve().parent / "profiling_notes.md"
 
 
 def main() -> None:
-    """Run the benchmarks in turn."""
-    result = embeddings.run()
+    """Run the benchmarks in turn and write the report."""
+    start = time.perf_counter()
+    print("== per-call cost vs the floor (and ChatOpenAI on the Friendli route)", flush=True)
+    rows = latency.run(progress=lambda row: print(latency.describe(row), flush=True))
+
+    print("== 500 concurrent astream calls", flush=True)
+    conc = concurrency.run()
+    for c in conc:
+        print(
+            f"{c.name:13} errors {c.errors} incomplete {c.incomplete} wall {c.wall_s:.2f}s "
+            f"peak RSS growth {c.rss_growth_mb:.1f} MB",
+            flush=True,
+        )
+
+    print("== import", flush=True)
+    imports = importtime.run()
     print(
-        f"FFMEmbeddings.aembed_documents, {result.texts} texts / {result.requests} requests: "
-        f"concurrency {result.concurrency} is {result.speedup:.1f}x faster than sequential "
-        f"({result.concurrent_s:.2f}s vs {result.sequential_s:.2f}s)"
+        f"import langchain_ffm_friendli {imports.ours_s * 1e3:.1f} ms vs baseline "
+        f"{imports.baseline_s * 1e3:.1f} ms: ratio {imports.ratio:.2f} "
+        f"(<= {importtime.TARGET}); heavy modules: {imports.heavy_modules or 'none'}",
+        flush=True,
+    )
+
+    print("== embeddings", flush=True)
+    emb = embeddings.run()
+    print(
+        f"FFMEmbeddings.aembed_documents, {emb.texts} texts / {emb.requests} requests: "
+        f"concurrency {emb.concurrency} is {emb.speedup:.1f}x faster than sequential "
+        f"({emb.concurrent_s:.2f}s vs {emb.sequential_s:.2f}s)",
+        flush=True,
+    )
+
+    notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
+    path = report.write(rows, conc, imports, emb, notes, time.perf_counter() - start)
+    missed = [r for r in rows if not r.met]
+    print(f"== wrote {path} and {path.with_suffix('.png')}")
+    print(
+        f"{len(rows) - len(missed)}/{len(rows)} latency rows meet every target; "
+        f"import {'met' if imports.met else 'MISSED'}; "
+        f"concurrency errors: {sum(c.errors for c in conc)}"
     )
 
 

@@ -1,0 +1,278 @@
+"""docs/benchmarks.md and docs/benchmarks.png from one ``make bench`` run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from benchmarks.concurrency import ConcurrencyResult
+from benchmarks.embeddings import EmbeddingsResult
+from benchmarks.importtime import TARGET as IMPORT_TARGET
+from benchmarks.importtime import ImportResult
+from benchmarks.latency import OPENAI_SPEEDUP_TARGET, Row
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PACKAGES = (
+    "langchain-ffm-friendli",
+    "langchain-core",
+    "langchain-openai",
+    "openai",
+    "httpx",
+    "httpx-sse",
+    "pydantic",
+)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> list[str]:
+    """Where the numbers come from."""
+    lines = [
+        f"- Machine: `{platform.platform()}`, {os.cpu_count()} CPUs ({_cpu()})",
+        f"- Python {sys.version.split()[0]} ({platform.python_implementation()})",
+    ]
+    lines.append("- " + ", ".join(f"{p} {_version(p)}" for p in PACKAGES))
+    return lines
+
+
+def _ms(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1e3:.3f}"
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def latency_table(rows: Sequence[Row]) -> list[str]:
+    """One line per class x mode x operation."""
+    out = [
+        "| class | mode | op | chunks | ours (ms) | floor (ms) | ratio | target | met? "
+        "| ChatOpenAI (ms) | ChatOpenAI ratio | ours faster by | 2x target met? |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        chunks = str(r.chunks) if r.op == "stream" else ""
+        openai = ["", "", "", ""]
+        if r.speedup is not None and r.openai_ratio is not None:
+            openai = [
+                _ms(r.openai_s),
+                f"{r.openai_ratio:.2f}",
+                f"{r.speedup:.2f}x",
+                _yes(r.speedup >= OPENAI_SPEEDUP_TARGET),
+            ]
+        out.append(
+            f"| {r.name} | {r.mode} | {r.op} | {chunks} | {_ms(r.ours_s)} | {_ms(r.floor_s)} "
+            f"| {r.ratio:.2f} | <= {r.target} | {_yes(r.ratio <= r.target)} | "
+            + " | ".join(openai)
+            + " |"
+        )
+    return out
+
+
+def overhead_table(rows: Sequence[Row]) -> list[str]:
+    """Time above the floor, ours vs ChatOpenAI (what the 2x target can mean at all)."""
+    out = [
+        "| mode | op | ours above floor (ms) | ChatOpenAI above floor (ms) | ChatOpenAI / ours |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        if r.openai_s is None:
+            continue
+        ours = r.ours_s - r.floor_s
+        theirs = r.openai_s - r.floor_s
+        factor = f"{theirs / ours:.1f}x" if ours > 0 else "ours at the floor"
+        out.append(f"| {r.mode} | {r.op} | {ours * 1e3:.3f} | {theirs * 1e3:.3f} | {factor} |")
+    return out
+
+
+def concurrency_table(results: Sequence[ConcurrencyResult]) -> list[str]:
+    """500 concurrent astream calls."""
+    out = [
+        "| client | calls | errors | incomplete streams | wall time (s) | peak RSS growth (MB) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        out.append(
+            f"| {r.name} | {r.calls} | {r.errors} | {r.incomplete} | {r.wall_s:.2f} "
+            f"| {r.rss_growth_mb:.1f} |"
+        )
+    return out
+
+
+def chart(rows: Sequence[Row], path: Path) -> None:
+    """Bar chart: ours / floor / ChatOpenAI per class, mode and operation, in floor units."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r.name}\n{r.mode} {r.op}" for r in rows]
+    x = range(len(rows))
+    fig, ax = plt.subplots(figsize=(max(10, len(rows) * 0.62), 5.2))
+    width = 0.28
+    ax.bar([i - width for i in x], [1.0] * len(rows), width, label="floor", color="#bbbbbb")
+    ax.bar(list(x), [r.ratio for r in rows], width, label="ours", color="#2b7bba")
+    ax.bar(
+        [i + width for i in x],
+        [r.openai_ratio or 0 for r in rows],
+        width,
+        label="ChatOpenAI (Friendli route)",
+        color="#d1495b",
+    )
+    ax.axhline(1.25, color="#2b7bba", linestyle=":", linewidth=1, label="invoke target 1.25")
+    ax.axhline(1.3, color="#2b7bba", linestyle="--", linewidth=1, label="stream target 1.3")
+    ax.set_ylabel("time / floor (same route, same payload)")
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+    ax.set_title("Per-call cost relative to the floor (lower is better)")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(
+    rows: Sequence[Row],
+    concurrency: Sequence[ConcurrencyResult],
+    imports: ImportResult,
+    embeddings: EmbeddingsResult,
+    profiling_notes: str,
+    elapsed_s: float,
+) -> Path:
+    """Write docs/benchmarks.md (and the PNG it links); return the md path."""
+    DOCS.mkdir(exist_ok=True)
+    chart(rows, DOCS / "benchmarks.png")
+    missed = [r for r in rows if not r.met]
+    ours = next((c for c in concurrency if c.name != "ChatOpenAI"), None)
+    theirs = next((c for c in concurrency if c.name == "ChatOpenAI"), None)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m benchmarks.run`); do not edit by hand. "
+        f"The whole run took {elapsed_s / 60:.1f} minutes.",
+        "",
+        "Numbers are ratios measured in one run against the emulator over loopback. The "
+        "machines here are shared and noisy: read the ratios, not the milliseconds.",
+        "",
+        *machine(),
+        "",
+        "![ours vs floor vs ChatOpenAI](benchmarks.png)",
+        "",
+        "## How it is measured",
+        "",
+        "- The emulator (`langchain_ffm_friendli.testing.Emulator`) runs in its own process, "
+        "so client and server do not share a GIL; it answers every contender on the same route "
+        "with the same reply.",
+        "- The prompt is sized so the emulator's default reply is exactly 200 tokens: each "
+        "stream carries 200 text events (plus the provider's final/usage records). The *chunks* "
+        "column is what our `stream()` yields (text chunks plus metadata chunks).",
+        "- **Floor** = a raw `httpx` request of the *same body our class sends* (captured from "
+        "it) with JSON decoding (streams: an `httpx-sse` loop with `json.loads` per data event; "
+        "MonsterAPI `/generate`: `iter_raw` + split on `\\0` + `json.loads`), plus "
+        "langchain-core's own cost: a do-nothing `BaseChatModel` / `BaseLLM` that returns the "
+        "same content, or yields the same pieces (one chunk per record, with "
+        "`on_llm_new_token`), through `invoke` / `stream`. Async: `httpx.AsyncClient`, "
+        "`aiter_sse`, `ainvoke` / `astream`.",
+        "- **Ratio** = ours / floor for the same route and payload: contenders run in "
+        "interleaved batches, rotating the order each round; the ratio is the median over rounds "
+        "of the ratio measured within a round. ChatOpenAI (langchain-openai, `stream_usage=True`, "
+        "so its body matches ours) runs against the emulator's OpenAI-compatible Friendli chat "
+        "route; *ours faster by* = ChatOpenAI time / ChatFriendli time, paired per round.",
+        "",
+        "## Per-call cost",
+        "",
+        *latency_table(rows),
+        "",
+        f"Floor targets: invoke <= 1.25x, 200-chunk stream <= 1.3x. "
+        f"{len(rows) - len(missed)} of {len(rows)} rows meet every target that applies to them.",
+        "",
+        "### Against ChatOpenAI: time above the floor",
+        "",
+        "The floor includes the emulator's own service time, which no client can avoid. When "
+        "ChatOpenAI itself costs less than 2x the floor (as it does for `invoke` here), no "
+        "client can be 2x faster than it; the overhead above the floor is then the meaningful "
+        "comparison:",
+        "",
+        *overhead_table(rows),
+        "",
+        f"## Concurrency: {ours.calls if ours else 500} concurrent `astream` calls on one instance",
+        "",
+        "Same route, same 200-token reply; each client in a fresh process (so peak RSS is its "
+        "own), with no artificial latency.",
+        "",
+        *concurrency_table(concurrency),
+        "",
+    ]
+    if ours and theirs:
+        lines += [
+            f"ChatFriendli finished {theirs.wall_s / ours.wall_s:.1f}x faster than ChatOpenAI "
+            f"with {theirs.rss_growth_mb / max(ours.rss_growth_mb, 0.1):.1f}x less peak memory "
+            "growth.",
+            "",
+        ]
+    lines += [
+        "## Import",
+        "",
+        "| import | median (ms) |",
+        "|---|---:|",
+        f"| `import langchain_ffm_friendli` (all seven classes) | {imports.ours_s * 1e3:.1f} |",
+        "| `from langchain_core.language_models import BaseChatModel, BaseLLM` + `httpx` + "
+        f"`httpx_sse` (baseline) | {imports.baseline_s * 1e3:.1f} |",
+        "| `import langchain_core.language_models, httpx, httpx_sse` (lazy in "
+        f"langchain-core 1.x: loads almost nothing) | {imports.bare_s * 1e3:.1f} |",
+        "",
+        f"Ratio ours / baseline: **{imports.ratio:.2f}** (target <= {IMPORT_TARGET}: "
+        f"{_yes(imports.met)}); median of {imports.runs} fresh interpreters each, interleaved, "
+        "timed around the import statement, with bytecode caches on both sides (see "
+        "`benchmarks/importtime.py`). Heavy modules loaded by the import (emulator, "
+        f"langgraph, agents, openai): {', '.join(imports.heavy_modules) or 'none'}.",
+        "",
+        "## Embeddings",
+        "",
+        f"`FFMEmbeddings.aembed_documents`, {embeddings.texts} texts in {embeddings.requests} "
+        f"requests with a simulated 20 ms service time: concurrency {embeddings.concurrency} is "
+        f"**{embeddings.speedup:.1f}x** faster than sequential "
+        f"({embeddings.concurrent_s:.2f}s vs {embeddings.sequential_s:.2f}s).",
+        "",
+        "## Missed targets",
+        "",
+    ]
+    if missed or not imports.met:
+        for r in missed:
+            why = []
+            if r.ratio > r.target:
+                why.append(f"ratio {r.ratio:.2f} > {r.target}")
+            if r.speedup is not None and r.speedup < OPENAI_SPEEDUP_TARGET:
+                why.append(
+                    f"only {r.speedup:.2f}x faster than ChatOpenAI, which itself costs "
+                    f"{r.openai_ratio:.2f}x the floor here"
+                )
+            lines.append(f"- {r.name} {r.mode} {r.op}: " + "; ".join(why) + ".")
+        if not imports.met:
+            lines.append(f"- import: ratio {imports.ratio:.2f} > {IMPORT_TARGET}.")
+        lines.append("")
+    else:
+        lines += ["None in this run.", ""]
+    lines += [profiling_notes.strip(), ""]
+    path = DOCS / "benchmarks.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
