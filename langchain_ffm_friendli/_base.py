@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import httpx
-from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
@@ -111,6 +111,16 @@ class ProviderSettings(BaseModel):
         if values.get("stop") == []:
             values["stop"] = None
         return _build_model_kwargs(values, cls.all_field_names())
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """LangChain's loader namespace: the defining module's import path."""
+        return cls.__module__.split(".")
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        """LangSmith params; the per-call ``model`` override is honoured."""
+        model_type: Literal["chat", "llm"] = "chat" if isinstance(self, BaseChatModel) else "llm"
+        return self._ls_base(model_type, stop, **kwargs)
 
     @classmethod
     def all_field_names(cls) -> set[str]:

@@ -156,17 +156,9 @@ class ChatFFM(StructuredOutputMixin, FFMSamplingSettings, BaseChatModel):
         ``length``, ``tool_calls``).
     """
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "ffm", "chat_models"]
-
     @property
     def _llm_type(self) -> str:
         return "ffm-chat"
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        return self._ls_base("chat", stop, **kwargs)
 
     # ------------------------------------------------------------------ requests
 

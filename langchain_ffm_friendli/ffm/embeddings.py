@@ -59,11 +59,6 @@ class FFMEmbeddings(FFMClientSettings, Embeddings):
     max_concurrency: int = Field(default=8, ge=1)
     """How many requests the async methods keep in flight at once."""
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "ffm", "embeddings"]
-
     def _limits(self) -> tuple[int, int]:
         per_text, per_request = proto.embedding_limits(self.model)
         return (

@@ -76,17 +76,9 @@ class FFMLLM(FFMSamplingSettings, BaseLLM):
     A stop string that FFM echoes at the end of the text is removed.
     """
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "ffm", "llms"]
-
     @property
     def _llm_type(self) -> str:
         return "ffm-llm"
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        return self._ls_base("llm", stop, **kwargs)
 
     def _request(
         self, prompt: str, stop: list[str] | None, stream: bool, kwargs: dict[str, Any]

@@ -194,11 +194,6 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
         super().model_post_init(context)
         proto.validate_chat(self._settings(), stream=False)
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "friendli", "chat_models"]
-
     @property
     def _llm_type(self) -> str:
         return "friendli-chat"
@@ -213,9 +208,6 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
         if settings.get("stop") == []:
             settings["stop"] = None
         return settings
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        return self._ls_base("chat", stop, **kwargs)
 
     # ------------------------------------------------------------------ requests
 

@@ -132,11 +132,6 @@ class FriendliLLM(FriendliClientSettings, BaseLLM):
         super().model_post_init(context)
         proto.validate_completions(self._settings(), stream=self.streaming)
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "friendli", "llms"]
-
     @property
     def _llm_type(self) -> str:
         return "friendli-llm"
@@ -151,9 +146,6 @@ class FriendliLLM(FriendliClientSettings, BaseLLM):
         if settings.get("stop") == []:
             settings["stop"] = None
         return settings
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        return self._ls_base("llm", stop, **kwargs)
 
     def _request(
         self, prompt: str, stop: list[str] | None, stream: bool, kwargs: dict[str, Any]

@@ -116,17 +116,9 @@ class ChatMonsterAPI(StructuredOutputMixin, MonsterAPISettings, BaseChatModel):
         ``model_name``, ``model_provider`` ("monsterapi"), ``credits_consumed``.
     """
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "monsterapi", "chat_models"]
-
     @property
     def _llm_type(self) -> str:
         return "monsterapi-chat"
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        return self._ls_base("chat", stop, **kwargs)
 
     # ------------------------------------------------------------------ requests
 

@@ -75,17 +75,9 @@ class MonsterAPILLM(MonsterAPISettings, BaseLLM):
             result.generations[0][0].generation_info["credits_consumed"]
     """
 
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by LangChain's loader."""
-        return ["langchain_ffm_friendli", "monsterapi", "llms"]
-
     @property
     def _llm_type(self) -> str:
         return "monsterapi-llm"
-
-    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
-        return self._ls_base("llm", stop, **kwargs)
 
     def _request(self, prompt: str, stream: bool, kwargs: dict[str, Any]) -> HTTPRequest:
         settings = self._settings(**kwargs)
