@@ -35,10 +35,24 @@ from langchain_core.utils.function_calling import (
 )
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 
+from langchain_ffm_friendli._secrets import (
+    api_key_problem,
+    clean_api_key,
+    redact_url,
+    split_userinfo,
+)
 from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
-from langchain_ffm_friendli.errors import AuthenticationError, register_secret
+from langchain_ffm_friendli.errors import AuthenticationError, InvalidParameterError
 
 __all__ = [
     "ProviderSettings",
@@ -57,7 +71,14 @@ class ProviderSettings(BaseModel):
     not given, and refuses a missing model id with a message naming ``model``.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, defer_build=True)
+    # hide_input_in_errors: pydantic would otherwise quote the init arguments,
+    # api_key among them, in every validation error.
+    model_config = ConfigDict(
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        defer_build=True,
+        hide_input_in_errors=True,
+    )
 
     provider_name: ClassVar[str] = ""
     api_key_env: ClassVar[str] = ""
@@ -85,6 +106,9 @@ class ProviderSettings(BaseModel):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra payload fields sent verbatim (the escape hatch)."""
 
+    _transport: Transport | None = PrivateAttr(default=None)
+    _transport_for: tuple[Any, ...] = PrivateAttr(default=())
+
     @model_validator(mode="before")
     @classmethod
     def _fill_settings(cls, values: Any) -> Any:
@@ -97,10 +121,10 @@ class ProviderSettings(BaseModel):
                 f"e.g. {cls.__name__}(model=...)"
             )
             raise ValueError(msg)
-        if values.get("api_key") is None and cls.api_key_env:
-            env_key = os.environ.get(cls.api_key_env)
-            if env_key:
-                values["api_key"] = env_key
+        key, source = values.get("api_key"), "api_key"
+        if key is None and cls.api_key_env:
+            key, source = os.environ.get(cls.api_key_env) or None, cls.api_key_env
+        values["api_key"] = cls._checked_key(key, source)
         if not values.get("base_url"):
             values["base_url"] = (
                 os.environ.get(cls.base_url_env) or cls.default_base_url
@@ -111,6 +135,32 @@ class ProviderSettings(BaseModel):
         if values.get("stop") == []:
             values["stop"] = None
         return _build_model_kwargs(values, cls.all_field_names())
+
+    @classmethod
+    def _checked_key(cls, key: str | SecretStr | None, source: str) -> SecretStr | None:
+        """The key without surrounding whitespace, or an error naming where it came from."""
+        if key is None:
+            return None
+        raw = key.get_secret_value() if isinstance(key, SecretStr) else str(key)
+        cleaned = clean_api_key(raw)
+        if not cleaned:
+            return None
+        problem = api_key_problem(cleaned)
+        if problem:
+            where = f"the {source} environment variable" if source != "api_key" else "api_key"
+            hint = f" (or the {cls.api_key_env} environment variable)" if cls.api_key_env else ""
+            raise InvalidParameterError(
+                "api_key",
+                f"the key from {where} {problem}; keys are printable ASCII. "
+                f"Check the value passed as api_key{hint}",
+                provider=cls.provider_name,
+            )
+        return key if cleaned == raw and isinstance(key, SecretStr) else SecretStr(cleaned)
+
+    def __repr_args__(self) -> Any:
+        """Fields for ``repr``, with a password in ``base_url`` masked."""
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "base_url" else value
 
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
@@ -143,33 +193,41 @@ class ProviderSettings(BaseModel):
     # ------------------------------------------------------------------ transport
 
     def _new_transport(self) -> Transport:
-        secret = self.api_key.get_secret_value() if self.api_key else ""
-        register_secret(secret)
+        userinfo = split_userinfo(self.base_url)[1]
+        secrets = (
+            self.api_key.get_secret_value() if self.api_key else "",
+            userinfo[1] if userinfo else "",
+        )
         return Transport(
             provider=self.provider_name,
             timeout=to_timeout(self.timeout, self.default_timeout),
             retry=RetryPolicy(max_retries=self.max_retries),
             http_client=self.http_client,
             http_async_client=self.http_async_client,
-            secrets=(secret,) if secret else (),
+            secrets=tuple(s for s in secrets if s),
+        )
+
+    def _transport_inputs(self) -> tuple[Any, ...]:
+        return (
+            self.api_key,
+            self.base_url,
+            self.timeout,
+            self.max_retries,
+            self.http_client,
+            self.http_async_client,
         )
 
     @property
     def transport(self) -> Transport:
-        """The transport for this configuration, built once per instance."""
-        cached = self.__dict__.get("_transport_cache")
-        key = (
-            self.api_key.get_secret_value() if self.api_key else "",
-            self.timeout,
-            self.max_retries,
-            id(self.http_client),
-            id(self.http_async_client),
-        )
-        if cached is None or cached[0] != key:
-            cached = (key, self._new_transport())
-            self.__dict__["_transport_cache"] = cached
-        transport: Transport = cached[1]
-        return transport
+        """The transport for this configuration: built once, rebuilt if a setting changes."""
+        inputs = self._transport_inputs()
+        built = self._transport
+        if built is None or any(
+            a is not b for a, b in zip(inputs, self._transport_for, strict=True)
+        ):
+            built = self._transport = self._new_transport()
+            self._transport_for = inputs
+        return built
 
     def _secret(self) -> str:
         """The API key, or a clear error naming ``api_key`` before any request."""
@@ -178,7 +236,11 @@ class ProviderSettings(BaseModel):
                 return ""
             msg = f"api_key: missing; pass api_key=... or set {self.api_key_env} in the environment"
             raise AuthenticationError(msg, provider=self.provider_name)
-        return self.api_key.get_secret_value()
+        key = self.api_key.get_secret_value()
+        if not (key.isascii() and key.isprintable()):  # assigned after init
+            checked = self._checked_key(self.api_key, "api_key")
+            return checked.get_secret_value() if checked else ""
+        return key
 
     def _request_headers(self, auth: dict[str, str]) -> dict[str, str]:
         headers = dict(auth)

@@ -16,10 +16,13 @@ duplicated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
+import os
 import random
+import ssl
 import threading
 import time
 import weakref
@@ -30,10 +33,12 @@ from typing import Any, Final
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
+from langchain_ffm_friendli._secrets import Scrubber, redact_url, split_userinfo
 from langchain_ffm_friendli.errors import (
     APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
+    InvalidRequestError,
     MalformedRecordError,
     ProviderError,
     error_for_status,
@@ -60,35 +65,112 @@ _DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 
 
 # --------------------------------------------------------------------------- clients
+#
+# Pooled clients are process state: one sync client per process and one async
+# client per event loop. Two deployment patterns shape this. A forked worker
+# (gunicorn --preload, Celery prefork) must never touch the sockets it inherited,
+# so the child forgets them (without closing: closing could end the parent's TLS
+# sessions). An app that runs ``asyncio.run`` per call (Celery tasks, Lambda
+# handlers, sync views) creates a loop per call, so each loop's client is closed
+# when that loop shuts down, instead of living on with its socket.
 
 _lock = threading.Lock()
+_ssl_context: ssl.SSLContext | None = None
 _sync_client: httpx.Client | None = None
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+
+
+@dataclass(slots=True)
+class _LoopClient:
+    client: httpx.AsyncClient
+    closer: AsyncGenerator[None, None]
+
+
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient]
 _async_clients = weakref.WeakKeyDictionary()
+# What a forked child inherited: kept referenced, never used, never closed.
+_inherited: list[object] = []
+
+
+def _forget_inherited_clients() -> None:
+    """In a forked child: start with no pooled client (the parent's stay the parent's)."""
+    global _lock, _sync_client, _async_clients  # noqa: PLW0603
+    _inherited.append((_sync_client, list(_async_clients.values())))
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    _sync_client = None
+    _async_clients = weakref.WeakKeyDictionary()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_clients)
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every pooled client (building one costs ~20 ms)."""
+    global _ssl_context  # noqa: PLW0603
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
 
 
 def shared_client() -> httpx.Client:
     """The process-wide pooled sync client (timeouts are set per request)."""
     global _sync_client  # noqa: PLW0603
+    client = _sync_client
+    if client is not None and not client.is_closed:
+        return client
     with _lock:
         if _sync_client is None or _sync_client.is_closed:
-            _sync_client = httpx.Client(limits=_LIMITS, timeout=_DEFAULT_TIMEOUT)
+            _sync_client = httpx.Client(
+                limits=_LIMITS, timeout=_DEFAULT_TIMEOUT, verify=_shared_ssl_context()
+            )
         return _sync_client
 
 
-def shared_async_client() -> httpx.AsyncClient:
+async def shared_async_client() -> httpx.AsyncClient:
     """The pooled async client of the running event loop.
 
     An ``httpx.AsyncClient`` keeps connections bound to the loop that opened
-    them, so each loop gets its own client; it is dropped with its loop.
+    them, so each loop gets its own client, closed when the loop shuts down
+    (``asyncio.run`` and ``asyncio.Runner`` finalize async generators then).
     """
     loop = asyncio.get_running_loop()
+    entry = _async_clients.get(loop)
+    if entry is not None and not entry.client.is_closed:
+        return entry.client
+    client = httpx.AsyncClient(
+        limits=_LIMITS, timeout=_DEFAULT_TIMEOUT, verify=_shared_ssl_context()
+    )
+    closer = _close_with_loop(client, weakref.ref(loop))
     with _lock:
-        client = _async_clients.get(loop)
-        if client is None or client.is_closed:
-            client = httpx.AsyncClient(limits=_LIMITS, timeout=_DEFAULT_TIMEOUT)
-            _async_clients[loop] = client
-        return client
+        _drop_closed_loops()
+        _async_clients[loop] = _LoopClient(client, closer)
+    await closer.asend(None)  # registers it with the loop's shutdown
+    return client
+
+
+async def _close_with_loop(
+    client: httpx.AsyncClient, loop: weakref.ref[asyncio.AbstractEventLoop]
+) -> AsyncGenerator[None, None]:
+    """Parked for the loop's lifetime; closes ``client`` when the loop shuts down."""
+    try:
+        yield
+    finally:
+        running = loop()
+        if running is not None and not running.is_closed():
+            await client.aclose()
+
+
+def _drop_closed_loops() -> None:
+    """Forget clients of loops closed without shutting down their async generators.
+
+    Their sockets cannot be closed through a closed loop; they are released
+    when collected. Loops ended by ``asyncio.run`` never get here.
+    """
+    for loop in [loop for loop in _async_clients if loop.is_closed()]:
+        entry = _async_clients.pop(loop)
+        closing = entry.closer.aclose()
+        with contextlib.suppress(StopIteration, RuntimeError):
+            closing.send(None)
+        closing.close()
 
 
 def to_timeout(value: float | httpx.Timeout | None, default: httpx.Timeout) -> httpx.Timeout:
@@ -172,7 +254,9 @@ class Transport:
         retry: the retry policy.
         http_client / http_async_client: user-injected clients; when None the
             shared pooled clients are used.
-        secrets: strings (API keys) scrubbed from every error text.
+        secrets: this configuration's secrets (API key, URL password): masked
+            in everything the server sends before anything downstream reads it,
+            so no error can quote them, and in every error text built here.
         sleep / asleep / jitter: injectable for tests, so waits can be asserted
             without wall-clock time.
     """
@@ -186,6 +270,10 @@ class Transport:
     sleep: Callable[[float], None] = time.sleep
     asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     jitter: Callable[[], float] = random.random
+    _scrubber: Scrubber = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._scrubber = Scrubber(self.secrets)
 
     # ------------------------------------------------------------------ sync
 
@@ -198,41 +286,46 @@ class Transport:
         response = self._send(request, stream=True)
         try:
             if not _is_event_stream(response):
-                response.read()
-                yield self._non_stream_body_as_event(response)
+                with self._reading():
+                    body = _read(response)
+                yield self._non_stream_body_as_event(body)
                 return
-            try:
-                yield from EventSource(response).iter_sse()
-            except httpx.TransportError as exc:
-                raise self._mid_stream_error(exc) from exc
+            events = EventSource(response).iter_sse()
+            with self._reading():
+                if not self._scrubber:
+                    yield from events
+                    return
+                for event in events:
+                    yield self._scrub_event(event)
         finally:
             response.close()
 
     def stream_bytes(self, request: HTTPRequest) -> Iterator[bytes]:
-        """POST and yield the raw body bytes as they arrive."""
+        """POST and yield the body bytes as they arrive (content-encoding decoded)."""
         response = self._send(request, stream=True)
         try:
-            try:
-                yield from response.iter_raw()
-            except httpx.TransportError as exc:
-                raise self._mid_stream_error(exc) from exc
+            with self._reading():
+                if not self._scrubber:
+                    yield from response.iter_bytes()
+                    return
+                scrubber = self._scrubber.fresh()
+                for chunk in response.iter_bytes():
+                    yield scrubber.feed(chunk)
+                yield scrubber.flush()
         finally:
             response.close()
 
     def _send(self, request: HTTPRequest, *, stream: bool) -> httpx.Response:
         """Send with retries until a 2xx response (headers only when streaming)."""
         client = self.http_client or shared_client()
+        built, auth = self._build(client, request)
         for attempt in range(self.retry.max_retries + 1):
             try:
-                response = client.send(self._build(client, request), stream=stream)
+                response = client.send(built, stream=stream, auth=auth)
                 if not response.is_success:
-                    try:
-                        response.read()
-                    finally:
-                        response.close()
-            except httpx.TransportError as exc:
-                error = self._transport_error(exc, request)
-                headers = None
+                    _read(response)
+            except _READ_ERRORS as exc:
+                error, headers = self._transport_error(exc, request), None
             else:
                 if response.is_success:
                     return response
@@ -240,7 +333,7 @@ class Transport:
             delay = self._retry_delay(attempt, error, headers)
             if delay is None:
                 raise error
-            self._log_retry(attempt, delay, error)
+            self._log_retry(attempt, delay, error, built)
             self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -255,15 +348,15 @@ class Transport:
         response = await self._asend(request, stream=True)
         try:
             if not _is_event_stream(response):
-                await response.aread()
-                yield self._non_stream_body_as_event(response)
+                with self._reading():
+                    body = await _aread(response)
+                yield self._non_stream_body_as_event(body)
                 return
             events = EventSource(response).aiter_sse()
             try:
-                async for event in events:
-                    yield event
-            except httpx.TransportError as exc:
-                raise self._mid_stream_error(exc) from exc
+                with self._reading():
+                    async for event in events:
+                        yield self._scrub_event(event) if self._scrubber else event
             finally:
                 await events.aclose()
         finally:
@@ -273,28 +366,26 @@ class Transport:
         """Async :meth:`stream_bytes`."""
         response = await self._asend(request, stream=True)
         try:
-            try:
-                async for chunk in response.aiter_raw():
-                    yield chunk
-            except httpx.TransportError as exc:
-                raise self._mid_stream_error(exc) from exc
+            with self._reading():
+                scrubber = self._scrubber.fresh() if self._scrubber else None
+                async for chunk in response.aiter_bytes():
+                    yield scrubber.feed(chunk) if scrubber else chunk
+                if scrubber:
+                    yield scrubber.flush()
         finally:
             await response.aclose()
 
     async def _asend(self, request: HTTPRequest, *, stream: bool) -> httpx.Response:
         """Async :meth:`_send`."""
-        client = self.http_async_client or shared_async_client()
+        client = self.http_async_client or await shared_async_client()
+        built, auth = self._build(client, request)
         for attempt in range(self.retry.max_retries + 1):
             try:
-                response = await client.send(self._build(client, request), stream=stream)
+                response = await client.send(built, stream=stream, auth=auth)
                 if not response.is_success:
-                    try:
-                        await response.aread()
-                    finally:
-                        await response.aclose()
-            except httpx.TransportError as exc:
-                error = self._transport_error(exc, request)
-                headers = None
+                    await _aread(response)
+            except _READ_ERRORS as exc:
+                error, headers = self._transport_error(exc, request), None
             else:
                 if response.is_success:
                     return response
@@ -302,7 +393,7 @@ class Transport:
             delay = self._retry_delay(attempt, error, headers)
             if delay is None:
                 raise error
-            self._log_retry(attempt, delay, error)
+            self._log_retry(attempt, delay, error, built)
             await self.asleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -310,19 +401,30 @@ class Transport:
 
     def _build(
         self, client: httpx.Client | httpx.AsyncClient, request: HTTPRequest
-    ) -> httpx.Request:
+    ) -> tuple[httpx.Request, Any]:
+        """The request to send and its auth; URL userinfo travels as Basic auth."""
         body = json.dumps(request.body, ensure_ascii=False, separators=(",", ":"))
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         headers.update(request.headers)
         if request.body.get("stream"):
             headers["Accept"] = "text/event-stream"
-        return client.build_request(
-            "POST",
-            request.url,
-            content=body.encode("utf-8"),
-            headers=headers,
-            timeout=self.timeout,
-        )
+        url, userinfo = split_userinfo(request.url)
+        try:
+            built = client.build_request(
+                "POST",
+                url,
+                content=body.encode("utf-8"),
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (UnicodeEncodeError, httpx.InvalidURL) as exc:
+            # The values are not quoted: a header value may be a credential.
+            what = "a header value is not ASCII" if isinstance(exc, UnicodeError) else "bad URL"
+            raise InvalidRequestError(
+                f"{self.provider}: the request to {redact_url(url)} cannot be sent: {what}",
+                provider=self.provider,
+            ) from None
+        return built, httpx.BasicAuth(*userinfo) if userinfo else httpx.USE_CLIENT_DEFAULT
 
     def _retry_delay(
         self, attempt: int, error: ProviderError, headers: Mapping[str, str] | None
@@ -342,10 +444,14 @@ class Transport:
             return asked
         return self.retry.backoff(attempt, self.jitter())
 
-    def _log_retry(self, attempt: int, delay: float, error: ProviderError) -> None:
-        logger.debug(
-            "%s: retrying in %.2fs (attempt %d of %d) after: %s",
+    def _log_retry(
+        self, attempt: int, delay: float, error: ProviderError, request: httpx.Request
+    ) -> None:
+        """One INFO line per retry, worded as the openai SDK words it."""
+        logger.info(
+            "%s: retrying request to %s in %.2f s (retry %d of %d) after: %s",
             self.provider,
+            request.url.copy_with(query=None),
             delay,
             attempt + 1,
             self.retry.max_retries,
@@ -353,10 +459,13 @@ class Transport:
         )
 
     def _scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return self._scrubber.text(text)
+
+    def _scrub_event(self, event: ServerSentEvent) -> ServerSentEvent:
+        data = self._scrubber.text(event.data)
+        if data is event.data:
+            return event
+        return ServerSentEvent(event=event.event, data=data, id=event.id, retry=event.retry)
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
         raw = response.content.decode("utf-8", errors="replace")
@@ -377,11 +486,11 @@ class Transport:
         )
 
     def _decode_json(self, response: httpx.Response) -> dict[str, Any]:
-        raw = response.content
+        raw = self._scrubber.data(response.content)
         try:
             payload = json.loads(raw)
         except ValueError:
-            text = self._scrub(raw.decode("utf-8", errors="replace"))
+            text = raw.decode("utf-8", errors="replace")
             raise MalformedRecordError(
                 f"{self.provider} returned a non-JSON body with status "
                 f"{response.status_code}: {text[:200]!r}",
@@ -394,16 +503,36 @@ class Transport:
                 f"{self.provider} returned JSON that is not an object",
                 provider=self.provider,
                 status_code=response.status_code,
-                raw_record=self._scrub(raw.decode("utf-8", errors="replace")),
+                raw_record=raw.decode("utf-8", errors="replace"),
             )
         return payload
 
-    def _non_stream_body_as_event(self, response: httpx.Response) -> ServerSentEvent:
+    def _non_stream_body_as_event(self, body: bytes) -> ServerSentEvent:
         """A 200 answer to a stream request that is not SSE becomes one data event."""
-        return ServerSentEvent(data=response.content.decode("utf-8", errors="replace"))
+        return ServerSentEvent(data=self._scrubber.data(body).decode("utf-8", errors="replace"))
 
-    def _transport_error(self, exc: httpx.TransportError, request: HTTPRequest) -> ProviderError:
-        where = httpx.URL(request.url).copy_with(query=None)
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn a failure while reading a started stream into our typed error."""
+        try:
+            yield
+        except _READ_ERRORS as exc:
+            raise self._mid_stream_error(exc) from exc
+
+    def _transport_error(
+        self, exc: httpx.TransportError | httpx.DecodingError, request: HTTPRequest
+    ) -> ProviderError:
+        if isinstance(exc, httpx.DecodingError):
+            return _undecodable(self.provider, exc)
+        where = redact_url(str(httpx.URL(request.url).copy_with(query=None)))
+        if isinstance(exc, httpx.LocalProtocolError):
+            # We could not even write the request (e.g. an illegal header value
+            # in default_headers): sending it again cannot help.
+            return InvalidRequestError(
+                f"{self.provider}: the request to {where} could not be sent: "
+                f"{self._scrub(str(exc)) or type(exc).__name__}",
+                provider=self.provider,
+            )
         if isinstance(exc, httpx.TimeoutException) and not isinstance(
             exc, httpx.ConnectTimeout | httpx.PoolTimeout
         ):
@@ -418,7 +547,9 @@ class Transport:
             provider=self.provider,
         )
 
-    def _mid_stream_error(self, exc: httpx.TransportError) -> ProviderError:
+    def _mid_stream_error(self, exc: httpx.TransportError | httpx.DecodingError) -> ProviderError:
+        if isinstance(exc, httpx.DecodingError):
+            return _undecodable(self.provider, exc)
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"{self.provider}: the stream stalled longer than the read timeout",
@@ -433,3 +564,32 @@ class Transport:
 
 def _is_event_stream(response: httpx.Response) -> bool:
     return "text/event-stream" in response.headers.get("content-type", "")
+
+
+# Failures while reading a body: the connection (TransportError) or its
+# Content-Encoding (DecodingError, which httpx does not count as transport).
+_READ_ERRORS: Final = (httpx.TransportError, httpx.DecodingError)
+
+
+def _read(response: httpx.Response) -> bytes:
+    """The whole body, and the connection released whatever happens."""
+    try:
+        return response.read()
+    finally:
+        response.close()
+
+
+async def _aread(response: httpx.Response) -> bytes:
+    """Async :func:`_read`."""
+    try:
+        return await response.aread()
+    finally:
+        await response.aclose()
+
+
+def _undecodable(provider: str, exc: httpx.DecodingError) -> ProviderError:
+    """A body whose Content-Encoding does not decode (a broken proxy, a cut stream)."""
+    return MalformedRecordError(
+        f"{provider}: the response body could not be decoded: {exc}",
+        provider=provider,
+    )

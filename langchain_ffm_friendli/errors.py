@@ -4,16 +4,15 @@ Each one subclasses both :class:`ProviderError` (which carries the provider's ow
 words, the HTTP status and the request id) and the matching
 ``langchain_core.exceptions.Model*Error``, so code that catches LangChain's
 provider-neutral types keeps working when it swaps ``ChatOpenAI`` for our classes.
-No error text ever contains an API key: every class registers its key with
-:func:`register_secret`, and :class:`ProviderError` scrubs registered keys from its
-message, detail and raw record, wherever the error was raised (the transport, or a
-stream decoder reading an error record that echoes the key).
+No error text ever contains an API key: the transport masks its own
+configuration's secrets in everything the server sends before any decoder
+reads it, and in every error it builds, so no error raised downstream can
+quote them. There is no process-wide registry of keys.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,33 +45,7 @@ __all__ = [
     "RateLimitError",
     "StreamError",
     "attach_partial_text",
-    "register_secret",
-    "scrub_secrets",
 ]
-
-# Keys shorter than this are not real API keys; scrubbing them process-wide would
-# mangle unrelated text (each transport still scrubs its own key, whatever its length).
-_MIN_SECRET_LENGTH = 8
-_secrets_lock = threading.Lock()
-_secrets: tuple[str, ...] = ()
-
-
-def register_secret(secret: str) -> None:
-    """Remember an API key so that no :class:`ProviderError` text can contain it."""
-    global _secrets  # noqa: PLW0603
-    if len(secret) < _MIN_SECRET_LENGTH or secret in _secrets:
-        return
-    with _secrets_lock:
-        if secret not in _secrets:
-            _secrets = (*_secrets, secret)
-
-
-def scrub_secrets(text: str) -> str:
-    """``text`` with every registered API key replaced by ``***``."""
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, "***")
-    return text
 
 
 class ProviderError(ModelError):
@@ -100,15 +73,14 @@ class ProviderError(ModelError):
         partial_text: str = "",
         raw_record: str | None = None,
     ) -> None:
-        message = scrub_secrets(message)
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.status_code = status_code
-        self.detail = scrub_secrets(detail) if detail is not None else None
+        self.detail = detail
         self.request_id = request_id
         self.partial_text = partial_text
-        self.raw_record = scrub_secrets(raw_record) if raw_record is not None else None
+        self.raw_record = raw_record
 
     def __str__(self) -> str:
         text = self.message

@@ -28,7 +28,11 @@ from langchain_ffm_friendli._openai_format import (
     usage_metadata,
     with_system_instruction,
 )
-from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
+from langchain_ffm_friendli.errors import (
+    IncompleteStreamError,
+    InvalidParameterError,
+    MalformedRecordError,
+)
 
 __all__ = [
     "DETERMINISTIC_TEMPERATURE",
@@ -604,23 +608,42 @@ def embeddings_payload(model: str, inputs: Sequence[str]) -> dict[str, Any]:
 
 
 def parse_embeddings(payload: Mapping[str, Any], expected: int) -> list[list[float]]:
-    """Vectors in input order, whatever order ``data[].index`` arrives in."""
+    """Vectors in input order, whatever order ``data[].index`` arrives in.
+
+    Anything that could misalign vectors and texts (a count short of the inputs,
+    an index that is missing, out of range, 1-based or repeated, a vector that
+    is not a list of numbers) is a typed error, never a silently shifted list.
+    """
     data = payload.get("data")
     if not isinstance(data, list) or len(data) != expected:
         got = len(data) if isinstance(data, list) else 0
-        raise IncompleteStreamError(
-            f"ffm embeddings response has {got} vectors for {expected} inputs",
-            provider=PROVIDER,
-            raw_record=json.dumps(payload, ensure_ascii=False)[:2000],
-        )
+        raise _embeddings_error(payload, f"{got} vectors for {expected} inputs")
     vectors: list[list[float] | None] = [None] * expected
     for position, item in enumerate(data):
-        index = item.get("index", position) if isinstance(item, Mapping) else position
-        vectors[index] = [float(v) for v in item["embedding"]]
-    if any(v is None for v in vectors):
-        raise IncompleteStreamError(
-            "ffm embeddings response repeats or skips an index",
-            provider=PROVIDER,
-            raw_record=json.dumps(payload, ensure_ascii=False)[:2000],
-        )
+        if not isinstance(item, Mapping):
+            raise _embeddings_error(payload, f"data[{position}] is not an object")
+        index = item.get("index", position)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < expected:
+            raise _embeddings_error(
+                payload, f"data[{position}].index is {index!r}, not in 0..{expected - 1}"
+            )
+        if vectors[index] is not None:
+            raise _embeddings_error(payload, f"index {index} appears twice")
+        vectors[index] = _vector(item.get("embedding"), position, payload)
     return [v for v in vectors if v is not None]
+
+
+def _vector(value: Any, position: int, payload: Mapping[str, Any]) -> list[float]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise _embeddings_error(payload, f"data[{position}].embedding is not a list of numbers")
+    return [float(v) for v in value]
+
+
+def _embeddings_error(payload: Mapping[str, Any], problem: str) -> MalformedRecordError:
+    return MalformedRecordError(
+        f"ffm embeddings response: {problem}",
+        provider=PROVIDER,
+        raw_record=json.dumps(payload, ensure_ascii=False)[:2000],
+    )
