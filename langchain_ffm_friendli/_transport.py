@@ -38,6 +38,7 @@ from langchain_ffm_friendli.errors import (
     APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
+    InvalidParameterError,
     InvalidRequestError,
     MalformedRecordError,
     ProviderError,
@@ -244,7 +245,7 @@ class HTTPRequest:
     body: Mapping[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class Transport:
     """Send requests for one provider configuration, with retries and typed errors.
 
@@ -409,6 +410,15 @@ class Transport:
         if request.body.get("stream"):
             headers["Accept"] = "text/event-stream"
         url, userinfo = split_userinfo(request.url)
+        if userinfo and any(name.lower() == "authorization" for name in headers):
+            # Basic auth from the URL would replace the provider's own token.
+            raise InvalidParameterError(
+                "base_url",
+                f"{redact_url(request.url)} carries user:password, which would be sent as "
+                f"the Authorization header that {self.provider} needs for its key; give "
+                "gateway credentials through a proxy or http_client instead",
+                provider=self.provider,
+            )
         try:
             built = client.build_request(
                 "POST",

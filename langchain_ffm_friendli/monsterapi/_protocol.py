@@ -18,7 +18,7 @@ from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from langchain_ffm_friendli._openai_format import usage_metadata
 from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes, record_shape
-from langchain_ffm_friendli.errors import InvalidParameterError, StreamError
+from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError, StreamError
 
 __all__ = [
     "PROVIDER",
@@ -303,7 +303,15 @@ class CumulativeStream:
         return [(index, delta)]
 
     def finish(self) -> list[tuple[int, str]]:
-        """End of stream: release what was held back (everything, with beam search)."""
+        """End of stream: release what was held back (everything, with beam search).
+
+        A stream that ends before its first record never answered: that is an
+        error, not an empty reply (vLLM writes at least one record per request).
+        """
+        if not self.received:
+            raise IncompleteStreamError(
+                f"{PROVIDER} stream ended before its first record", provider=PROVIDER
+            )
         deltas: list[tuple[int, str]] = []
         for index in sorted(self.received):
             deltas.extend(self._release(index, final=True))
