@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._faults import Fault
+from ._fields import RequestError
 from ._model import Reply
 
 if TYPE_CHECKING:
@@ -57,16 +58,19 @@ def default_error_message(status: int) -> str:
     return _DEFAULT_MESSAGES.get(status, reason_phrase(status))
 
 
-def json_bytes(value: Any) -> bytes:
-    """Serialise JSON the way Python servers do: UTF-8, non-ASCII kept, ``", "`` style.
+def json_bytes(value: Any, *, compact: bool = False) -> bytes:
+    """Serialise JSON the way Python servers do: UTF-8, non-ASCII kept.
 
     Args:
         value: A JSON-compatible value.
+        compact: ``(",", ":")`` separators (FastAPI's ``JSONResponse``) instead of
+            ``json.dumps``' default ``", "`` style.
 
     Returns:
         The encoded body.
     """
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    separators = (",", ":") if compact else None
+    return json.dumps(value, ensure_ascii=False, separators=separators).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ class Exchange:
             value: The JSON value.
             headers: Extra headers.
         """
-        await self.writer.send(status, json_bytes(value), "application/json", headers)
+        body = json_bytes(value, compact=self.provider.compact_json)
+        await self.writer.send(status, body, "application/json", headers)
 
     async def send_error(
         self, status: int, message: str | None = None, headers: dict[str, str] | None = None
@@ -171,6 +176,20 @@ class Exchange:
         """
         body = self.provider.error_body(status, message or default_error_message(status))
         await self.send_json(status, body, headers)
+
+    async def send_request_error(self, error: RequestError) -> None:
+        """The one error writer for invalid requests, shared by every route.
+
+        Pydantic entries are sent as FastAPI does (``{"detail": [...]}``); a message goes
+        into the provider's own error body.
+
+        Args:
+            error: The validation failure a field reader raised.
+        """
+        if isinstance(error.detail, list):
+            await self.send_json(error.status, {"detail": error.detail})
+            return
+        await self.send_error(error.status, error.detail)
 
     async def apply_http_fault(self, item: Reply | Fault | None, *, stream: bool) -> bool:
         """Apply the HTTP-level part of a queued fault.
@@ -233,6 +252,8 @@ class Provider(Protocol):
     """What a provider module supplies to the emulator."""
 
     prefix: str
+    #: Whether JSON bodies use compact separators (FastAPI's ``JSONResponse``).
+    compact_json: bool
 
     def routes(self) -> list[Route]:
         """The provider's endpoints."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from ._exchange import Exchange, Route, json_bytes
 from ._faults import Fault, StreamEvent, StreamScript, play_stream
+from ._fields import RequestError, body_error, lax_float, lax_int, missing, wrong_type
 from ._model import (
     Completion,
     ModelRequest,
@@ -48,41 +49,14 @@ _DEFAULT_MAX_NEW_TOKENS = 350
 _EMBEDDING_DIM = 256
 
 
-class _ValidationError(Exception):
-    """A request the FFM server would reject with 422."""
-
-    def __init__(self, detail: str | list[dict[str, Any]]) -> None:
-        super().__init__(str(detail))
-        self.detail = detail
-
-
-def _missing(loc: list[str | int], data: Any) -> _ValidationError:
+def _missing(loc: list[str | int], data: Any) -> RequestError:
     """A FastAPI/pydantic "Field required" error."""
-    return _ValidationError(
-        [{"type": "missing", "loc": ["body", *loc], "msg": "Field required", "input": data}]
-    )
+    return RequestError([missing(loc, data)])
 
 
-def _wrong_type(loc: list[str | int], kind: str, value: Any) -> _ValidationError:
+def _wrong_type(loc: list[str | int], kind: str, value: Any) -> RequestError:
     """A FastAPI/pydantic type error (``string_type``, ``list_type``...)."""
-    names = {
-        "string": "a valid string",
-        "list": "a valid list",
-        "dict": "a valid dictionary",
-        "int": "a valid integer",
-        "float": "a valid number",
-        "bool": "a valid boolean",
-    }
-    return _ValidationError(
-        [
-            {
-                "type": f"{kind}_type",
-                "loc": ["body", *loc],
-                "msg": f"Input should be {names.get(kind, kind)}",
-                "input": value,
-            }
-        ]
-    )
+    return RequestError([wrong_type(loc, kind, value)])
 
 
 def _context_size(model: str) -> int:
@@ -99,16 +73,12 @@ def _context_size(model: str) -> int:
 
 def _number(params: Mapping[str, Any], key: str, *, integer: bool) -> float | None:
     """Read a numeric parameter; None when absent or null (null means default)."""
-    value = params.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _wrong_type(["parameters", key], "int" if integer else "float", value)
-    if integer and isinstance(value, float) and not value.is_integer():
-        raise _wrong_type(["parameters", key], "int", value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _ValidationError(f"`{key}` must be a finite number")
-    return float(value)
+    errors: list[dict[str, Any]] = []
+    read = lax_int if integer else lax_float
+    value = read(params, key, errors, ("parameters",))
+    if errors:
+        raise RequestError(errors)
+    return None if value is None else float(value)
 
 
 def _parameters(body: Mapping[str, Any]) -> tuple[list[str], int]:
@@ -124,22 +94,22 @@ def _parameters(body: Mapping[str, Any]) -> tuple[list[str], int]:
         raise _wrong_type(["parameters"], "dict", params)
     temperature = _number(params, "temperature", integer=False)
     if temperature is not None and temperature <= 0:
-        raise _ValidationError("`temperature` must be strictly positive")
+        raise RequestError("`temperature` must be strictly positive")
     top_p = _number(params, "top_p", integer=False)
     if top_p is not None and not 0 < top_p <= 1:
-        raise _ValidationError("`top_p` must be > 0.0 and <= 1.0")
+        raise RequestError("`top_p` must be > 0.0 and <= 1.0")
     top_k = _number(params, "top_k", integer=True)
     if top_k is not None and not 1 <= top_k <= 100:
-        raise _ValidationError("`top_k` must be between 1 and 100")
+        raise RequestError("`top_k` must be between 1 and 100")
     penalty = _number(params, "frequence_penalty", integer=False)
     if penalty is not None and penalty <= 0:
-        raise _ValidationError("`frequence_penalty` must be strictly positive")
+        raise RequestError("`frequence_penalty` must be strictly positive")
     seed = _number(params, "seed", integer=True)
     if seed is not None and seed < 0:
-        raise _ValidationError("`seed` must be >= 0")
+        raise RequestError("`seed` must be >= 0")
     max_new = _number(params, "max_new_tokens", integer=True)
     if max_new is not None and max_new <= 0:
-        raise _ValidationError("`max_new_tokens` must be strictly positive")
+        raise RequestError("`max_new_tokens` must be strictly positive")
     stops = params.get("stop_sequences")
     if stops is None:
         stops = []
@@ -149,7 +119,7 @@ def _parameters(body: Mapping[str, Any]) -> tuple[list[str], int]:
         if not isinstance(stop, str):
             raise _wrong_type(["parameters", "stop_sequences", index], "string", stop)
     if len(stops) > 4:
-        raise _ValidationError(f"`stop_sequences` must have at most 4 entries; given: {len(stops)}")
+        raise RequestError(f"`stop_sequences` must have at most 4 entries; given: {len(stops)}")
     return stops, int(max_new) if max_new is not None else _DEFAULT_MAX_NEW_TOKENS
 
 
@@ -173,7 +143,7 @@ def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         raise _wrong_type(["messages"], "list", raw)
     if not raw:
-        raise _ValidationError(
+        raise RequestError(
             [
                 {
                     "type": "too_short",
@@ -191,7 +161,7 @@ def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise _missing(["messages", index, "role"], message)
         role = message["role"]
         if role not in _ROLES:
-            raise _ValidationError(
+            raise RequestError(
                 [
                     {
                         "type": "enum",
@@ -240,7 +210,7 @@ def _check_context(model: str, prompt_tokens: int, max_new_tokens: int) -> None:
     """Reject prompts that do not fit the model context (TGI's message)."""
     limit = _context_size(model)
     if prompt_tokens + max_new_tokens > limit:
-        raise _ValidationError(
+        raise RequestError(
             f"Input validation error: `inputs` tokens + `max_new_tokens` must be <= "
             f"{limit}. Given: {prompt_tokens} `inputs` tokens and {max_new_tokens} "
             f"`max_new_tokens`"
@@ -414,6 +384,7 @@ class FFMProvider:
     """The FFM provider: routes, FastAPI-style errors and ``X-API-KEY`` auth."""
 
     prefix = PREFIX
+    compact_json = False
 
     def routes(self) -> list[Route]:
         """The FFM endpoints served under ``/ffm/api``.
@@ -475,26 +446,13 @@ async def _answer(exchange: Exchange, request: ModelRequest, *, stream: bool) ->
 
 
 async def _validated(exchange: Exchange) -> Mapping[str, Any] | None:
-    """The JSON body, or None after answering 422 for a body that is not JSON."""
+    """The JSON body, or None after answering 422 for a body that is not a JSON object."""
     body = exchange.json
     if body is None:
-        text = exchange.request.body.decode("utf-8", "replace")
-        await exchange.send_json(
-            422,
-            {
-                "detail": [
-                    {
-                        "type": "json_invalid" if text.strip() else "missing",
-                        "loc": ["body"] if not text.strip() else ["body", 0],
-                        "msg": "JSON decode error" if text.strip() else "Field required",
-                        "input": {} if text.strip() else None,
-                    }
-                ]
-            },
-        )
+        await exchange.send_request_error(RequestError([body_error(exchange.request.body)]))
         return None
     if not isinstance(body, Mapping):
-        await exchange.send_json(422, {"detail": _wrong_type([], "dict", body).detail})
+        await exchange.send_request_error(_wrong_type([], "dict", body))
         return None
     return body
 
@@ -517,8 +475,8 @@ async def _conversation(exchange: Exchange) -> None:
             max_tokens=max_new,
         )
         _check_context(model, prompt_token_count(messages), max_new)
-    except _ValidationError as exc:
-        await exchange.send_json(422, {"detail": exc.detail})
+    except RequestError as exc:
+        await exchange.send_request_error(exc)
         return
     await _answer(exchange, request, stream=body.get("stream") is True)
 
@@ -541,8 +499,8 @@ async def _generate(exchange: Exchange) -> None:
             max_tokens=max_new,
         )
         _check_context(model, count_tokens(body["inputs"]), max_new)
-    except _ValidationError as exc:
-        await exchange.send_json(422, {"detail": exc.detail})
+    except RequestError as exc:
+        await exchange.send_request_error(exc)
         return
     await _answer(exchange, request, stream=body.get("stream") is True)
 
@@ -567,12 +525,12 @@ def _check_embedding_limits(model: str, inputs: list[str]) -> None:
         count = count_tokens(text)
         total += count
         if count > per_text:
-            raise _ValidationError(
+            raise RequestError(
                 f"Input validation error: `inputs` must have less than {per_text} tokens. "
                 f"Given: {count}"
             )
     if total > per_request:
-        raise _ValidationError(
+        raise RequestError(
             f"Input validation error: the batch must have less than {per_request} tokens "
             f"in total. Given: {total}"
         )
@@ -610,8 +568,8 @@ async def _embeddings(exchange: Exchange) -> None:
             if not isinstance(text, str):
                 raise _wrong_type(["inputs", index], "string", text)
         _check_embedding_limits(model, inputs)
-    except _ValidationError as exc:
-        await exchange.send_json(422, {"detail": exc.detail})
+    except RequestError as exc:
+        await exchange.send_request_error(exc)
         return
     item = exchange.take(stream=False, replies=False)
     if await exchange.apply_http_fault(item, stream=False):
