@@ -30,9 +30,12 @@ FaultKind = Literal[
     "truncated",
     "stall",
     "ping_storm",
+    "mixed_records",
 ]
 
-_STREAM_ONLY = frozenset({"malformed", "error_record", "truncated", "stall", "ping_storm"})
+_STREAM_ONLY = frozenset(
+    {"malformed", "error_record", "truncated", "stall", "ping_storm", "mixed_records"}
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class Fault:
     """A scripted failure for one request; build it with the classmethods.
 
     Stream faults (``malformed``, ``error_record``, ``truncated``, ``stall``,
-    ``ping_storm``) apply only to streaming requests: a non-streaming request skips
-    them in the queue and leaves them for the next streaming one. The streamed content
+    ``ping_storm``, ``mixed_records``) apply only to streaming requests: a non-streaming
+    request skips them in the queue and leaves them for the next streaming one. The streamed content
     is what the model would have produced, or ``reply`` when given.
 
     Attributes:
@@ -218,6 +221,25 @@ class Fault:
             The fault.
         """
         return cls(kind="ping_storm", count=count, reply=reply)
+
+    @classmethod
+    def mixed_records(cls, *, reply: Reply | None = None) -> Fault:
+        """MonsterAPI ``/v1/generate`` only: stream records in three shapes, not vLLM's one.
+
+        vLLM's ``/generate`` (which MonsterAPI serves) writes every record as
+        ``json.dumps({"text": [...]})``; that is the emulator's default. This fault makes
+        record ``i`` take shape ``i % 3``: vLLM's ``{"text": [...]}``, then
+        ``{"response": {"text": [...]}}`` and a bare JSON list (both raw UTF-8, compact),
+        the shapes the protocol notes tell clients to tolerate (``protocols/monsterapi.md``
+        §2.2). Other routes stream normally.
+
+        Args:
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="mixed_records", reply=reply)
 
 
 @dataclass(frozen=True)

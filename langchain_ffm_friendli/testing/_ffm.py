@@ -36,8 +36,12 @@ __all__ = ["FFMProvider"]
 
 PREFIX = "/ffm/api"
 
+#: Ordinary replies end with ``stop_sequence``: every example in the FFM seed (the
+#: Conversation API page) shows it, stream and non-stream (``protocols/ffm.md`` §0). TGI's
+#: ``eos_token`` exists (§1.5) but FFM's examples never show it; script it with
+#: ``Reply(finish_reason="eos_token")``.
 _FINISH_REASONS = {
-    "stop": "eos_token",
+    "stop": "stop_sequence",
     "stop_sequence": "stop_sequence",
     "length": "length",
     "tool_calls": "tool_calls",

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._schema import PromptMaterial, SchemaFaker, find_embedded_json
+from ._schema import QUOTED_RE, PromptMaterial, SchemaFaker, find_embedded_json
 
 __all__ = [
     "Completion",
@@ -312,26 +312,136 @@ def _call_id(salt: str, index: int) -> str:
 
 
 def _decide(request: ModelRequest, provider: str) -> tuple[str, list[ToolCall]]:
-    """The default model: pick a text answer, a tool call or a JSON document."""
+    """The default model: pick a text answer, tool calls or a JSON document.
+
+    After tool results, a forced choice (``required``/``any``, as ``create_agent`` binds
+    its structured-output tool) calls a bound tool not yet called in this turn, with
+    arguments from the prompt and the results; otherwise the results are reported.
+    """
     messages = request.messages
     last = messages[-1] if messages else {}
     user_text = _last_user_text(messages)
     if last.get("role") == "tool":
-        result = content_text(last.get("content")).strip()
-        return f"The tool returned: {result}.", []
-    tool = _choose_tool(request, user_text)
-    if tool is not None:
-        function = tool.get("function")
-        function = function if isinstance(function, Mapping) else tool
-        schema = function.get("parameters")
-        schema = schema if isinstance(schema, Mapping) else {}
-        material = PromptMaterial(user_text)
-        args = SchemaFaker(schema, material, mode="tool").object_root()
-        return "", [ToolCall(name=str(function.get("name", "")), args=args)]
+        results = _trailing_tool_results(messages)
+        pending = _uncalled_tools(request)
+        if request.tool_choice in ("required", "any") and pending:
+            tool = _best_tool(pending, user_text)
+            material = " ".join([user_text, *(f"'{r}'" for r in results)])
+            return "", [_fill_call(tool, PromptMaterial(material))]
+        if len(results) == 1:
+            return f"The tool returned: {results[0]}.", []
+        return "The tools returned: " + "; ".join(results) + ".", []
+    calls = _plan_calls(request, user_text)
+    if calls:
+        return "", calls
     answer = f"Hello! This is the {provider} emulator. You said: {user_text}"
+    images = _image_count(messages)
+    if images:
+        answer += f" (I received {images} image{'s' if images > 1 else ''}.)"
     if _wants_json(messages):
         return _json_answer(messages, user_text, answer), []
     return answer, []
+
+
+def _trailing_tool_results(messages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The texts of the tool messages that end the conversation, in order."""
+    results: list[str] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.insert(0, content_text(message.get("content")).strip())
+    return results
+
+
+def _uncalled_tools(request: ModelRequest) -> list[Mapping[str, Any]]:
+    """Bound tools the assistant has not called since the last user message."""
+    called: set[str] = set()
+    for message in reversed(request.messages):
+        if message.get("role") in ("user", "human"):
+            break
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping):
+                called.add(str(function.get("name", "")))
+    return [t for t in request.tools if isinstance(t, Mapping) and _tool_name(t) not in called]
+
+
+def _image_count(messages: Sequence[Mapping[str, Any]]) -> int:
+    """The number of image parts in the last user message."""
+    for message in reversed(messages):
+        if message.get("role") in ("user", "human"):
+            content = message.get("content")
+            parts = content if isinstance(content, list) else []
+            return sum(
+                1
+                for part in parts
+                if isinstance(part, Mapping) and part.get("type") in ("image_url", "image")
+            )
+    return 0
+
+
+def _schema_of(tool: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """A tool's name and its parameters schema (``{}`` when it has none)."""
+    function = tool.get("function")
+    function = function if isinstance(function, Mapping) else tool
+    schema = function.get("parameters")
+    return str(function.get("name", "")), schema if isinstance(schema, Mapping) else {}
+
+
+def _fill_call(tool: Mapping[str, Any], material: PromptMaterial) -> ToolCall:
+    """A call of ``tool`` with schema-valid arguments taken from ``material``."""
+    name, schema = _schema_of(tool)
+    return ToolCall(name=name, args=SchemaFaker(schema, material, mode="tool").object_root())
+
+
+#: What separates several requests in one prompt ("... in 'Taipei' and in 'Tokyo'").
+_CONJUNCTION_RE = re.compile(
+    r"\s+(?:and|as well as)\s+|\s*[;；、]\s*|\s*(?:以及|還有|还有|和|與|与|及)\s*",
+    re.IGNORECASE,
+)
+
+
+def _segments(text: str) -> list[str]:
+    """Split a prompt at conjunctions outside quoted texts."""
+    masked = QUOTED_RE.sub(lambda m: "_" * len(m.group(0)), text)
+    pieces: list[str] = []
+    start = 0
+    for match in _CONJUNCTION_RE.finditer(masked):
+        pieces.append(text[start : match.start()])
+        start = match.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece.strip()]
+
+
+def _plan_calls(request: ModelRequest, user_text: str) -> list[ToolCall]:
+    """The tool calls for a user turn: none, one, or one per request the prompt makes.
+
+    A prompt asking for several things ("the weather in 'Taipei' and in 'Tokyo'", "the
+    weather in Paris and the time in Tokyo") gets parallel calls when every part names
+    (or inherits) a tool and supplies all its required arguments on its own.
+    """
+    tool = _choose_tool(request, user_text)
+    if tool is None:
+        return []
+    single = [_fill_call(tool, PromptMaterial(user_text))]
+    if _forced_name(request.tool_choice) is not None:
+        return single
+    segments = _segments(user_text)
+    if len(segments) < 2:
+        return single
+    tools = [t for t in request.tools if isinstance(t, Mapping)]
+    calls: list[ToolCall] = []
+    for index, segment in enumerate(segments):
+        scores = _scores(tools, segment)
+        best = max(range(len(tools)), key=lambda i: (scores[i], -i))
+        chosen = tools[best] if scores[best] > 0 else tool
+        material = PromptMaterial(segment, continues=index > 0)
+        if not SchemaFaker(_schema_of(chosen)[1], material, mode="tool").fills_required():
+            return single
+        call = _fill_call(chosen, material)
+        if call not in calls:
+            calls.append(call)
+    return calls if len(calls) > 1 else single
 
 
 def _last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
@@ -356,27 +466,23 @@ def _name_parts(name: str) -> list[str]:
     return [p.lower() for p in parts if len(p) >= 4 and p.isalpha()]
 
 
-def _choose_tool(request: ModelRequest, user_text: str) -> Mapping[str, Any] | None:
-    """Decide whether to call a tool and which one, following ``tool_choice``."""
-    tools = [t for t in request.tools if isinstance(t, Mapping)]
-    choice = request.tool_choice
-    if not tools or choice == "none":
-        return None
-    forced_name: str | None = None
+def _forced_name(choice: str | Mapping[str, Any] | None) -> str | None:
+    """The tool name a ``tool_choice`` forces, or None (auto, none, required)."""
     if isinstance(choice, Mapping):
         function = choice.get("function")
         if isinstance(function, Mapping) and function.get("name"):
-            forced_name = str(function["name"])
-        elif choice.get("name"):
-            forced_name = str(choice["name"])
-    elif isinstance(choice, str) and choice not in ("auto", "required", "any"):
-        forced_name = choice
-    if forced_name is not None:
-        for tool in tools:
-            if _tool_name(tool) == forced_name:
-                return tool
-        return {"type": "function", "function": {"name": forced_name}}
-    lowered = user_text.lower()
+            return str(function["name"])
+        if choice.get("name"):
+            return str(choice["name"])
+        return None
+    if isinstance(choice, str) and choice not in ("auto", "required", "any", "none"):
+        return choice
+    return None
+
+
+def _scores(tools: Sequence[Mapping[str, Any]], text: str) -> list[int]:
+    """How strongly a text mentions each tool (name parts, +2 for the whole name)."""
+    lowered = text.lower()
     scores = []
     for tool in tools:
         name = _tool_name(tool)
@@ -384,12 +490,31 @@ def _choose_tool(request: ModelRequest, user_text: str) -> Mapping[str, Any] | N
         if name and name.lower() in lowered:
             score += 2
         scores.append(score)
-    best = max(range(len(tools)), key=lambda i: (scores[i], -i))
-    if choice in ("required", "any"):
-        return tools[best]
-    if scores[best] > 0:
-        return tools[best]
-    if re.search(r"\btools?\b", lowered):
+    return scores
+
+
+def _best_tool(tools: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any]:
+    """The tool the text mentions most (the first one on a tie)."""
+    scores = _scores(tools, text)
+    return tools[max(range(len(tools)), key=lambda i: (scores[i], -i))]
+
+
+def _choose_tool(request: ModelRequest, user_text: str) -> Mapping[str, Any] | None:
+    """Decide whether to call a tool and which one, following ``tool_choice``."""
+    tools = [t for t in request.tools if isinstance(t, Mapping)]
+    choice = request.tool_choice
+    if not tools or choice == "none":
+        return None
+    forced_name = _forced_name(choice)
+    if forced_name is not None:
+        for tool in tools:
+            if _tool_name(tool) == forced_name:
+                return tool
+        return {"type": "function", "function": {"name": forced_name}}
+    best = _best_tool(tools, user_text)
+    if choice in ("required", "any") or _scores([best], user_text)[0] > 0:
+        return best
+    if re.search(r"\btools?\b", user_text.lower()):
         return tools[0]
     return None
 

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any, Literal
 
-__all__ = ["PromptMaterial", "SchemaFaker", "find_embedded_json"]
+__all__ = ["QUOTED_RE", "PromptMaterial", "SchemaFaker", "find_embedded_json"]
 
 
 def find_embedded_json(text: str) -> list[tuple[int, int, dict[str, Any]]]:
@@ -44,7 +44,7 @@ def find_embedded_json(text: str) -> list[tuple[int, int, dict[str, Any]]]:
     return found
 
 
-_QUOTED_RE = re.compile(
+QUOTED_RE = re.compile(
     r"(?<!\w)'([^'\n]{1,200}?)'(?!\w)|\"([^\"\n]{1,200}?)\"|“([^”\n]{1,200}?)”"
     r"|「([^」\n]{1,200}?)」|‘([^’\n]{1,200}?)’"
 )
@@ -80,11 +80,13 @@ class PromptMaterial:
     words (not at a sentence start), feed string properties.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, continues: bool = False) -> None:
         """Extract numbers, quoted texts and capitalized runs from ``text``.
 
         Args:
             text: The last user message; embedded JSON objects are ignored.
+            continues: ``text`` is a later part of a sentence (one of several requests),
+                so a capitalized word at its start is a name, not a sentence start.
         """
         for start, end, _ in reversed(find_embedded_json(text)):
             text = text[:start] + " " + text[end:]
@@ -93,10 +95,11 @@ class PromptMaterial:
         self.numbers: deque[int | float] = deque()
         for match in _NUMBER_RE.findall(text):
             self.numbers.append(float(match) if "." in match else int(match))
-        quoted = [next(g for g in m.groups() if g is not None) for m in _QUOTED_RE.finditer(text)]
-        stripped = _QUOTED_RE.sub(" ", text)
+        quoted = [next(g for g in m.groups() if g is not None) for m in QUOTED_RE.finditer(text)]
+        stripped = QUOTED_RE.sub(" ", text)
         self.strings: deque[str] = deque(q for q in quoted if q.strip())
-        self.strings.extend(_capitalized_runs(stripped))
+        runs = _capitalized_runs("x " + stripped if continues else stripped)
+        self.strings.extend(runs)
         topic_match = re.search(r"\babout\s+([^.?!\n]+)", text, re.IGNORECASE)
         topic = topic_match.group(1) if topic_match else text
         self.topic = topic.strip().rstrip(".?!。？！")[:80].strip()
@@ -217,6 +220,37 @@ class SchemaFaker:
         if kind == "string":
             return bool(self.material.strings)
         return False
+
+    def fills_required(self) -> bool:
+        """Whether the prompt alone supplies every required property of the root.
+
+        Used to tell several requests in one prompt apart ("the weather in 'Taipei' and
+        in 'Tokyo'"): each part must be able to fill the tool's arguments on its own.
+
+        Returns:
+            True when there are required properties and enough prompt values for all.
+        """
+        root = self._resolve(self.root)
+        properties = root.get("properties")
+        required = root.get("required")
+        if not isinstance(properties, Mapping) or not isinstance(required, list) or not required:
+            return False
+        numbers, strings = len(self.material.numbers), len(self.material.strings)
+        for key in required:
+            sub = properties.get(key)
+            sub = self._resolve(sub) if isinstance(sub, Mapping) else {}
+            if "enum" in sub:
+                if self._enum_match(sub["enum"]) is None:
+                    return False
+                continue
+            kind = self._type(sub)
+            if kind in ("integer", "number"):
+                numbers -= 1
+            elif kind == "string":
+                strings -= 1
+            if numbers < 0 or strings < 0:
+                return False
+        return True
 
     def _enum_match(self, options: Any) -> Any:
         """An enum value mentioned in the prompt, or None."""

@@ -199,7 +199,7 @@ def test_non_stream_shape(emulator: Emulator) -> None:
     assert data["generated_text"] == "Hello! This is the FFM emulator. You said: 你好, emulator"
     assert data["details"] is None
     assert data["function_call"] is None
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
     assert data["total_time_taken"].endswith(" sec")
     assert data["prompt_tokens"] > 0
     assert data["generated_tokens"] > 0
@@ -234,7 +234,7 @@ def test_stream_wire_format(emulator: Emulator) -> None:
         assert rec["finish_reason"] is None
     final = recs[-1]
     assert final["generated_text"] == ""
-    assert final["finish_reason"] == "eos_token"
+    assert final["finish_reason"] == "stop_sequence"
     assert final["total_tokens"] == final["prompt_tokens"] + final["generated_tokens"]
     assert final["total_time_taken"].endswith(" sec")
     # Every delta with a non-ASCII character is preceded by an empty delta.
@@ -256,7 +256,7 @@ def test_stream_pings_come_early_even_for_short_streams(emulator: Emulator) -> N
     raw = b"".join(chunks)
     events = sse_events(raw)
     assert ("ping", "2024-05-20 06:00:15.123456") in events
-    assert raw.index(b": ping - ") < raw.index(b'"finish_reason": "eos_token"')
+    assert raw.index(b": ping - ") < raw.index(b'"finish_reason": "stop_sequence"')
     assert len(records(raw)) == 2
 
 
@@ -334,13 +334,13 @@ def test_text_style_tool_calls(emulator: Emulator) -> None:
     expected = '<function=get_weather>{"city": "台北"}</function>'
     data = post(emulator, body("weather?", tools=[WEATHER_TOOL])).json()
     assert data["generated_text"] == expected
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
     assert "tool_calls" not in data
     _, chunks = stream_raw(emulator, body("weather?", tools=[WEATHER_TOOL]))
     recs = records(b"".join(chunks))
     assert "".join(r["generated_text"] for r in recs) == expected
     assert all("tool_calls" not in r for r in recs)
-    assert recs[-1]["finish_reason"] == "eos_token"
+    assert recs[-1]["finish_reason"] == "stop_sequence"
 
 
 def test_scripted_reply_overrides(emulator: Emulator) -> None:
@@ -420,7 +420,7 @@ def test_default_model_forced_tool_choice(emulator: Emulator) -> None:
 
 def test_default_model_answers_text_without_reason_to_call(emulator: Emulator) -> None:
     data = post(emulator, body("Hello!", tools=[MAGIC_TOOL])).json()
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
     assert "tool_calls" not in data
     data = post(emulator, body("Use the tool", tools=[MAGIC_TOOL], tool_choice="none")).json()
     assert "tool_calls" not in data
@@ -443,7 +443,7 @@ def test_default_model_uses_tool_result(emulator: Emulator) -> None:
     }
     data = post(emulator, payload).json()
     assert data["generated_text"] == "The tool returned: 5."
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
 
 
 def test_default_model_json_schema_instance(emulator: Emulator) -> None:
@@ -584,7 +584,7 @@ def test_malformed_record(emulator: Emulator) -> None:
     data_events = [d for e, d in events if e == "message"]
     assert data_events[2] == "{not json"
     recs = records(raw)
-    assert recs[-1]["finish_reason"] == "eos_token"  # the stream continues normally
+    assert recs[-1]["finish_reason"] == "stop_sequence"  # the stream continues normally
 
 
 @pytest.mark.parametrize("as_event", [False, True])
@@ -626,7 +626,7 @@ def test_stall(emulator: Emulator) -> None:
     started = time.monotonic()
     _, chunks = stream_raw(emulator, body())
     assert time.monotonic() - started >= 0.25
-    assert records(b"".join(chunks))[-1]["finish_reason"] == "eos_token"
+    assert records(b"".join(chunks))[-1]["finish_reason"] == "stop_sequence"
 
 
 def test_ping_storm(emulator: Emulator) -> None:

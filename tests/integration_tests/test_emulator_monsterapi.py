@@ -404,32 +404,31 @@ def test_stream_wire_format(emulator: Emulator) -> None:
     assert not any(isinstance(r, dict) and "token_counts" in str(r) for r in records)
 
 
-def test_stream_record_forms_rotate(emulator: Emulator) -> None:
-    firsts = []
-    for _ in range(3):
-        _, chunks = stream_raw(emulator, chat("hi"))
-        records = [json.loads(r) for r in split_records(b"".join(chunks))]
-        forms = [form_of(r) for r in records]
-        start = FORMS.index(forms[0])
-        assert forms == [FORMS[(start + i) % 3] for i in range(len(forms))]
-        firsts.append(forms[0])
-    assert firsts == FORMS  # and rotated across requests
-    # A one-record stream takes its form from the rotation too.
-    emulator.queue(Reply(text="x"), Reply(text="y"), Reply(text="z"))
-    singles = []
-    for _ in range(3):
-        _, chunks = stream_raw(emulator, chat("hi"))
-        (record,) = split_records(b"".join(chunks))
-        singles.append(form_of(json.loads(record)))
-    assert set(singles) == {"text", "response", "list"}
+def test_stream_records_are_exactly_vllm_json_dumps_by_default(emulator: Emulator) -> None:
+    # vLLM's /generate writes every record as (json.dumps({"text": text_outputs}) + "\0").
+    for content in ("hi", "台北 天氣"):
+        _, chunks = stream_raw(emulator, chat(content))
+        records = split_records(b"".join(chunks))
+        assert len(records) > 2
+        for record in records:
+            assert record == json.dumps({"text": json.loads(record)["text"]}).encode("ascii")
+    emulator.queue(Reply(text="x"))
+    _, chunks = stream_raw(emulator, chat("hi"))
+    assert b"".join(chunks) == b'{"text": ["x"]}\0'
 
 
-def test_text_form_is_vllm_json_dumps_and_others_raw_utf8(emulator: Emulator) -> None:
-    emulator.queue(Reply(text="台北"))
+def test_mixed_records_fault_rotates_the_tolerated_shapes(emulator: Emulator) -> None:
+    emulator.queue(Fault.mixed_records(reply=Reply(text="台北 天氣 weather")))
     _, chunks = stream_raw(emulator, chat())
-    first, second = split_records(b"".join(chunks))
-    assert first == b'{"text": ["\\u53f0"]}'  # json.dumps defaults, as vLLM's demo server
-    assert second == '{"response":{"text":["台北"]}}'.encode()
+    records = split_records(b"".join(chunks))
+    forms = [form_of(json.loads(r)) for r in records]
+    assert forms == [FORMS[i % 3] for i in range(len(forms))]
+    assert records[0] == b'{"text": ["\\u53f0"]}'  # json.dumps defaults, as vLLM
+    assert records[1] == '{"response":{"text":["台北"]}}'.encode()  # raw UTF-8, compact
+    assert records[2] == '["台北 天"]'.encode()  # a bare list, cumulative
+    # The fault is spent: the next stream has vLLM's shape again.
+    _, chunks = stream_raw(emulator, chat())
+    assert {form_of(json.loads(r)) for r in split_records(b"".join(chunks))} == {"text"}
 
 
 def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
@@ -439,9 +438,12 @@ def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
     assert len(chunks) >= 2 * len(records)
     # Some chunk ends inside a record (neither empty nor ending at a NUL)...
     assert any(not chunk.endswith(b"\0") for chunk in chunks)
-    # ...some NUL arrives alone, after its record...
+    # ...and some NUL arrives alone, after its record.
     assert b"\0" in chunks
-    # ...and some chunk boundary cuts a multi-byte UTF-8 character.
+    assert texts_of(json.loads(records[-1])) == [GREETING + "台北 天氣 weather"]
+    # Raw UTF-8 records (fault mixed_records) get a multi-byte character cut in two.
+    emulator.queue(Fault.mixed_records())
+    _, chunks = stream_raw(emulator, chat("台北 天氣 weather"))
     undecodable = 0
     for chunk in chunks:
         try:
@@ -450,6 +452,7 @@ def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
             undecodable += 1
     assert undecodable > 0
     # Splitting on NUL only after buffering everything recovers valid JSON records.
+    records = split_records(b"".join(chunks))
     assert texts_of(json.loads(records[-1])) == [GREETING + "台北 天氣 weather"]
 
 

@@ -7,19 +7,25 @@ clients against it:
 * ``Authorization: Bearer <key>``; FastAPI-style errors (``{"detail": ...}`` for 4xx,
   422 ``{"detail": [{"type", "loc", "msg", "input"}]}`` for validation) and, for 5xx, the
   ``{"error": {"message", "type", "code"}}`` object Portkey's MonsterAPI client expects.
-* A body with ``model`` (any string), exactly one of ``prompt`` (already templated) or
-  ``messages`` (the server applies the model's chat template) and vLLM
-  ``SamplingParams`` knobs, checked with vLLM's own rules and messages.
+* A body with ``model`` (one of the documented ids, else 422 as pydantic rejects a value
+  outside the schema's enum; ``Emulator(models=...)`` adds ids), exactly one of
+  ``prompt`` (already templated) or ``messages`` (the server applies the model's chat
+  template) and vLLM
+  ``SamplingParams`` knobs, checked with vLLM's own rules and messages. Unknown fields
+  are ignored: the server parses the body into a pydantic model (FastAPI; pydantic's
+  default ``extra="ignore"``) and builds ``SamplingParams`` from its fields, it does not
+  pass the raw body to ``SamplingParams(**request)`` as vLLM's demo server does (that
+  server knows neither ``model`` nor ``messages``).
 * Non-streaming answers ``{"model", "response": {"text": [...n...], "token_counts":
   {"input", "output"}, "credits_consumed"}}``. With ``prompt`` every text **echoes the
   prompt** (vLLM demo server: ``prompt + output.text``); with ``messages`` it does not.
 * ``"stream": true`` answers ``application/octet-stream`` (chunked): JSON records, each
   followed by ``\0``, each holding the **cumulative** text of all ``n`` sequences, no
-  ``[DONE]``, EOF ends it. The record form rotates deterministically between
-  ``{"text": [...]}`` (vLLM's exact ``json.dumps``: ASCII escapes, ``", "``),
-  ``{"response": {"text": [...]}}`` and a bare list (both raw UTF-8, compact): record
-  ``i`` of the ``k``-th stream of an emulator uses form ``(k + i) % 3``. Every record is
-  written in two socket writes, cut inside a multi-byte character when it has one,
+  ``[DONE]``, EOF ends it. Every record is exactly what vLLM's ``/generate`` writes:
+  ``json.dumps({"text": text_outputs}) + "\0"`` (ASCII escapes, ``", "``). The fault
+  ``mixed_records`` rotates the record through the other shapes clients tolerate
+  (``{"response": {"text": [...]}}`` and a bare list, raw UTF-8, compact). Every record
+  is written in two socket writes, cut inside a multi-byte character when it has one,
   else just before its ``\0`` or in the middle. Beam search streams include a record
   where another beam leads (text that the next record rewrites).
 
@@ -36,7 +42,6 @@ Route (prefix ``/monsterapi``): ``POST /v1/generate`` (``monsterapi.generate``).
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from .._exchange import Exchange, Route
@@ -63,10 +68,6 @@ class MonsterAPIProvider:
 
     prefix = PREFIX
     compact_json = True
-
-    def __init__(self) -> None:
-        """Start the per-emulator stream counter that rotates the record forms."""
-        self._streams = itertools.count()
 
     def routes(self) -> list[Route]:
         """The endpoints served under ``/monsterapi``.
@@ -136,7 +137,9 @@ class MonsterAPIProvider:
             payload = fastapi_json(encode_response(params, generation))
             await exchange.writer.send(200, payload, "application/json")
             return
-        script = stream_script(generation, next(self._streams))
+        script = stream_script(
+            generation, mixed=fault is not None and fault.kind == "mixed_records"
+        )
         await exchange.writer.start_stream(200, _STREAM_CONTENT_TYPE)
         if fault is not None and fault.kind == "truncated":
             await play_stream(truncated_script(script, fault.after), exchange.writer, None)

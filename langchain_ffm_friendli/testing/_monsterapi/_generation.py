@@ -253,18 +253,19 @@ def _error_record(message: str, status_code: int, as_event: bool) -> bytes:
     return fastapi_json({"error": error}) + b"\0"
 
 
-def stream_script(generation: Generation, offset: int) -> StreamScript:
+def stream_script(generation: Generation, *, mixed: bool = False) -> StreamScript:
     """Frame a generation as the NUL-delimited stream.
 
     Args:
         generation: What the model produced.
-        offset: The record form of the first record (rotates per stream).
+        mixed: Rotate the record shapes (fault ``mixed_records``); by default every
+            record has vLLM's shape.
 
     Returns:
         The script for :func:`play_stream`.
     """
     events = [
-        StreamEvent(encode_record(texts, offset + index))
+        StreamEvent(encode_record(texts, index if mixed else 0))
         for index, texts in enumerate(stream_texts(generation))
     ]
     return StreamScript(
