@@ -116,6 +116,7 @@ class Exchange:
         writer: ResponseWriter,
         provider: Provider,
         take: Take,
+        model_known: Callable[[Provider, str], bool] | None = None,
     ) -> None:
         """Bundle the request with the emulator hooks.
 
@@ -126,6 +127,7 @@ class Exchange:
             writer: The response writer.
             provider: The provider that owns the route.
             take: Dequeues the next scripted item for this route.
+            model_known: Whether a provider serves a model id (None: every id).
         """
         self.request = request
         self.recorded = recorded
@@ -133,6 +135,7 @@ class Exchange:
         self.writer = writer
         self.provider = provider
         self._take = take
+        self._model_known = model_known
 
     @property
     def json(self) -> Any:
@@ -176,6 +179,21 @@ class Exchange:
         """
         body = self.provider.error_body(status, message or default_error_message(status))
         await self.send_json(status, body, headers)
+
+    async def reject_unknown_model(self, model: str | None) -> bool:
+        """Answer an unknown model id as the provider does.
+
+        Args:
+            model: The requested model (None when the route allows omitting it).
+
+        Returns:
+            True when the request has been answered with the provider's error.
+        """
+        if model is None or self._model_known is None or self._model_known(self.provider, model):
+            return False
+        status, body = self.provider.unknown_model(self.route, model)
+        await self.send_json(status, body)
+        return True
 
     async def send_request_error(self, error: RequestError) -> None:
         """The one error writer for invalid requests, shared by every route.
@@ -252,6 +270,10 @@ class Provider(Protocol):
     """What a provider module supplies to the emulator."""
 
     prefix: str
+    #: The provider's name in :attr:`Emulator.known_models` (``"ffm"``...).
+    name: str
+    #: The documented model ids the provider serves.
+    models: frozenset[str]
     #: Whether JSON bodies use compact separators (FastAPI's ``JSONResponse``).
     compact_json: bool
 
@@ -265,4 +287,8 @@ class Provider(Protocol):
 
     def authenticate(self, headers: dict[str, str], api_key: str) -> bool:
         """Whether the request headers carry the accepted API key."""
+        ...
+
+    def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
+        """The status and body the provider answers for a model id it does not serve."""
         ...

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from ._model import Reply
     from ._server import ResponseWriter
 
-__all__ = ["Fault", "StreamEvent", "StreamScript", "play_stream"]
+__all__ = [
+    "Fault",
+    "StreamEvent",
+    "StreamScript",
+    "play_stream",
+    "split_arguments",
+    "split_at_first_multibyte",
+]
 
 FaultKind = Literal[
     "status",
@@ -321,3 +328,38 @@ async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault
         if event.is_record:
             sent += 1
     await writer.finish()
+
+
+def split_at_first_multibyte(event: bytes) -> int:
+    """Where to cut an event in two writes: inside its first multi-byte character.
+
+    Events without one are cut in the middle, so clients always meet records (and
+    UTF-8 characters) split across network chunks.
+
+    Args:
+        event: The framed event.
+
+    Returns:
+        The cut offset (at least 1).
+    """
+    for index, byte in enumerate(event):
+        if byte >= 0x80:
+            return index + 1
+    return max(1, len(event) // 2)
+
+
+def split_arguments(arguments: str) -> list[str]:
+    """Cut a tool call's arguments string into 2-3 stream fragments (1 if tiny).
+
+    Args:
+        arguments: The JSON arguments text.
+
+    Returns:
+        The fragments, whose concatenation is ``arguments``.
+    """
+    if len(arguments) < 2:
+        return [arguments] if arguments else []
+    if len(arguments) < 6:
+        return [arguments[:1], arguments[1:]]
+    third = len(arguments) // 3
+    return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]

@@ -21,7 +21,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._exchange import Exchange, Route, json_bytes
-from ._faults import Fault, StreamEvent, StreamScript, play_stream
+from ._faults import (
+    Fault,
+    StreamEvent,
+    StreamScript,
+    play_stream,
+    split_arguments,
+    split_at_first_multibyte,
+)
 from ._fields import RequestError, body_error, lax_float, lax_int, missing, wrong_type
 from ._model import (
     Completion,
@@ -46,6 +53,34 @@ _FINISH_REASONS = {
     "length": "length",
     "tool_calls": "tool_calls",
 }
+#: The model strings FFM documents or its clients use (``protocols/ffm.md`` §6.2, §4).
+MODELS = frozenset(
+    {
+        "llama3.3-ffm-70b-32k-chat",
+        "llama3.3-ffm-70b-16k-chat",
+        "llama3.1-ffm-70b-32k-chat",
+        "llama3.1-ffm-8b-32k-chat",
+        "llama3-ffm-70b-chat",
+        "llama3-ffm-8b-chat",
+        "ffm-llama3-70b-chat",
+        "ffm-mixtral-8x7b-32k-instruct",
+        "ffm-mistral-7b-32k-instruct",
+        "taide-lx-7b-chat",
+        "ffm-llama2-70b-chat",
+        "ffm-llama2-7b-chat-exp",
+        "meta-llama2-70b-chat",
+        "meta-codellama-34b-instruct",
+        "codellama-7b-instruct",
+        "codellama-34b-instruct",
+        "meta-llama3-70b",
+        "ffm-bloomz-7b",
+        "ffm-bloomz-176b-chat",
+        "ffm-bloom-7b-chat",
+        "ffm-embedding",
+        "ffm-embedding-v2",
+        "ffm-embedding-v2.1",
+    }
+)
 _ROLES = ("system", "user", "human", "assistant", "tool", "function")
 _PING_EVENT = b"event: ping\r\ndata: 2024-05-20 06:00:15.123456\r\n\r\n"
 _PING_COMMENT = b": ping - 2024-05-20 06:00:15.123456+00:00\r\n"
@@ -283,16 +318,6 @@ def _tool_fragment(fragment: dict[str, Any]) -> dict[str, Any]:
     return {"tool_calls": [fragment], **_delta("")}
 
 
-def _split_arguments(arguments: str) -> list[str]:
-    """Cut the arguments string into 2-3 pieces (one piece if it is tiny)."""
-    if len(arguments) < 2:
-        return [arguments] if arguments else []
-    if len(arguments) < 6:
-        return [arguments[:1], arguments[1:]]
-    third = len(arguments) // 3
-    return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]
-
-
 def stream_records(completion: Completion) -> list[dict[str, Any]]:
     """The data records of an FFM stream for a completion.
 
@@ -322,7 +347,7 @@ def stream_records(completion: Completion) -> list[dict[str, Any]]:
         records.append(_tool_fragment(head))
         records.extend(
             _tool_fragment({"index": index, "function": {"arguments": piece}})
-            for piece in _split_arguments(call.arguments)
+            for piece in split_arguments(call.arguments)
         )
     records.append(
         {
@@ -341,14 +366,6 @@ def stream_records(completion: Completion) -> list[dict[str, Any]]:
 def _frame(record: Any) -> bytes:
     """Frame a record as sse-starlette does: ``data: {json}`` and CRLF CRLF."""
     return b"data: " + json_bytes(record) + b"\r\n\r\n"
-
-
-def _split_point(event: bytes) -> int:
-    """Split inside the first multi-byte character if any, else in the middle."""
-    for index, byte in enumerate(event):
-        if byte >= 0x80:
-            return index + 1
-    return max(1, len(event) // 2)
 
 
 def _error_event(message: str, status_code: int, as_event: bool) -> bytes:
@@ -377,7 +394,7 @@ def stream_script(completion: Completion) -> StreamScript:
         pings=(_PING_EVENT, _PING_COMMENT),
         malformed=b"data: {not json\r\n\r\n",
         error_record=_error_event,
-        split=_split_point,
+        split=split_at_first_multibyte,
     )
 
 
@@ -388,6 +405,8 @@ class FFMProvider:
     """The FFM provider: routes, FastAPI-style errors and ``X-API-KEY`` auth."""
 
     prefix = PREFIX
+    name = "ffm"
+    models = MODELS
     compact_json = False
 
     def routes(self) -> list[Route]:
@@ -414,6 +433,19 @@ class FFMProvider:
         """
         del status
         return {"detail": message}
+
+    def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
+        """FastAPI's 404 for a model the service does not serve (``protocols/ffm.md`` §1.7).
+
+        Args:
+            route: The route name (unused: every FFM route answers alike).
+            model: The unknown model id (not echoed: FFM's body is the bare 404).
+
+        Returns:
+            ``(404, {"detail": "Not Found"})``.
+        """
+        del route, model
+        return 404, {"detail": "Not Found"}
 
     def authenticate(self, headers: dict[str, str], api_key: str) -> bool:
         """FFM authenticates with the ``X-API-KEY`` header.
@@ -482,6 +514,8 @@ async def _conversation(exchange: Exchange) -> None:
     except RequestError as exc:
         await exchange.send_request_error(exc)
         return
+    if await exchange.reject_unknown_model(model):
+        return
     await _answer(exchange, request, stream=body.get("stream") is True)
 
 
@@ -505,6 +539,8 @@ async def _generate(exchange: Exchange) -> None:
         _check_context(model, count_tokens(body["inputs"]), max_new)
     except RequestError as exc:
         await exchange.send_request_error(exc)
+        return
+    if await exchange.reject_unknown_model(model):
         return
     await _answer(exchange, request, stream=body.get("stream") is True)
 
@@ -574,6 +610,8 @@ async def _embeddings(exchange: Exchange) -> None:
         _check_embedding_limits(model, inputs)
     except RequestError as exc:
         await exchange.send_request_error(exc)
+        return
+    if await exchange.reject_unknown_model(model):
         return
     item = exchange.take(stream=False, replies=False)
     if await exchange.apply_http_fault(item, stream=False):

@@ -71,6 +71,11 @@ class Reply:
         tool_call_style: ``"native"`` sends structured tool calls; ``"text"`` writes
             them into the text as ``<function=NAME>{json}</function>`` (the Llama 3.1
             quirk seen on FFM); ``"no_id"`` sends structured calls without an ``id``.
+        reasoning: What a reasoning model thinks before answering. OpenAI-compatible
+            routes send it as ``reasoning_content`` (message and stream deltas; Friendli's
+            ``parse_reasoning: false`` leaves it in the text and ``include_reasoning:
+            false`` drops it); raw-text routes (FFM, MonsterAPI ``/v1/generate``,
+            Friendli completions) write it before the text as ``<think>...</think>``.
     """
 
     text: str | None = None
@@ -79,6 +84,7 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     tool_call_style: ToolCallStyle = "native"
+    reasoning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,8 @@ class Completion:
             or ``"tool_calls"``.
         finish_reason_override: A raw provider value scripted by a :class:`Reply`.
         prompt_tokens: Prompt token count.
-        completion_tokens: Completion token count.
+        completion_tokens: Completion token count (reasoning included).
+        reasoning: Reasoning text to send in its own field ("" for none).
     """
 
     text: str
@@ -138,6 +145,7 @@ class Completion:
     finish_reason_override: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning: str = ""
 
     @property
     def total_tokens(self) -> int:
@@ -221,6 +229,7 @@ def complete(
     reply: Reply | None = None,
     *,
     provider: str = "provider",
+    reasoning_field: bool = False,
 ) -> Completion:
     """Produce the completion for a request, scripted or decided by the default model.
 
@@ -228,6 +237,8 @@ def complete(
         request: The provider-neutral request.
         reply: A scripted reply overriding the decision, if any.
         provider: Provider display name used in the default greeting.
+        reasoning_field: Whether the route has a reasoning field; when not, a scripted
+            reasoning is written before the text as ``<think>...</think>``.
 
     Returns:
         The completion with token counts and finish reason.
@@ -243,6 +254,10 @@ def complete(
         calls = list(reply.tool_calls or [])
         style = reply.tool_call_style
         override = reply.finish_reason
+    reasoning = (reply.reasoning or "") if reply is not None else ""
+    if reasoning and not reasoning_field:
+        text = f"<think>\n{reasoning}\n</think>\n\n{text}"
+        reasoning = ""
     resolved = [
         ResolvedToolCall(
             id=None if style == "no_id" else (call.id or _call_id(salt, index)),
@@ -268,6 +283,7 @@ def complete(
         text, reason = _apply_limits(text, request.stop, request.max_tokens)
         tokens = tokenize(text)
         generated = len(tokens)
+    generated += count_tokens(reasoning)
     if reply is not None:
         if reply.prompt_tokens is not None:
             prompt_tokens = reply.prompt_tokens
@@ -281,6 +297,7 @@ def complete(
         finish_reason_override=override,
         prompt_tokens=prompt_tokens,
         completion_tokens=generated,
+        reasoning=reasoning,
     )
 
 

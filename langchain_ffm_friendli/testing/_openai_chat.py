@@ -266,6 +266,9 @@ class ChatRequest:
         server_tools: Tools of other types the provider runs itself (tool-assisted chat).
         tool_choice: ``none``/``auto``/``required``, a named choice, or None.
         parallel_tool_calls: False limits an answer to one tool call.
+        parse_reasoning: Whether reasoning goes into ``reasoning_content`` (default
+            true) rather than the text.
+        include_reasoning: Whether parsed reasoning is sent at all (default true).
         logprobs: Whether to return log probabilities.
         top_logprobs: Alternatives per position.
         options: The shared sampling options.
@@ -277,6 +280,8 @@ class ChatRequest:
     server_tools: list[dict[str, Any]]
     tool_choice: str | Mapping[str, Any] | None
     parallel_tool_calls: bool
+    parse_reasoning: bool
+    include_reasoning: bool
     logprobs: bool
     top_logprobs: int
     options: SamplingOptions
@@ -476,8 +481,8 @@ def parse_chat_request(
         raise RequestError("'top_logprobs' can only be used when 'logprobs' is true")
     parallel = read_bool(body, "parallel_tool_calls")
     read_object(body, "chat_template_kwargs")
-    read_bool(body, "parse_reasoning")
-    read_bool(body, "include_reasoning")
+    parse_reasoning = read_bool(body, "parse_reasoning") is not False
+    include_reasoning = read_bool(body, "include_reasoning") is not False
     read_int(body, "reasoning_budget", low=0)
     effort = body.get("reasoning_effort")
     if effort is not None and effort not in _REASONING_EFFORTS:
@@ -490,6 +495,8 @@ def parse_chat_request(
         server_tools=server_tools,
         tool_choice=choice,
         parallel_tool_calls=parallel is not False,
+        parse_reasoning=parse_reasoning,
+        include_reasoning=include_reasoning,
         logprobs=logprobs,
         top_logprobs=top or 0,
         options=options,
@@ -590,7 +597,10 @@ def generate(request: ChatRequest, reply: Reply | None, *, provider: str) -> Com
         ),
         reply,
         provider=provider,
+        reasoning_field=request.parse_reasoning,
     )
+    if not request.include_reasoning:
+        completion = replace(completion, reasoning="")
     if not request.parallel_tool_calls and len(completion.tool_calls) > 1:
         calls = completion.tool_calls[:1]
         generated = len(completion.tokens) + sum(
@@ -678,13 +688,19 @@ async def answer_chat(exchange: Exchange, request: ChatRequest, *, provider: str
 
 
 def chat_handler(
-    *, provider: str, require_model: bool = True, guard: Guard | None = None
+    *,
+    provider: str,
+    require_model: bool = True,
+    guard: Guard | None = None,
+    check_model: bool = True,
 ) -> Handler:
     """Build the handler of an OpenAI-compatible ``/chat/completions`` route.
 
     Args:
         provider: Provider display name (``"Hello! This is the <provider> emulator..."``).
         require_model: Whether ``model`` is required.
+        check_model: Whether an unknown model id gets the provider's error (False where
+            ``model`` names a user's own endpoint or adapter).
         guard: Runs first; when it returns True it has answered (e.g. 401) and the
             handler stops.
 
@@ -702,6 +718,8 @@ def chat_handler(
             request = parse_chat_request(body, require_model=require_model)
         except RequestError as exc:
             await exchange.send_request_error(exc)
+            return
+        if check_model and await exchange.reject_unknown_model(request.model):
             return
         await answer_chat(exchange, request, provider=provider)
 

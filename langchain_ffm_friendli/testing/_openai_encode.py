@@ -16,11 +16,8 @@ from collections.abc import Sequence
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
-from ._faults import StreamEvent, StreamScript
-from ._ffm import _split_arguments, _split_point
-from ._model import (
-    Completion,
-)
+from ._faults import StreamEvent, StreamScript, split_arguments, split_at_first_multibyte
+from ._model import Completion, tokenize
 
 # --------------------------------------------------------------------------- logprobs
 
@@ -154,6 +151,8 @@ def _message(completion: Completion) -> dict[str, Any]:
     """The ``message`` of a non-streaming choice (content null for tool-call-only answers)."""
     content = completion.text if completion.text or not completion.tool_calls else None
     message: dict[str, Any] = {"role": "assistant", "content": content}
+    if completion.reasoning:
+        message["reasoning_content"] = completion.reasoning
     if completion.tool_calls:
         calls = []
         for call in completion.tool_calls:
@@ -217,6 +216,8 @@ def _choice_deltas(index: int, completion: Completion, request: ChatRequest) -> 
             delta = {"role": "assistant", **delta}
         items.append({"index": index, "delta": delta, "finish_reason": None, "logprobs": logprobs})
 
+    for piece in tokenize(completion.reasoning):
+        add({"reasoning_content": piece})
     for position, token in enumerate(completion.tokens):
         logprobs = None
         if request.logprobs:
@@ -229,7 +230,7 @@ def _choice_deltas(index: int, completion: Completion, request: ChatRequest) -> 
         head["type"] = "function"
         head["function"] = {"name": call.name, "arguments": ""}
         add({"tool_calls": [head]})
-        for piece in _split_arguments(call.arguments):
+        for piece in split_arguments(call.arguments):
             fragment = {"index": number, "type": "function", "function": {"arguments": piece}}
             add({"tool_calls": [fragment]})
     if not items:
@@ -348,5 +349,5 @@ def stream_script(events: list[StreamEvent]) -> StreamScript:
         pings=_PINGS,
         malformed=_MALFORMED,
         error_record=error_event,
-        split=_split_point,
+        split=split_at_first_multibyte,
     )

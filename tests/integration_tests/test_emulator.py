@@ -433,7 +433,7 @@ def test_default_model_uses_tool_result(emulator: Emulator) -> None:
         "function": {"name": "magic_function", "arguments": '{"input": 3}'},
     }
     payload = {
-        "model": "m",
+        "model": "llama3.1-ffm-70b-32k-chat",
         "messages": [
             {"role": "user", "content": "What is magic_function(3)? Use the tool."},
             {"role": "assistant", "content": None, "tool_calls": [call]},
@@ -466,7 +466,7 @@ def test_default_model_json_schema_instance(emulator: Emulator) -> None:
         },
     }
     payload = {
-        "model": "m",
+        "model": "llama3.1-ffm-70b-32k-chat",
         "messages": [
             {
                 "role": "system",
@@ -778,7 +778,11 @@ def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
     headers = auth(emulator)
     response = httpx.post(
         emulator.ffm_base_url + "/models/generate",
-        json={"model": "m", "inputs": "台灣最高的山是", "parameters": {"max_new_tokens": 4}},
+        json={
+            "model": "llama3.1-ffm-70b-32k-chat",
+            "inputs": "台灣最高的山是",
+            "parameters": {"max_new_tokens": 4},
+        },
         headers=headers,
     )
     data = response.json()

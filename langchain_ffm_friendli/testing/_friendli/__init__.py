@@ -88,7 +88,35 @@ from .._openai_encode import DONE, chunk_records, encode_response, new_id, sse, 
 from ._builtin_tools import BUILTIN_TOOLS, plan_runs, tools_completion
 from ._completions import PROVIDER, answer_completions, parse_completions_request
 
-__all__ = ["BUILTIN_TOOLS", "PREFIX", "FriendliProvider"]
+__all__ = ["BUILTIN_TOOLS", "MODELS", "PREFIX", "FriendliProvider"]
+
+#: Serverless model codes in Friendli's docs, SDK and published roster, both naming
+#: generations (``protocols/friendli.md`` §8). Dedicated endpoints and container
+#: adapters are the user's own, so those routes take any id.
+MODELS = frozenset(
+    {
+        "meta-llama-3.1-8b-instruct",
+        "meta-llama-3.3-70b-instruct",
+        "meta-llama-3-8b-instruct",
+        "llama-2-13b-chat",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "Qwen/Qwen3-235B-A22B-Instruct-2507",
+        "LGAI-EXAONE/EXAONE-4.0.1-32B",
+        "LGAI-EXAONE/K-EXAONE-236B-A23B",
+        "MiniMaxAI/MiniMax-M2.1",
+        "MiniMaxAI/MiniMax-M2.5",
+        "zai-org/GLM-4.7",
+        "zai-org/GLM-5",
+        "zai-org/GLM-5.1",
+        "zai-org/GLM-5.2",
+        "zai-org/GLM-5.3",
+        "zai-org/GLM-5.3-Flash",
+        "google/gemma-4-31B-it",
+        "deepseek-ai/DeepSeek-V3.2",
+        "deepseek-ai/DeepSeek-R1-0528",
+    }
+)
 
 PREFIX = "/friendli"
 UNAUTHORIZED = "Unauthorized. Please provide a valid credential."
@@ -103,6 +131,8 @@ class FriendliProvider:
     """The Friendli provider: routes, ``{"detail": ...}`` errors and per-route bearer auth."""
 
     prefix = PREFIX
+    name = "friendli"
+    models = MODELS
     compact_json = False
 
     def __init__(self) -> None:
@@ -120,8 +150,12 @@ class FriendliProvider:
         for product in _PRODUCTS:
             base = f"{PREFIX}/{product}/v1"
             keyed = product != "container"
+            serverless = product == "serverless"
             chat = chat_handler(
-                provider=PROVIDER, require_model=keyed, guard=self._guard if keyed else None
+                provider=PROVIDER,
+                require_model=keyed,
+                guard=self._guard if keyed else None,
+                check_model=serverless,
             )
             routes.append(Route("POST", f"{base}/chat/completions", "friendli.chat", chat))
             routes.append(
@@ -129,7 +163,7 @@ class FriendliProvider:
                     "POST",
                     f"{base}/completions",
                     "friendli.completions",
-                    self._completions_handler(keyed=keyed),
+                    self._completions_handler(keyed=keyed, check_model=serverless),
                 )
             )
         routes.append(
@@ -154,6 +188,19 @@ class FriendliProvider:
         """
         del status
         return {"detail": message}
+
+    def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
+        """The serverless API's 404 for a model it does not serve (``friendli.md`` §5.1).
+
+        Args:
+            route: The route name (every serverless route answers alike).
+            model: The unknown model id.
+
+        Returns:
+            ``(404, {"detail": "Model '<id>' not found."})``.
+        """
+        del route
+        return 404, {"detail": f"Model '{model}' not found."}
 
     def authenticate(self, headers: dict[str, str], api_key: str) -> bool:
         """Remember the accepted key; the routes check it (container routes need none).
@@ -205,6 +252,8 @@ class FriendliProvider:
         except RequestError as exc:
             await exchange.send_request_error(exc)
             return
+        if await exchange.reject_unknown_model(request.model):
+            return
         stream = request.options.stream
         item = exchange.take(stream=stream)
         if await exchange.apply_http_fault(item, stream=stream):
@@ -232,7 +281,7 @@ class FriendliProvider:
 
     # ------------------------------------------------------------------ completions
 
-    def _completions_handler(self, *, keyed: bool) -> Handler:
+    def _completions_handler(self, *, keyed: bool, check_model: bool) -> Handler:
         """The ``/completions`` handler of one product (container: no key, no model)."""
 
         async def handle(exchange: Exchange) -> None:
@@ -245,6 +294,8 @@ class FriendliProvider:
                 request = parse_completions_request(body, require_model=keyed)
             except RequestError as exc:
                 await exchange.send_request_error(exc)
+                return
+            if check_model and await exchange.reject_unknown_model(request.model):
                 return
             legacy = exchange.request.headers.get(STREAM_FORMAT_HEADER, "").lower() == "legacy"
             await answer_completions(exchange, request, legacy=legacy)

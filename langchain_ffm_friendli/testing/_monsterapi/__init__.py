@@ -46,7 +46,7 @@ from typing import Any
 
 from .._exchange import Exchange, Route
 from .._faults import Fault, play_stream
-from .._fields import RequestError, body_error
+from .._fields import RequestError, body_error, pydantic_entry
 from .._model import Reply
 from .._openai_chat import chat_handler
 from ._generation import encode_response, fastapi_json, generate, stream_script, truncated_script
@@ -56,6 +56,15 @@ __all__ = ["PREFIX", "MonsterAPIProvider"]
 
 PREFIX = "/monsterapi"
 ROUTE = "monsterapi.generate"
+#: The ``model`` values of the seed's reference page (``protocols/monsterapi.md`` §1.1).
+MODELS = frozenset(
+    {
+        "google/gemma-2-9b-it",
+        "mistralai/Mistral-7B-Instruct-v0.2",
+        "microsoft/Phi-3-mini-4k-instruct",
+        "meta-llama/Meta-Llama-3.1-8B-Instruct",
+    }
+)
 
 _STREAM_CONTENT_TYPE = "application/octet-stream"
 
@@ -67,6 +76,8 @@ class MonsterAPIProvider:
     """The MonsterAPI provider: ``/v1/generate``, FastAPI-style errors, Bearer auth."""
 
     prefix = PREFIX
+    name = "monsterapi"
+    models = MODELS
     compact_json = True
 
     def routes(self) -> list[Route]:
@@ -102,6 +113,33 @@ class MonsterAPIProvider:
             return {"error": {"message": message, "type": "server_error", "code": status}}
         return {"detail": message}
 
+    def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
+        """The answer for a model id outside the documented list.
+
+        ``/v1/generate``: the reference page lists ``model`` as a closed set (a FastAPI
+        schema enum, the SDK's ``Literal``), so pydantic rejects other ids with 422.
+        ``/v1/chat/completions`` is vLLM's OpenAI router, whose model check answers 404.
+
+        Args:
+            route: ``monsterapi.generate`` or ``monsterapi.chat``.
+            model: The unknown model id.
+
+        Returns:
+            The status and the body.
+        """
+        if route == ROUTE:
+            allowed = sorted(MODELS)
+            expected = ", ".join(f"'{m}'" for m in allowed[:-1]) + f" or '{allowed[-1]}'"
+            entry = pydantic_entry("enum", ["model"], f"Input should be {expected}", model)
+            return 422, {"detail": [{**entry, "ctx": {"expected": expected}}]}
+        return 404, {
+            "object": "error",
+            "message": f"The model `{model}` does not exist.",
+            "type": "NotFoundError",
+            "param": None,
+            "code": 404,
+        }
+
     def authenticate(self, headers: dict[str, str], api_key: str) -> bool:
         """Bearer-token auth.
 
@@ -126,6 +164,8 @@ class MonsterAPIProvider:
                 check_messages(params.model, params.messages)
         except RequestError as exc:
             await exchange.send_request_error(exc)
+            return
+        if await exchange.reject_unknown_model(params.model):
             return
         item = exchange.take(stream=params.stream)
         if await exchange.apply_http_fault(item, stream=params.stream):
