@@ -91,6 +91,7 @@ class Emulator:
         self._lock = threading.Lock()
         self._queue: list[_Queued] = []
         self._requests: list[RecordedRequest] = []
+        self._host = host
         self._server = HttpServer(self._handle, host=host, port=port)
 
     # ----------------------------------------------------------------- lifecycle
@@ -146,7 +147,8 @@ class Emulator:
         """
         if not self._server.running:
             raise RuntimeError("the emulator is not started; use start() or `with`")
-        return f"http://127.0.0.1:{self._server.port}"
+        host = "127.0.0.1" if self._host in ("", "0.0.0.0") else self._host  # noqa: S104
+        return f"http://{host}:{self._server.port}"
 
     @property
     def ffm_base_url(self) -> str:

@@ -10,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall, pytest_plugin
+from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
 
-emulator = pytest_plugin.emulator
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
+    with Emulator() as emu:
+        yield emu
+
 
 MAGIC_TOOL = {
     "type": "function",

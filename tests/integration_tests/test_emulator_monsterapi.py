@@ -11,14 +11,21 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall, pytest_plugin
+from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
 
-emulator = pytest_plugin.emulator
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
+    with Emulator() as emu:
+        yield emu
+
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 GREETING = "Hello! This is the MonsterAPI emulator. You said: "
