@@ -103,7 +103,8 @@ def test_models_option_and_accept_unknown_models() -> None:
 def test_assert_all_consumed_names_what_was_left(emu: Emulator) -> None:
     emu.queue(Reply(text="used"), Fault.status(503), route="ffm.conversation")
     assert chat_models(emu)["ffm"].invoke("hi").content == "used"
-    with pytest.raises(AssertionError, match=r"(?s)1 queued item\(s\) were never used.*status_code=503"):
+    left = r"(?s)1 queued item\(s\) were never used.*status_code=503"
+    with pytest.raises(AssertionError, match=left):
         emu.assert_all_consumed()
     emu.reset()
     emu.assert_all_consumed()
@@ -203,7 +204,7 @@ def test_images_are_acknowledged(emu: Emulator) -> None:
 
 
 def test_standalone_server_serves_until_interrupted() -> None:
-    process = subprocess.Popen(  # noqa: S603 - our own module
+    process = subprocess.Popen(
         [sys.executable, "-m", "langchain_ffm_friendli.testing", "--port", "0", "--api-key", "k1"],
         stdout=subprocess.PIPE,
         text=True,
