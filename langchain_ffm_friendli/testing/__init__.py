@@ -1,7 +1,7 @@
 """A local emulator of the providers' native APIs, for testing LangChain apps offline.
 
 The emulator is a real HTTP/1.1 server on 127.0.0.1 that speaks each provider's wire
-protocol, quirks included (FFM today, under ``/ffm/api``), so tests exercise the whole
+protocol, quirks included (FFM, Friendli and MonsterAPI), so tests exercise the whole
 client stack over real sockets: a deterministic scripted model, queued replies and
 faults, and a log of every request received.
 
@@ -16,8 +16,10 @@ Example:
             ...  # call emu.ffm_base_url with X-API-KEY: emu.api_key
             assert emu.requests[0].route == "ffm.conversation"
 
-A pytest plugin (``langchain_ffm_friendli.testing.pytest_plugin``) provides the
-``emulator`` and ``emulator_session`` fixtures.
+An opt-in pytest plugin (``pytest_plugins = ["langchain_ffm_friendli.testing.pytest_plugin"]``)
+provides the ``lcff_emulator`` and ``lcff_emulator_session`` fixtures, and
+``python -m langchain_ffm_friendli.testing --port 8787`` serves the emulator to apps in
+any language.
 """
 
 from ._emulator import Emulator

@@ -11,6 +11,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -49,16 +50,39 @@ class Emulator:
                 # point a client at emu.ffm_base_url with api key emu.api_key
     """
 
-    def __init__(self, api_key: str = "emulator-key", latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        api_key: str = "emulator-key",
+        latency: float = 0.0,
+        *,
+        models: Iterable[str] = (),
+        accept_unknown_models: bool = False,
+        strict: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         """Create a stopped emulator.
 
         Args:
             api_key: The API key the emulator accepts.
             latency: Simulated service time, in seconds, before every answer
                 (a real model takes time; benchmarks of concurrency need it).
+            models: Model ids to accept on every provider besides the documented ones
+                (:attr:`known_models`); e.g. a fine-tune or a model released later.
+            accept_unknown_models: Accept any model id instead of answering an unknown
+                one as the provider does (FFM 404 ``{"detail": "Not Found"}``, Friendli
+                404 ``Model '<id>' not found.``, MonsterAPI 422 / vLLM's 404).
+            strict: Fail the test when queued replies or faults were never used: leaving
+                the ``with`` block (without an exception) calls
+                :meth:`assert_all_consumed`.
+            host: Interface to bind (loopback by default).
+            port: Port to bind; 0 picks a free one.
         """
         self.api_key = api_key
         self.latency = latency
+        self.strict = strict
+        self.accept_unknown_models = accept_unknown_models
+        self._extra_models = frozenset(models)
         self._providers: list[Provider] = [FFMProvider(), FriendliProvider(), MonsterAPIProvider()]
         self._routes: dict[str, dict[str, tuple[Route, Provider]]] = {}
         for provider in self._providers:
@@ -67,7 +91,8 @@ class Emulator:
         self._lock = threading.Lock()
         self._queue: list[_Queued] = []
         self._requests: list[RecordedRequest] = []
-        self._server = HttpServer(self._handle)
+        self._host = host
+        self._server = HttpServer(self._handle, host=host, port=port)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -94,6 +119,8 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+        if self.strict and exc_type is None:
+            self.assert_all_consumed()
 
     async def __aenter__(self) -> Self:
         return self.start()
@@ -104,7 +131,7 @@ class Emulator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.__exit__(exc_type, exc, tb)
 
     @property
     def running(self) -> bool:
@@ -120,7 +147,8 @@ class Emulator:
         """
         if not self._server.running:
             raise RuntimeError("the emulator is not started; use start() or `with`")
-        return f"http://127.0.0.1:{self._server.port}"
+        host = "127.0.0.1" if self._host in ("", "0.0.0.0") else self._host  # noqa: S104
+        return f"http://{host}:{self._server.port}"
 
     @property
     def ffm_base_url(self) -> str:
@@ -171,6 +199,36 @@ class Emulator:
         """How many queued items have not been consumed yet."""
         with self._lock:
             return len(self._queue)
+
+    def assert_all_consumed(self) -> None:
+        """Fail when scripted items are still queued (a test that scripted more than ran).
+
+        Raises:
+            AssertionError: Listing every unused reply or fault and its route.
+        """
+        with self._lock:
+            left = list(self._queue)
+        if left:
+            lines = [f"  {q.item!r} (route: {q.route or 'any'})" for q in left]
+            raise AssertionError(
+                f"{len(left)} queued item(s) were never used:\n" + "\n".join(lines)
+            )
+
+    @property
+    def known_models(self) -> dict[str, list[str]]:
+        """The model ids each provider accepts: its documented ids plus ``models=``.
+
+        Friendli's dedicated and container routes take any endpoint id or adapter
+        route, as the real products do.
+        """
+        return {
+            provider.name: sorted(provider.models | self._extra_models)
+            for provider in self._providers
+        }
+
+    def _model_known(self, provider: Provider, model: str) -> bool:
+        """Whether a provider answers for this model id."""
+        return self.accept_unknown_models or model in provider.models or model in self._extra_models
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -275,6 +333,7 @@ class Emulator:
             writer=writer,
             provider=provider,
             take=self._take,
+            model_known=self._model_known,
         )
         if not provider.authenticate(request.headers, self.api_key):
             await exchange.send_error(401, "Invalid API key")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._faults import Fault
+from ._fields import RequestError
 from ._model import Reply
 
 if TYPE_CHECKING:
@@ -57,16 +58,19 @@ def default_error_message(status: int) -> str:
     return _DEFAULT_MESSAGES.get(status, reason_phrase(status))
 
 
-def json_bytes(value: Any) -> bytes:
-    """Serialise JSON the way Python servers do: UTF-8, non-ASCII kept, ``", "`` style.
+def json_bytes(value: Any, *, compact: bool = False) -> bytes:
+    """Serialise JSON the way Python servers do: UTF-8, non-ASCII kept.
 
     Args:
         value: A JSON-compatible value.
+        compact: ``(",", ":")`` separators (FastAPI's ``JSONResponse``) instead of
+            ``json.dumps``' default ``", "`` style.
 
     Returns:
         The encoded body.
     """
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    separators = (",", ":") if compact else None
+    return json.dumps(value, ensure_ascii=False, separators=separators).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class Exchange:
         writer: ResponseWriter,
         provider: Provider,
         take: Take,
+        model_known: Callable[[Provider, str], bool] | None = None,
     ) -> None:
         """Bundle the request with the emulator hooks.
 
@@ -122,6 +127,7 @@ class Exchange:
             writer: The response writer.
             provider: The provider that owns the route.
             take: Dequeues the next scripted item for this route.
+            model_known: Whether a provider serves a model id (None: every id).
         """
         self.request = request
         self.recorded = recorded
@@ -129,6 +135,7 @@ class Exchange:
         self.writer = writer
         self.provider = provider
         self._take = take
+        self._model_known = model_known
 
     @property
     def json(self) -> Any:
@@ -157,7 +164,8 @@ class Exchange:
             value: The JSON value.
             headers: Extra headers.
         """
-        await self.writer.send(status, json_bytes(value), "application/json", headers)
+        body = json_bytes(value, compact=self.provider.compact_json)
+        await self.writer.send(status, body, "application/json", headers)
 
     async def send_error(
         self, status: int, message: str | None = None, headers: dict[str, str] | None = None
@@ -171,6 +179,35 @@ class Exchange:
         """
         body = self.provider.error_body(status, message or default_error_message(status))
         await self.send_json(status, body, headers)
+
+    async def reject_unknown_model(self, model: str | None) -> bool:
+        """Answer an unknown model id as the provider does.
+
+        Args:
+            model: The requested model (None when the route allows omitting it).
+
+        Returns:
+            True when the request has been answered with the provider's error.
+        """
+        if model is None or self._model_known is None or self._model_known(self.provider, model):
+            return False
+        status, body = self.provider.unknown_model(self.route, model)
+        await self.send_json(status, body)
+        return True
+
+    async def send_request_error(self, error: RequestError) -> None:
+        """The one error writer for invalid requests, shared by every route.
+
+        Pydantic entries are sent as FastAPI does (``{"detail": [...]}``); a message goes
+        into the provider's own error body.
+
+        Args:
+            error: The validation failure a field reader raised.
+        """
+        if isinstance(error.detail, list):
+            await self.send_json(error.status, {"detail": error.detail})
+            return
+        await self.send_error(error.status, error.detail)
 
     async def apply_http_fault(self, item: Reply | Fault | None, *, stream: bool) -> bool:
         """Apply the HTTP-level part of a queued fault.
@@ -233,6 +270,12 @@ class Provider(Protocol):
     """What a provider module supplies to the emulator."""
 
     prefix: str
+    #: The provider's name in :attr:`Emulator.known_models` (``"ffm"``...).
+    name: str
+    #: The documented model ids the provider serves.
+    models: frozenset[str]
+    #: Whether JSON bodies use compact separators (FastAPI's ``JSONResponse``).
+    compact_json: bool
 
     def routes(self) -> list[Route]:
         """The provider's endpoints."""
@@ -244,4 +287,8 @@ class Provider(Protocol):
 
     def authenticate(self, headers: dict[str, str], api_key: str) -> bool:
         """Whether the request headers carry the accepted API key."""
+        ...
+
+    def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
+        """The status and body the provider answers for a model id it does not serve."""
         ...

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from ._model import Reply
     from ._server import ResponseWriter
 
-__all__ = ["Fault", "StreamEvent", "StreamScript", "play_stream"]
+__all__ = [
+    "Fault",
+    "StreamEvent",
+    "StreamScript",
+    "play_stream",
+    "split_arguments",
+    "split_at_first_multibyte",
+]
 
 FaultKind = Literal[
     "status",
@@ -30,9 +37,12 @@ FaultKind = Literal[
     "truncated",
     "stall",
     "ping_storm",
+    "mixed_records",
 ]
 
-_STREAM_ONLY = frozenset({"malformed", "error_record", "truncated", "stall", "ping_storm"})
+_STREAM_ONLY = frozenset(
+    {"malformed", "error_record", "truncated", "stall", "ping_storm", "mixed_records"}
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,8 @@ class Fault:
     """A scripted failure for one request; build it with the classmethods.
 
     Stream faults (``malformed``, ``error_record``, ``truncated``, ``stall``,
-    ``ping_storm``) apply only to streaming requests: a non-streaming request skips
-    them in the queue and leaves them for the next streaming one. The streamed content
+    ``ping_storm``, ``mixed_records``) apply only to streaming requests: a non-streaming
+    request skips them in the queue and leaves them for the next streaming one. The streamed content
     is what the model would have produced, or ``reply`` when given.
 
     Attributes:
@@ -219,6 +229,25 @@ class Fault:
         """
         return cls(kind="ping_storm", count=count, reply=reply)
 
+    @classmethod
+    def mixed_records(cls, *, reply: Reply | None = None) -> Fault:
+        """MonsterAPI ``/v1/generate`` only: stream records in three shapes, not vLLM's one.
+
+        vLLM's ``/generate`` (which MonsterAPI serves) writes every record as
+        ``json.dumps({"text": [...]})``; that is the emulator's default. This fault makes
+        record ``i`` take shape ``i % 3``: vLLM's ``{"text": [...]}``, then
+        ``{"response": {"text": [...]}}`` and a bare JSON list (both raw UTF-8, compact),
+        the shapes the protocol notes tell clients to tolerate (``protocols/monsterapi.md``
+        §2.2). Other routes stream normally.
+
+        Args:
+            reply: Optional scripted content.
+
+        Returns:
+            The fault.
+        """
+        return cls(kind="mixed_records", reply=reply)
+
 
 @dataclass(frozen=True)
 class StreamEvent:
@@ -299,3 +328,38 @@ async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault
         if event.is_record:
             sent += 1
     await writer.finish()
+
+
+def split_at_first_multibyte(event: bytes) -> int:
+    """Where to cut an event in two writes: inside its first multi-byte character.
+
+    Events without one are cut in the middle, so clients always meet records (and
+    UTF-8 characters) split across network chunks.
+
+    Args:
+        event: The framed event.
+
+    Returns:
+        The cut offset (at least 1).
+    """
+    for index, byte in enumerate(event):
+        if byte >= 0x80:
+            return index + 1
+    return max(1, len(event) // 2)
+
+
+def split_arguments(arguments: str) -> list[str]:
+    """Cut a tool call's arguments string into 2-3 stream fragments (1 if tiny).
+
+    Args:
+        arguments: The JSON arguments text.
+
+    Returns:
+        The fragments, whose concatenation is ``arguments``.
+    """
+    if len(arguments) < 2:
+        return [arguments] if arguments else []
+    if len(arguments) < 6:
+        return [arguments[:1], arguments[1:]]
+    third = len(arguments) // 3
+    return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]

@@ -21,7 +21,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._exchange import Exchange, Route, json_bytes
-from ._faults import Fault, StreamEvent, StreamScript, play_stream
+from ._faults import (
+    Fault,
+    StreamEvent,
+    StreamScript,
+    play_stream,
+    split_arguments,
+    split_at_first_multibyte,
+)
+from ._fields import RequestError, body_error, lax_float, lax_int, missing, wrong_type
 from ._model import (
     Completion,
     ModelRequest,
@@ -35,12 +43,44 @@ __all__ = ["FFMProvider"]
 
 PREFIX = "/ffm/api"
 
+#: Ordinary replies end with ``stop_sequence``: every example in the FFM seed (the
+#: Conversation API page) shows it, stream and non-stream (``protocols/ffm.md`` §0). TGI's
+#: ``eos_token`` exists (§1.5) but FFM's examples never show it; script it with
+#: ``Reply(finish_reason="eos_token")``.
 _FINISH_REASONS = {
-    "stop": "eos_token",
+    "stop": "stop_sequence",
     "stop_sequence": "stop_sequence",
     "length": "length",
     "tool_calls": "tool_calls",
 }
+#: The model strings FFM documents or its clients use (``protocols/ffm.md`` §6.2, §4).
+MODELS = frozenset(
+    {
+        "llama3.3-ffm-70b-32k-chat",
+        "llama3.3-ffm-70b-16k-chat",
+        "llama3.1-ffm-70b-32k-chat",
+        "llama3.1-ffm-8b-32k-chat",
+        "llama3-ffm-70b-chat",
+        "llama3-ffm-8b-chat",
+        "ffm-llama3-70b-chat",
+        "ffm-mixtral-8x7b-32k-instruct",
+        "ffm-mistral-7b-32k-instruct",
+        "taide-lx-7b-chat",
+        "ffm-llama2-70b-chat",
+        "ffm-llama2-7b-chat-exp",
+        "meta-llama2-70b-chat",
+        "meta-codellama-34b-instruct",
+        "codellama-7b-instruct",
+        "codellama-34b-instruct",
+        "meta-llama3-70b",
+        "ffm-bloomz-7b",
+        "ffm-bloomz-176b-chat",
+        "ffm-bloom-7b-chat",
+        "ffm-embedding",
+        "ffm-embedding-v2",
+        "ffm-embedding-v2.1",
+    }
+)
 _ROLES = ("system", "user", "human", "assistant", "tool", "function")
 _PING_EVENT = b"event: ping\r\ndata: 2024-05-20 06:00:15.123456\r\n\r\n"
 _PING_COMMENT = b": ping - 2024-05-20 06:00:15.123456+00:00\r\n"
@@ -48,41 +88,14 @@ _DEFAULT_MAX_NEW_TOKENS = 350
 _EMBEDDING_DIM = 256
 
 
-class _ValidationError(Exception):
-    """A request the FFM server would reject with 422."""
-
-    def __init__(self, detail: str | list[dict[str, Any]]) -> None:
-        super().__init__(str(detail))
-        self.detail = detail
-
-
-def _missing(loc: list[str | int], data: Any) -> _ValidationError:
+def _missing(loc: list[str | int], data: Any) -> RequestError:
     """A FastAPI/pydantic "Field required" error."""
-    return _ValidationError(
-        [{"type": "missing", "loc": ["body", *loc], "msg": "Field required", "input": data}]
-    )
+    return RequestError([missing(loc, data)])
 
 
-def _wrong_type(loc: list[str | int], kind: str, value: Any) -> _ValidationError:
+def _wrong_type(loc: list[str | int], kind: str, value: Any) -> RequestError:
     """A FastAPI/pydantic type error (``string_type``, ``list_type``...)."""
-    names = {
-        "string": "a valid string",
-        "list": "a valid list",
-        "dict": "a valid dictionary",
-        "int": "a valid integer",
-        "float": "a valid number",
-        "bool": "a valid boolean",
-    }
-    return _ValidationError(
-        [
-            {
-                "type": f"{kind}_type",
-                "loc": ["body", *loc],
-                "msg": f"Input should be {names.get(kind, kind)}",
-                "input": value,
-            }
-        ]
-    )
+    return RequestError([wrong_type(loc, kind, value)])
 
 
 def _context_size(model: str) -> int:
@@ -99,16 +112,12 @@ def _context_size(model: str) -> int:
 
 def _number(params: Mapping[str, Any], key: str, *, integer: bool) -> float | None:
     """Read a numeric parameter; None when absent or null (null means default)."""
-    value = params.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _wrong_type(["parameters", key], "int" if integer else "float", value)
-    if integer and isinstance(value, float) and not value.is_integer():
-        raise _wrong_type(["parameters", key], "int", value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _ValidationError(f"`{key}` must be a finite number")
-    return float(value)
+    errors: list[dict[str, Any]] = []
+    read = lax_int if integer else lax_float
+    value = read(params, key, errors, ("parameters",))
+    if errors:
+        raise RequestError(errors)
+    return None if value is None else float(value)
 
 
 def _parameters(body: Mapping[str, Any]) -> tuple[list[str], int]:
@@ -124,22 +133,22 @@ def _parameters(body: Mapping[str, Any]) -> tuple[list[str], int]:
         raise _wrong_type(["parameters"], "dict", params)
     temperature = _number(params, "temperature", integer=False)
     if temperature is not None and temperature <= 0:
-        raise _ValidationError("`temperature` must be strictly positive")
+        raise RequestError("`temperature` must be strictly positive")
     top_p = _number(params, "top_p", integer=False)
     if top_p is not None and not 0 < top_p <= 1:
-        raise _ValidationError("`top_p` must be > 0.0 and <= 1.0")
+        raise RequestError("`top_p` must be > 0.0 and <= 1.0")
     top_k = _number(params, "top_k", integer=True)
     if top_k is not None and not 1 <= top_k <= 100:
-        raise _ValidationError("`top_k` must be between 1 and 100")
+        raise RequestError("`top_k` must be between 1 and 100")
     penalty = _number(params, "frequence_penalty", integer=False)
     if penalty is not None and penalty <= 0:
-        raise _ValidationError("`frequence_penalty` must be strictly positive")
+        raise RequestError("`frequence_penalty` must be strictly positive")
     seed = _number(params, "seed", integer=True)
     if seed is not None and seed < 0:
-        raise _ValidationError("`seed` must be >= 0")
+        raise RequestError("`seed` must be >= 0")
     max_new = _number(params, "max_new_tokens", integer=True)
     if max_new is not None and max_new <= 0:
-        raise _ValidationError("`max_new_tokens` must be strictly positive")
+        raise RequestError("`max_new_tokens` must be strictly positive")
     stops = params.get("stop_sequences")
     if stops is None:
         stops = []
@@ -149,7 +158,7 @@ def _parameters(body: Mapping[str, Any]) -> tuple[list[str], int]:
         if not isinstance(stop, str):
             raise _wrong_type(["parameters", "stop_sequences", index], "string", stop)
     if len(stops) > 4:
-        raise _ValidationError(f"`stop_sequences` must have at most 4 entries; given: {len(stops)}")
+        raise RequestError(f"`stop_sequences` must have at most 4 entries; given: {len(stops)}")
     return stops, int(max_new) if max_new is not None else _DEFAULT_MAX_NEW_TOKENS
 
 
@@ -173,7 +182,7 @@ def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         raise _wrong_type(["messages"], "list", raw)
     if not raw:
-        raise _ValidationError(
+        raise RequestError(
             [
                 {
                     "type": "too_short",
@@ -191,7 +200,7 @@ def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise _missing(["messages", index, "role"], message)
         role = message["role"]
         if role not in _ROLES:
-            raise _ValidationError(
+            raise RequestError(
                 [
                     {
                         "type": "enum",
@@ -240,7 +249,7 @@ def _check_context(model: str, prompt_tokens: int, max_new_tokens: int) -> None:
     """Reject prompts that do not fit the model context (TGI's message)."""
     limit = _context_size(model)
     if prompt_tokens + max_new_tokens > limit:
-        raise _ValidationError(
+        raise RequestError(
             f"Input validation error: `inputs` tokens + `max_new_tokens` must be <= "
             f"{limit}. Given: {prompt_tokens} `inputs` tokens and {max_new_tokens} "
             f"`max_new_tokens`"
@@ -309,16 +318,6 @@ def _tool_fragment(fragment: dict[str, Any]) -> dict[str, Any]:
     return {"tool_calls": [fragment], **_delta("")}
 
 
-def _split_arguments(arguments: str) -> list[str]:
-    """Cut the arguments string into 2-3 pieces (one piece if it is tiny)."""
-    if len(arguments) < 2:
-        return [arguments] if arguments else []
-    if len(arguments) < 6:
-        return [arguments[:1], arguments[1:]]
-    third = len(arguments) // 3
-    return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]
-
-
 def stream_records(completion: Completion) -> list[dict[str, Any]]:
     """The data records of an FFM stream for a completion.
 
@@ -348,7 +347,7 @@ def stream_records(completion: Completion) -> list[dict[str, Any]]:
         records.append(_tool_fragment(head))
         records.extend(
             _tool_fragment({"index": index, "function": {"arguments": piece}})
-            for piece in _split_arguments(call.arguments)
+            for piece in split_arguments(call.arguments)
         )
     records.append(
         {
@@ -367,14 +366,6 @@ def stream_records(completion: Completion) -> list[dict[str, Any]]:
 def _frame(record: Any) -> bytes:
     """Frame a record as sse-starlette does: ``data: {json}`` and CRLF CRLF."""
     return b"data: " + json_bytes(record) + b"\r\n\r\n"
-
-
-def _split_point(event: bytes) -> int:
-    """Split inside the first multi-byte character if any, else in the middle."""
-    for index, byte in enumerate(event):
-        if byte >= 0x80:
-            return index + 1
-    return max(1, len(event) // 2)
 
 
 def _error_event(message: str, status_code: int, as_event: bool) -> bytes:
@@ -403,7 +394,7 @@ def stream_script(completion: Completion) -> StreamScript:
         pings=(_PING_EVENT, _PING_COMMENT),
         malformed=b"data: {not json\r\n\r\n",
         error_record=_error_event,
-        split=_split_point,
+        split=split_at_first_multibyte,
     )
 
 
@@ -414,6 +405,9 @@ class FFMProvider:
     """The FFM provider: routes, FastAPI-style errors and ``X-API-KEY`` auth."""
 
     prefix = PREFIX
+    name = "ffm"
+    models = MODELS
+    compact_json = False
 
     def routes(self) -> list[Route]:
         """The FFM endpoints served under ``/ffm/api``.
@@ -439,6 +433,19 @@ class FFMProvider:
         """
         del status
         return {"detail": message}
+
+    def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
+        """FastAPI's 404 for a model the service does not serve (``protocols/ffm.md`` §1.7).
+
+        Args:
+            route: The route name (unused: every FFM route answers alike).
+            model: The unknown model id (not echoed: FFM's body is the bare 404).
+
+        Returns:
+            ``(404, {"detail": "Not Found"})``.
+        """
+        del route, model
+        return 404, {"detail": "Not Found"}
 
     def authenticate(self, headers: dict[str, str], api_key: str) -> bool:
         """FFM authenticates with the ``X-API-KEY`` header.
@@ -475,26 +482,13 @@ async def _answer(exchange: Exchange, request: ModelRequest, *, stream: bool) ->
 
 
 async def _validated(exchange: Exchange) -> Mapping[str, Any] | None:
-    """The JSON body, or None after answering 422 for a body that is not JSON."""
+    """The JSON body, or None after answering 422 for a body that is not a JSON object."""
     body = exchange.json
     if body is None:
-        text = exchange.request.body.decode("utf-8", "replace")
-        await exchange.send_json(
-            422,
-            {
-                "detail": [
-                    {
-                        "type": "json_invalid" if text.strip() else "missing",
-                        "loc": ["body"] if not text.strip() else ["body", 0],
-                        "msg": "JSON decode error" if text.strip() else "Field required",
-                        "input": {} if text.strip() else None,
-                    }
-                ]
-            },
-        )
+        await exchange.send_request_error(RequestError([body_error(exchange.request.body)]))
         return None
     if not isinstance(body, Mapping):
-        await exchange.send_json(422, {"detail": _wrong_type([], "dict", body).detail})
+        await exchange.send_request_error(_wrong_type([], "dict", body))
         return None
     return body
 
@@ -517,8 +511,10 @@ async def _conversation(exchange: Exchange) -> None:
             max_tokens=max_new,
         )
         _check_context(model, prompt_token_count(messages), max_new)
-    except _ValidationError as exc:
-        await exchange.send_json(422, {"detail": exc.detail})
+    except RequestError as exc:
+        await exchange.send_request_error(exc)
+        return
+    if await exchange.reject_unknown_model(model):
         return
     await _answer(exchange, request, stream=body.get("stream") is True)
 
@@ -541,8 +537,10 @@ async def _generate(exchange: Exchange) -> None:
             max_tokens=max_new,
         )
         _check_context(model, count_tokens(body["inputs"]), max_new)
-    except _ValidationError as exc:
-        await exchange.send_json(422, {"detail": exc.detail})
+    except RequestError as exc:
+        await exchange.send_request_error(exc)
+        return
+    if await exchange.reject_unknown_model(model):
         return
     await _answer(exchange, request, stream=body.get("stream") is True)
 
@@ -567,12 +565,12 @@ def _check_embedding_limits(model: str, inputs: list[str]) -> None:
         count = count_tokens(text)
         total += count
         if count > per_text:
-            raise _ValidationError(
+            raise RequestError(
                 f"Input validation error: `inputs` must have less than {per_text} tokens. "
                 f"Given: {count}"
             )
     if total > per_request:
-        raise _ValidationError(
+        raise RequestError(
             f"Input validation error: the batch must have less than {per_request} tokens "
             f"in total. Given: {total}"
         )
@@ -610,8 +608,10 @@ async def _embeddings(exchange: Exchange) -> None:
             if not isinstance(text, str):
                 raise _wrong_type(["inputs", index], "string", text)
         _check_embedding_limits(model, inputs)
-    except _ValidationError as exc:
-        await exchange.send_json(422, {"detail": exc.detail})
+    except RequestError as exc:
+        await exchange.send_request_error(exc)
+        return
+    if await exchange.reject_unknown_model(model):
         return
     item = exchange.take(stream=False, replies=False)
     if await exchange.apply_http_fault(item, stream=False):

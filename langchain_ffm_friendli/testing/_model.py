@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._schema import QUOTED_RE, PromptMaterial, SchemaFaker, find_embedded_json
+
 __all__ = [
     "Completion",
     "ModelRequest",
@@ -69,6 +71,11 @@ class Reply:
         tool_call_style: ``"native"`` sends structured tool calls; ``"text"`` writes
             them into the text as ``<function=NAME>{json}</function>`` (the Llama 3.1
             quirk seen on FFM); ``"no_id"`` sends structured calls without an ``id``.
+        reasoning: What a reasoning model thinks before answering. OpenAI-compatible
+            routes send it as ``reasoning_content`` (message and stream deltas; Friendli's
+            ``parse_reasoning: false`` leaves it in the text and ``include_reasoning:
+            false`` drops it); raw-text routes (FFM, MonsterAPI ``/v1/generate``,
+            Friendli completions) write it before the text as ``<think>...</think>``.
     """
 
     text: str | None = None
@@ -77,6 +84,7 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     tool_call_style: ToolCallStyle = "native"
+    reasoning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,8 @@ class Completion:
             or ``"tool_calls"``.
         finish_reason_override: A raw provider value scripted by a :class:`Reply`.
         prompt_tokens: Prompt token count.
-        completion_tokens: Completion token count.
+        completion_tokens: Completion token count (reasoning included).
+        reasoning: Reasoning text to send in its own field ("" for none).
     """
 
     text: str
@@ -136,6 +145,7 @@ class Completion:
     finish_reason_override: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning: str = ""
 
     @property
     def total_tokens(self) -> int:
@@ -219,6 +229,7 @@ def complete(
     reply: Reply | None = None,
     *,
     provider: str = "provider",
+    reasoning_field: bool = False,
 ) -> Completion:
     """Produce the completion for a request, scripted or decided by the default model.
 
@@ -226,6 +237,8 @@ def complete(
         request: The provider-neutral request.
         reply: A scripted reply overriding the decision, if any.
         provider: Provider display name used in the default greeting.
+        reasoning_field: Whether the route has a reasoning field; when not, a scripted
+            reasoning is written before the text as ``<think>...</think>``.
 
     Returns:
         The completion with token counts and finish reason.
@@ -241,6 +254,10 @@ def complete(
         calls = list(reply.tool_calls or [])
         style = reply.tool_call_style
         override = reply.finish_reason
+    reasoning = (reply.reasoning or "") if reply is not None else ""
+    if reasoning and not reasoning_field:
+        text = f"<think>\n{reasoning}\n</think>\n\n{text}"
+        reasoning = ""
     resolved = [
         ResolvedToolCall(
             id=None if style == "no_id" else (call.id or _call_id(salt, index)),
@@ -266,6 +283,7 @@ def complete(
         text, reason = _apply_limits(text, request.stop, request.max_tokens)
         tokens = tokenize(text)
         generated = len(tokens)
+    generated += count_tokens(reasoning)
     if reply is not None:
         if reply.prompt_tokens is not None:
             prompt_tokens = reply.prompt_tokens
@@ -279,6 +297,7 @@ def complete(
         finish_reason_override=override,
         prompt_tokens=prompt_tokens,
         completion_tokens=generated,
+        reasoning=reasoning,
     )
 
 
@@ -310,26 +329,136 @@ def _call_id(salt: str, index: int) -> str:
 
 
 def _decide(request: ModelRequest, provider: str) -> tuple[str, list[ToolCall]]:
-    """The default model: pick a text answer, a tool call or a JSON document."""
+    """The default model: pick a text answer, tool calls or a JSON document.
+
+    After tool results, a forced choice (``required``/``any``, as ``create_agent`` binds
+    its structured-output tool) calls a bound tool not yet called in this turn, with
+    arguments from the prompt and the results; otherwise the results are reported.
+    """
     messages = request.messages
     last = messages[-1] if messages else {}
     user_text = _last_user_text(messages)
     if last.get("role") == "tool":
-        result = content_text(last.get("content")).strip()
-        return f"The tool returned: {result}.", []
-    tool = _choose_tool(request, user_text)
-    if tool is not None:
-        function = tool.get("function")
-        function = function if isinstance(function, Mapping) else tool
-        schema = function.get("parameters")
-        schema = schema if isinstance(schema, Mapping) else {}
-        material = PromptMaterial(user_text)
-        args = SchemaFaker(schema, material, mode="tool").object_root()
-        return "", [ToolCall(name=str(function.get("name", "")), args=args)]
+        results = _trailing_tool_results(messages)
+        pending = _uncalled_tools(request)
+        if request.tool_choice in ("required", "any") and pending:
+            tool = _best_tool(pending, user_text)
+            material = " ".join([user_text, *(f"'{r}'" for r in results)])
+            return "", [_fill_call(tool, PromptMaterial(material))]
+        if len(results) == 1:
+            return f"The tool returned: {results[0]}.", []
+        return "The tools returned: " + "; ".join(results) + ".", []
+    calls = _plan_calls(request, user_text)
+    if calls:
+        return "", calls
     answer = f"Hello! This is the {provider} emulator. You said: {user_text}"
+    images = _image_count(messages)
+    if images:
+        answer += f" (I received {images} image{'s' if images > 1 else ''}.)"
     if _wants_json(messages):
         return _json_answer(messages, user_text, answer), []
     return answer, []
+
+
+def _trailing_tool_results(messages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The texts of the tool messages that end the conversation, in order."""
+    results: list[str] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.insert(0, content_text(message.get("content")).strip())
+    return results
+
+
+def _uncalled_tools(request: ModelRequest) -> list[Mapping[str, Any]]:
+    """Bound tools the assistant has not called since the last user message."""
+    called: set[str] = set()
+    for message in reversed(request.messages):
+        if message.get("role") in ("user", "human"):
+            break
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping):
+                called.add(str(function.get("name", "")))
+    return [t for t in request.tools if isinstance(t, Mapping) and _tool_name(t) not in called]
+
+
+def _image_count(messages: Sequence[Mapping[str, Any]]) -> int:
+    """The number of image parts in the last user message."""
+    for message in reversed(messages):
+        if message.get("role") in ("user", "human"):
+            content = message.get("content")
+            parts = content if isinstance(content, list) else []
+            return sum(
+                1
+                for part in parts
+                if isinstance(part, Mapping) and part.get("type") in ("image_url", "image")
+            )
+    return 0
+
+
+def _schema_of(tool: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """A tool's name and its parameters schema (``{}`` when it has none)."""
+    function = tool.get("function")
+    function = function if isinstance(function, Mapping) else tool
+    schema = function.get("parameters")
+    return str(function.get("name", "")), schema if isinstance(schema, Mapping) else {}
+
+
+def _fill_call(tool: Mapping[str, Any], material: PromptMaterial) -> ToolCall:
+    """A call of ``tool`` with schema-valid arguments taken from ``material``."""
+    name, schema = _schema_of(tool)
+    return ToolCall(name=name, args=SchemaFaker(schema, material, mode="tool").object_root())
+
+
+#: What separates several requests in one prompt ("... in 'Taipei' and in 'Tokyo'").
+_CONJUNCTION_RE = re.compile(
+    r"\s+(?:and|as well as)\s+|\s*[;；、]\s*|\s*(?:以及|還有|还有|和|與|与|及)\s*",
+    re.IGNORECASE,
+)
+
+
+def _segments(text: str) -> list[str]:
+    """Split a prompt at conjunctions outside quoted texts."""
+    masked = QUOTED_RE.sub(lambda m: "_" * len(m.group(0)), text)
+    pieces: list[str] = []
+    start = 0
+    for match in _CONJUNCTION_RE.finditer(masked):
+        pieces.append(text[start : match.start()])
+        start = match.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece.strip()]
+
+
+def _plan_calls(request: ModelRequest, user_text: str) -> list[ToolCall]:
+    """The tool calls for a user turn: none, one, or one per request the prompt makes.
+
+    A prompt asking for several things ("the weather in 'Taipei' and in 'Tokyo'", "the
+    weather in Paris and the time in Tokyo") gets parallel calls when every part names
+    (or inherits) a tool and supplies all its required arguments on its own.
+    """
+    tool = _choose_tool(request, user_text)
+    if tool is None:
+        return []
+    single = [_fill_call(tool, PromptMaterial(user_text))]
+    if _forced_name(request.tool_choice) is not None:
+        return single
+    segments = _segments(user_text)
+    if len(segments) < 2:
+        return single
+    tools = [t for t in request.tools if isinstance(t, Mapping)]
+    calls: list[ToolCall] = []
+    for index, segment in enumerate(segments):
+        scores = _scores(tools, segment)
+        best = max(range(len(tools)), key=lambda i: (scores[i], -i))
+        chosen = tools[best] if scores[best] > 0 else tool
+        material = PromptMaterial(segment, continues=index > 0)
+        if not SchemaFaker(_schema_of(chosen)[1], material, mode="tool").fills_required():
+            return single
+        call = _fill_call(chosen, material)
+        if call not in calls:
+            calls.append(call)
+    return calls if len(calls) > 1 else single
 
 
 def _last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
@@ -354,27 +483,23 @@ def _name_parts(name: str) -> list[str]:
     return [p.lower() for p in parts if len(p) >= 4 and p.isalpha()]
 
 
-def _choose_tool(request: ModelRequest, user_text: str) -> Mapping[str, Any] | None:
-    """Decide whether to call a tool and which one, following ``tool_choice``."""
-    tools = [t for t in request.tools if isinstance(t, Mapping)]
-    choice = request.tool_choice
-    if not tools or choice == "none":
-        return None
-    forced_name: str | None = None
+def _forced_name(choice: str | Mapping[str, Any] | None) -> str | None:
+    """The tool name a ``tool_choice`` forces, or None (auto, none, required)."""
     if isinstance(choice, Mapping):
         function = choice.get("function")
         if isinstance(function, Mapping) and function.get("name"):
-            forced_name = str(function["name"])
-        elif choice.get("name"):
-            forced_name = str(choice["name"])
-    elif isinstance(choice, str) and choice not in ("auto", "required", "any"):
-        forced_name = choice
-    if forced_name is not None:
-        for tool in tools:
-            if _tool_name(tool) == forced_name:
-                return tool
-        return {"type": "function", "function": {"name": forced_name}}
-    lowered = user_text.lower()
+            return str(function["name"])
+        if choice.get("name"):
+            return str(choice["name"])
+        return None
+    if isinstance(choice, str) and choice not in ("auto", "required", "any", "none"):
+        return choice
+    return None
+
+
+def _scores(tools: Sequence[Mapping[str, Any]], text: str) -> list[int]:
+    """How strongly a text mentions each tool (name parts, +2 for the whole name)."""
+    lowered = text.lower()
     scores = []
     for tool in tools:
         name = _tool_name(tool)
@@ -382,12 +507,31 @@ def _choose_tool(request: ModelRequest, user_text: str) -> Mapping[str, Any] | N
         if name and name.lower() in lowered:
             score += 2
         scores.append(score)
-    best = max(range(len(tools)), key=lambda i: (scores[i], -i))
-    if choice in ("required", "any"):
-        return tools[best]
-    if scores[best] > 0:
-        return tools[best]
-    if re.search(r"\btools?\b", lowered):
+    return scores
+
+
+def _best_tool(tools: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any]:
+    """The tool the text mentions most (the first one on a tie)."""
+    scores = _scores(tools, text)
+    return tools[max(range(len(tools)), key=lambda i: (scores[i], -i))]
+
+
+def _choose_tool(request: ModelRequest, user_text: str) -> Mapping[str, Any] | None:
+    """Decide whether to call a tool and which one, following ``tool_choice``."""
+    tools = [t for t in request.tools if isinstance(t, Mapping)]
+    choice = request.tool_choice
+    if not tools or choice == "none":
+        return None
+    forced_name = _forced_name(choice)
+    if forced_name is not None:
+        for tool in tools:
+            if _tool_name(tool) == forced_name:
+                return tool
+        return {"type": "function", "function": {"name": forced_name}}
+    best = _best_tool(tools, user_text)
+    if choice in ("required", "any") or _scores([best], user_text)[0] > 0:
+        return best
+    if re.search(r"\btools?\b", user_text.lower()):
         return tools[0]
     return None
 
@@ -403,32 +547,6 @@ def _wants_json(messages: Sequence[Mapping[str, Any]]) -> bool:
         ):
             return True
     return False
-
-
-def find_embedded_json(text: str) -> list[tuple[int, int, dict[str, Any]]]:
-    """Find JSON objects embedded in free text.
-
-    Args:
-        text: Any text.
-
-    Returns:
-        ``(start, end, object)`` for each top-level JSON object found, in order.
-    """
-    decoder = json.JSONDecoder()
-    found: list[tuple[int, int, dict[str, Any]]] = []
-    position = text.find("{")
-    attempts = 0
-    while position != -1 and attempts < 200:
-        attempts += 1
-        try:
-            value, end = decoder.raw_decode(text, position)
-        except ValueError:
-            position = text.find("{", position + 1)
-            continue
-        if isinstance(value, dict):
-            found.append((position, end, value))
-        position = text.find("{", end)
-    return found
 
 
 def _embedded_schema(messages: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -511,307 +629,3 @@ def schema_instance(schema: Mapping[str, Any], messages: Sequence[Mapping[str, A
     """
     material = PromptMaterial(_last_user_text(messages))
     return SchemaFaker(schema, material, mode="json").value(schema, "", 0)
-
-
-# -------------------------------------------------------------- schema-driven values
-
-_QUOTED_RE = re.compile(
-    r"(?<!\w)'([^'\n]{1,200}?)'(?!\w)|\"([^\"\n]{1,200}?)\"|“([^”\n]{1,200}?)”"
-    r"|「([^」\n]{1,200}?)」|‘([^’\n]{1,200}?)’"
-)
-_CAP_WORD = r"[A-Z][A-Za-z0-9'’\-]*"
-_CAP_RUN_RE = re.compile(rf"(?<![\w'’]){_CAP_WORD}(?:,? {_CAP_WORD})*")
-_NUMBER_RE = re.compile(r"(?<![A-Za-z_\d.])-?\d+(?:\.\d+)?(?![\d])")
-_IGNORED_CAPS = {"I", "JSON", "API", "AI", "OK", "LLM"}
-_CANNED = {
-    "setup": "Why did the cat sit on the computer?",
-    "punchline": "To keep an eye on the mouse!",
-    "joke": "Why did the cat sit on the computer? To keep an eye on the mouse!",
-}
-_QUERY_NAMES = {
-    "query",
-    "question",
-    "text",
-    "input",
-    "prompt",
-    "q",
-    "message",
-    "content",
-    "search",
-    "search_query",
-    "topic",
-    "answer",
-}
-
-
-class PromptMaterial:
-    """Values found in the prompt, consumed in order while filling a schema.
-
-    Numbers feed integer/number properties; quoted texts, then runs of Capitalized
-    words (not at a sentence start), feed string properties.
-    """
-
-    def __init__(self, text: str) -> None:
-        """Extract numbers, quoted texts and capitalized runs from ``text``.
-
-        Args:
-            text: The last user message; embedded JSON objects are ignored.
-        """
-        for start, end, _ in reversed(find_embedded_json(text)):
-            text = text[:start] + " " + text[end:]
-        self.text = text
-        self.lower = text.lower()
-        self.numbers: deque[int | float] = deque()
-        for match in _NUMBER_RE.findall(text):
-            self.numbers.append(float(match) if "." in match else int(match))
-        quoted = [next(g for g in m.groups() if g is not None) for m in _QUOTED_RE.finditer(text)]
-        stripped = _QUOTED_RE.sub(" ", text)
-        self.strings: deque[str] = deque(q for q in quoted if q.strip())
-        self.strings.extend(_capitalized_runs(stripped))
-        topic_match = re.search(r"\babout\s+([^.?!\n]+)", text, re.IGNORECASE)
-        topic = topic_match.group(1) if topic_match else text
-        self.topic = topic.strip().rstrip(".?!。？！")[:80].strip()
-
-
-def _capitalized_runs(text: str) -> list[str]:
-    """Runs of Capitalized words that do not start a sentence (``San Francisco, CA``)."""
-    runs: list[str] = []
-    for match in _CAP_RUN_RE.finditer(text):
-        run = match.group(0)
-        before = text[: match.start()].rstrip(" \t\"'(“‘")
-        if not before or before[-1] in ".!?:\n":
-            first = re.match(rf"{_CAP_WORD},? ?", run)
-            run = run[first.end() :] if first else ""
-        words = [w for w in re.split(r",? ", run) if w]
-        while words and words[0] in _IGNORED_CAPS:
-            run = run[len(words.pop(0)) :].lstrip(", ")
-        if run and not all(w in _IGNORED_CAPS for w in words):
-            runs.append(run)
-    return runs
-
-
-class SchemaFaker:
-    """Generates a JSON-schema-valid instance, taking values from the prompt.
-
-    Handles objects, arrays, scalars, ``enum``/``const``, ``$ref`` into ``$defs`` or
-    ``definitions``, and ``anyOf``/``oneOf``/``allOf`` (first non-null branch).
-    Required properties are always filled; optional ones only when the prompt
-    supplies a value for them.
-    """
-
-    _MAX_DEPTH = 8
-
-    def __init__(
-        self,
-        root: Mapping[str, Any],
-        material: PromptMaterial,
-        *,
-        mode: Literal["tool", "json"],
-    ) -> None:
-        """Bind the root schema (for ``$ref``), the prompt material and the mode.
-
-        Args:
-            root: The root schema.
-            material: Values extracted from the prompt.
-            mode: ``"tool"`` for tool arguments, ``"json"`` for structured output
-                (affects the fallback texts only).
-        """
-        self.root = root
-        self.material = material
-        self.mode = mode
-
-    def object_root(self) -> dict[str, Any]:
-        """Generate the root as an object (tool arguments are always objects).
-
-        Returns:
-            The argument dict; ``{}`` for a schema without properties.
-        """
-        value = self.value(self.root, "", 0)
-        return value if isinstance(value, dict) else {}
-
-    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Follow ``$ref`` and pick a branch of ``anyOf``/``oneOf``/``allOf``."""
-        for _ in range(self._MAX_DEPTH):
-            ref = schema.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/"):
-                target: Any = self.root
-                for part in ref[2:].split("/"):
-                    target = target.get(part, {}) if isinstance(target, Mapping) else {}
-                merged = dict(target) if isinstance(target, Mapping) else {}
-                merged.update({k: v for k, v in schema.items() if k != "$ref"})
-                schema = merged
-                continue
-            for key in ("anyOf", "oneOf", "allOf"):
-                branches = schema.get(key)
-                if isinstance(branches, list) and branches:
-                    candidates = [
-                        b for b in branches if isinstance(b, Mapping) and b.get("type") != "null"
-                    ]
-                    branch = candidates[0] if candidates else branches[0]
-                    merged = {k: v for k, v in schema.items() if k != key}
-                    merged.update(branch)
-                    schema = merged
-                    break
-            else:
-                return schema
-        return schema
-
-    def _type(self, schema: Mapping[str, Any]) -> str:
-        """The effective JSON type of a (resolved) schema."""
-        kind = schema.get("type")
-        if isinstance(kind, list):
-            kinds = [k for k in kind if k != "null"]
-            kind = kinds[0] if kinds else "null"
-        if isinstance(kind, str):
-            return kind
-        if "properties" in schema:
-            return "object"
-        if "items" in schema:
-            return "array"
-        return "string"
-
-    def can_fill(self, schema: Mapping[str, Any]) -> bool:
-        """Whether the prompt supplies a value for an optional property.
-
-        Args:
-            schema: The property schema.
-
-        Returns:
-            True when a matching number, string or enum value is available.
-        """
-        schema = self._resolve(schema)
-        if "enum" in schema:
-            return self._enum_match(schema["enum"]) is not None
-        kind = self._type(schema)
-        if kind in ("integer", "number"):
-            return bool(self.material.numbers)
-        if kind == "string":
-            return bool(self.material.strings)
-        return False
-
-    def _enum_match(self, options: Any) -> Any:
-        """An enum value mentioned in the prompt, or None."""
-        if isinstance(options, list):
-            for option in options:
-                if isinstance(option, str) and re.search(
-                    rf"(?<!\w){re.escape(option.lower())}(?!\w)", self.material.lower
-                ):
-                    return option
-        return None
-
-    def value(self, schema: Mapping[str, Any], name: str, depth: int) -> Any:
-        """Generate a value for ``schema`` (property ``name``) at nesting ``depth``.
-
-        Args:
-            schema: The schema.
-            name: The property name ("" at the root).
-            depth: Current nesting depth, to stop runaway recursion.
-
-        Returns:
-            A JSON-compatible value valid for the schema.
-        """
-        schema = self._resolve(schema)
-        if "const" in schema:
-            return schema["const"]
-        if isinstance(schema.get("enum"), list) and schema["enum"]:
-            match = self._enum_match(schema["enum"])
-            return match if match is not None else schema["enum"][0]
-        kind = self._type(schema)
-        if kind == "object":
-            return self._object(schema, depth)
-        if kind == "array":
-            if depth >= self._MAX_DEPTH:
-                return []
-            items = schema.get("items")
-            items = items if isinstance(items, Mapping) else {"type": "string"}
-            count = max(1, int(schema.get("minItems", 1) or 1))
-            return [self.value(items, name, depth + 1) for _ in range(count)]
-        if kind in ("integer", "number"):
-            return self._number(schema, integer=kind == "integer")
-        if kind == "boolean":
-            return True
-        if kind == "null":
-            return None
-        return self.string_value(name, schema)
-
-    def _object(self, schema: Mapping[str, Any], depth: int) -> dict[str, Any]:
-        """Fill required properties, then optional ones the prompt has values for."""
-        properties = schema.get("properties")
-        if not isinstance(properties, Mapping) or depth >= self._MAX_DEPTH:
-            return {}
-        required = schema.get("required")
-        required = set(required) if isinstance(required, list) else set()
-        values: dict[str, Any] = {}
-        for key, sub in properties.items():
-            if key in required and isinstance(sub, Mapping):
-                values[key] = self.value(sub, key, depth + 1)
-        for key, sub in properties.items():
-            if key not in required and isinstance(sub, Mapping) and self.can_fill(sub):
-                values[key] = self.value(sub, key, depth + 1)
-        return {key: values[key] for key in properties if key in values}
-
-    def _number(self, schema: Mapping[str, Any], *, integer: bool) -> int | float:
-        """A number from the prompt (in order) clamped into the schema's bounds."""
-        number: int | float
-        if self.material.numbers:
-            number = self.material.numbers.popleft()
-        elif isinstance(schema.get("default"), int | float):
-            number = schema["default"]
-        else:
-            number = 1
-        if integer:
-            number = int(number)
-        low = schema.get("minimum")
-        if isinstance(low, int | float) and number < low:
-            number = int(low) if integer else low
-        low = schema.get("exclusiveMinimum")
-        if isinstance(low, int | float) and number <= low:
-            number = int(low) + 1 if integer else low + 1
-        high = schema.get("maximum")
-        if isinstance(high, int | float) and number > high:
-            number = int(high) if integer else high
-        high = schema.get("exclusiveMaximum")
-        if isinstance(high, int | float) and number >= high:
-            number = int(high) - 1 if integer else high - 1
-        return number
-
-    def string_value(self, name: str, schema: Mapping[str, Any]) -> str:
-        """A string from the prompt, else a sensible deterministic text.
-
-        Args:
-            name: The property name, used for fallback texts.
-            schema: The string schema (``format``, ``minLength``, ``maxLength``).
-
-        Returns:
-            The string value.
-        """
-        fmt = schema.get("format")
-        formats = {
-            "date": "2024-05-20",
-            "date-time": "2024-05-20T06:00:15Z",
-            "time": "06:00:15",
-            "email": "user@example.com",
-            "uri": "https://example.com",
-            "url": "https://example.com",
-            "uuid": "00000000-0000-4000-8000-000000000000",
-        }
-        topic = self.material.topic
-        if isinstance(fmt, str) and fmt in formats:
-            text = formats[fmt]
-        elif self.material.strings:
-            text = self.material.strings.popleft()
-        elif name.lower() in _CANNED:
-            text = _CANNED[name.lower()]
-        elif name.lower() in _QUERY_NAMES and topic:
-            text = topic
-        elif self.mode == "json" and name:
-            text = f"{name.replace('_', ' ').capitalize()} about {topic or 'the topic'}"
-        else:
-            text = f"sample {name.replace('_', ' ')}".strip()
-        low = schema.get("minLength")
-        if isinstance(low, int) and len(text) < low:
-            text = text + "x" * (low - len(text))
-        high = schema.get("maxLength")
-        if isinstance(high, int) and len(text) > high:
-            text = text[:high]
-        return text

@@ -32,21 +32,26 @@ route handler). The behaviour follows the wire format Friendli documents
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import re
-import string
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import zip_longest
 from typing import Any
 
 from ._exchange import Exchange, Handler
-from ._faults import Fault, StreamEvent, StreamScript, play_stream
-from ._ffm import _split_arguments, _split_point
+from ._faults import Fault, StreamEvent, play_stream
+from ._fields import (
+    RequestError,
+    is_number,
+    read_bool,
+    read_float,
+    read_int,
+    read_list,
+    read_model,
+    read_object,
+    show,
+)
 from ._model import (
     Completion,
     ModelRequest,
@@ -57,36 +62,30 @@ from ._model import (
     schema_instance,
     tokenize,
 )
+from ._openai_encode import (
+    DONE,
+    chunk_records,
+    encode_response,
+    new_id,
+    sse,
+    stream_script,
+)
+from ._regex import RegexError, RegexWriter, WriterLimitError, regex_instance
 
 __all__ = [
-    "DONE",
     "ChatRequest",
     "Guard",
     "RequestError",
     "answer_chat",
     "chat_handler",
-    "chunk_records",
-    "encode_response",
     "generate",
     "parse_chat_request",
     "read_body",
-    "regex_instance",
-    "sse",
-    "stream_script",
 ]
 
 #: Answers the request itself (e.g. a 401) and returns True, or returns False to go on.
 Guard = Callable[[Exchange], Awaitable[bool]]
 
-DONE = b"data: [DONE]\n\n"
-_PINGS = (b": keep-alive\n\n", b"\n")
-_MALFORMED = b"data: {not json\n\n"
-_FINISH_REASONS = {
-    "stop": "stop",
-    "stop_sequence": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-}
 _ROLES = ("system", "user", "assistant", "tool")
 _PART_TYPES = ("text", "image_url", "audio_url", "video_url")
 _TOOL_CHOICES = ("none", "auto", "required")
@@ -94,178 +93,6 @@ _FORMAT_TYPES = ("text", "json_object", "json_schema", "regex")
 _REASONING_EFFORTS = ("minimal", "low", "medium", "high", "xhigh", "max", "ultracode")
 _FUNCTION_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MAX_TOP_LOGPROBS = 20
-_ALTERNATIVES = (" the", ",", " a", ".", " and", " of", " to", " is", " in", "\n")
-
-
-class RequestError(Exception):
-    """A request the server rejects; ``detail`` names the offending field."""
-
-    def __init__(self, detail: str, status: int = 422) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
-
-
-# ----------------------------------------------------------------------- field readers
-
-
-def _show(value: Any) -> str:
-    """A value as JSON text for error messages."""
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _is_number(value: Any) -> bool:
-    """True for JSON numbers (``bool`` excluded)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _bounds(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
-    """Describe a range for an error message."""
-    parts = []
-    if low is not None:
-        parts.append(f"greater than {low}" if low_open else f"greater than or equal to {low}")
-    if high is not None:
-        parts.append(f"less than {high}" if high_open else f"less than or equal to {high}")
-    return " and ".join(parts)
-
-
-def read_float(
-    body: Mapping[str, Any],
-    key: str,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float | None:
-    """Read an optional number and check its range (null means absent).
-
-    Args:
-        body: The request body.
-        key: The field name.
-        low: Lower bound, if any.
-        high: Upper bound, if any.
-        low_open: Whether the lower bound is exclusive.
-        high_open: Whether the upper bound is exclusive.
-
-    Returns:
-        The value, or None when absent.
-
-    Raises:
-        RequestError: If the value is not a number or out of range.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if not _is_number(value) or not math.isfinite(value):
-        raise RequestError(f"'{key}' must be a number; got {_show(value)}")
-    if (low is not None and (value <= low if low_open else value < low)) or (
-        high is not None and (value >= high if high_open else value > high)
-    ):
-        bounds = _bounds(low, high, low_open, high_open)
-        raise RequestError(f"'{key}' must be {bounds}; got {_show(value)}")
-    return float(value)
-
-
-def read_int(
-    body: Mapping[str, Any], key: str, *, low: int | None = None, high: int | None = None
-) -> int | None:
-    """Read an optional integer and check its inclusive range (null means absent).
-
-    Args:
-        body: The request body.
-        key: The field name.
-        low: Smallest allowed value, if any.
-        high: Largest allowed value, if any.
-
-    Returns:
-        The value, or None when absent.
-
-    Raises:
-        RequestError: If the value is not an integer or out of range.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise RequestError(f"'{key}' must be an integer; got {_show(value)}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise RequestError(f"'{key}' must be {_bounds(low, high, False, False)}; got {value}")
-    return value
-
-
-def read_bool(body: Mapping[str, Any], key: str) -> bool | None:
-    """Read an optional boolean (null means absent).
-
-    Args:
-        body: The request body.
-        key: The field name.
-
-    Returns:
-        The value, or None when absent.
-
-    Raises:
-        RequestError: If the value is not a boolean.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise RequestError(f"'{key}' must be a boolean; got {_show(value)}")
-    return value
-
-
-def read_object(body: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    """Read an optional JSON object (null means absent).
-
-    Args:
-        body: The request body.
-        key: The field name.
-
-    Returns:
-        The object, or None when absent.
-
-    Raises:
-        RequestError: If the value is not an object.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise RequestError(f"'{key}' must be an object; got {_show(value)}")
-    return value
-
-
-def read_list(body: Mapping[str, Any], key: str, item: str) -> list[Any] | None:
-    """Read an optional list whose items are all of one JSON type.
-
-    Args:
-        body: The request body.
-        key: The field name.
-        item: ``"string"``, ``"integer"`` or ``"number"``.
-
-    Returns:
-        The list, or None when absent.
-
-    Raises:
-        RequestError: If the value is not a list of that type.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    checks: dict[str, Callable[[Any], bool]] = {
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": _is_number,
-    }
-    if not isinstance(value, list) or not all(checks[item](v) for v in value):
-        raise RequestError(f"'{key}' must be a list of {item}s; got {_show(value)}")
-    return value
 
 
 def read_seed(body: Mapping[str, Any], n: int) -> int | list[int] | None:
@@ -351,7 +178,7 @@ def read_sampling(
     read_float(body, "xtc_threshold", low=0.0, high=1.0)
     read_float(body, "xtc_probability", low=0.0, high=1.0)
     bias = read_object(body, "logit_bias")
-    if bias is not None and not all(_is_number(v) for v in bias.values()):
+    if bias is not None and not all(is_number(v) for v in bias.values()):
         raise RequestError("'logit_bias' values must be numbers")
     read_list(body, "eos_token", "integer")
     n = read_int(body, "n", low=1) or 1
@@ -404,7 +231,7 @@ def read_response_format(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     kind = fmt.get("type")
     if kind not in _FORMAT_TYPES:
         allowed = ", ".join(f"'{t}'" for t in _FORMAT_TYPES)
-        raise RequestError(f"'response_format.type' must be one of {allowed}; got {_show(kind)}")
+        raise RequestError(f"'response_format.type' must be one of {allowed}; got {show(kind)}")
     if kind == "json_schema":
         spec = fmt.get("json_schema")
         if not isinstance(spec, Mapping) or not isinstance(spec.get("schema"), Mapping):
@@ -417,10 +244,10 @@ def read_response_format(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
             raise RequestError("'response_format.schema' must be a regex string")
         try:
             re.compile(pattern)
-            _RegexWriter(pattern).write()
-        except (re.error, _RegexError) as exc:
+            RegexWriter(pattern).write()
+        except (re.error, RegexError) as exc:
             raise RequestError(f"Invalid regex in 'response_format.schema': {exc}") from exc
-        except (_WriterLimitError, ValueError, IndexError):
+        except (WriterLimitError, ValueError, IndexError):
             pass  # valid for the server; the emulator falls back to an empty answer
     return fmt
 
@@ -439,6 +266,9 @@ class ChatRequest:
         server_tools: Tools of other types the provider runs itself (tool-assisted chat).
         tool_choice: ``none``/``auto``/``required``, a named choice, or None.
         parallel_tool_calls: False limits an answer to one tool call.
+        parse_reasoning: Whether reasoning goes into ``reasoning_content`` (default
+            true) rather than the text.
+        include_reasoning: Whether parsed reasoning is sent at all (default true).
         logprobs: Whether to return log probabilities.
         top_logprobs: Alternatives per position.
         options: The shared sampling options.
@@ -450,32 +280,11 @@ class ChatRequest:
     server_tools: list[dict[str, Any]]
     tool_choice: str | Mapping[str, Any] | None
     parallel_tool_calls: bool
+    parse_reasoning: bool
+    include_reasoning: bool
     logprobs: bool
     top_logprobs: int
     options: SamplingOptions
-
-
-def read_model(body: Mapping[str, Any], *, required: bool) -> str | None:
-    """Read ``model``.
-
-    Args:
-        body: The request body.
-        required: Whether the endpoint requires it.
-
-    Returns:
-        The model, or None when optional and absent.
-
-    Raises:
-        RequestError: If it is missing or not a string.
-    """
-    model = body.get("model")
-    if model is None:
-        if required:
-            raise RequestError("'model' is required")
-        return None
-    if not isinstance(model, str):
-        raise RequestError(f"'model' must be a string; got {_show(model)}")
-    return model
 
 
 def _user_content(index: int, content: Any) -> None:
@@ -545,7 +354,7 @@ def read_messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         if role not in _ROLES:
             allowed = ", ".join(f"'{r}'" for r in _ROLES)
             raise RequestError(
-                f"'messages[{index}].role' must be one of {allowed}; got {_show(role)}"
+                f"'messages[{index}].role' must be one of {allowed}; got {show(role)}"
             )
         content = message.get("content")
         if role == "user":
@@ -586,7 +395,7 @@ def read_tools(
         kind = tool.get("type") if isinstance(tool, Mapping) else None
         if not isinstance(tool, Mapping) or (kind != "function" and kind not in server_tool_types):
             allowed = ", ".join(f"'{t}'" for t in ("function", *server_tool_types))
-            raise RequestError(f"'tools[{index}].type' must be one of {allowed}; got {_show(kind)}")
+            raise RequestError(f"'tools[{index}].type' must be one of {allowed}; got {show(kind)}")
         if kind != "function":
             others.append(dict(tool))
             continue
@@ -597,7 +406,7 @@ def read_tools(
         if not isinstance(name, str) or not _FUNCTION_NAME_RE.fullmatch(name):
             raise RequestError(
                 f"'tools[{index}].function.name' must be 1-64 characters of a-z, A-Z, 0-9, "
-                f"'_' and '-'; got {_show(name)}"
+                f"'_' and '-'; got {show(name)}"
             )
         parameters = function.get("parameters")
         if parameters is not None and not isinstance(parameters, Mapping):
@@ -631,7 +440,7 @@ def read_tool_choice(body: Mapping[str, Any]) -> str | Mapping[str, Any] | None:
             return choice
     raise RequestError(
         "'tool_choice' must be 'none', 'auto', 'required' or "
-        f'{{"type": "function", "function": {{"name": ...}}}}; got {_show(choice)}'
+        f'{{"type": "function", "function": {{"name": ...}}}}; got {show(choice)}'
     )
 
 
@@ -672,13 +481,13 @@ def parse_chat_request(
         raise RequestError("'top_logprobs' can only be used when 'logprobs' is true")
     parallel = read_bool(body, "parallel_tool_calls")
     read_object(body, "chat_template_kwargs")
-    read_bool(body, "parse_reasoning")
-    read_bool(body, "include_reasoning")
+    parse_reasoning = read_bool(body, "parse_reasoning") is not False
+    include_reasoning = read_bool(body, "include_reasoning") is not False
     read_int(body, "reasoning_budget", low=0)
     effort = body.get("reasoning_effort")
     if effort is not None and effort not in _REASONING_EFFORTS:
         allowed = ", ".join(f"'{e}'" for e in _REASONING_EFFORTS)
-        raise RequestError(f"'reasoning_effort' must be one of {allowed}; got {_show(effort)}")
+        raise RequestError(f"'reasoning_effort' must be one of {allowed}; got {show(effort)}")
     return ChatRequest(
         model=model,
         messages=messages,
@@ -686,6 +495,8 @@ def parse_chat_request(
         server_tools=server_tools,
         tool_choice=choice,
         parallel_tool_calls=parallel is not False,
+        parse_reasoning=parse_reasoning,
+        include_reasoning=include_reasoning,
         logprobs=logprobs,
         top_logprobs=top or 0,
         options=options,
@@ -786,7 +597,10 @@ def generate(request: ChatRequest, reply: Reply | None, *, provider: str) -> Com
         ),
         reply,
         provider=provider,
+        reasoning_field=request.parse_reasoning,
     )
+    if not request.include_reasoning:
+        completion = replace(completion, reasoning="")
     if not request.parallel_tool_calls and len(completion.tool_calls) > 1:
         calls = completion.tool_calls[:1]
         generated = len(completion.tokens) + sum(
@@ -815,307 +629,6 @@ def split_item(item: Reply | Fault | None) -> tuple[Fault | None, Reply | None]:
     if isinstance(item, Fault):
         return item, item.reply
     return None, item
-
-
-# --------------------------------------------------------------------------- logprobs
-
-
-def _digest(text: str) -> int:
-    """A stable integer digest of a text."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
-
-
-def token_logprob(token: str, position: int) -> float:
-    """A deterministic fake log probability in (-2.5, 0) for a token at a position.
-
-    Args:
-        token: The token text.
-        position: Its position in the output.
-
-    Returns:
-        The log probability.
-    """
-    return -round(0.001 + (_digest(f"{position}:{token}") % 2500) / 1000, 4)
-
-
-def top_alternatives(token: str, position: int, count: int) -> list[tuple[str, float]]:
-    """The ``count`` most likely tokens at a position: the sampled one, then fakes.
-
-    Args:
-        token: The sampled token.
-        position: Its position.
-        count: How many entries to return.
-
-    Returns:
-        ``(token, logprob)`` pairs, most likely first.
-    """
-    best = token_logprob(token, position)
-    others = [alt for alt in _ALTERNATIVES if alt != token]
-    pairs = [(token, best)]
-    pairs.extend((alt, round(best - 0.75 * (k + 1), 4)) for k, alt in enumerate(others))
-    return pairs[:count]
-
-
-def _logprob_entry(token: str, position: int, top: int) -> dict[str, Any]:
-    """One ``logprobs.content`` item of a chat completion."""
-    return {
-        "token": token,
-        "logprob": token_logprob(token, position),
-        "bytes": list(token.encode("utf-8")),
-        "top_logprobs": [
-            {"token": alt, "logprob": value, "bytes": list(alt.encode("utf-8"))}
-            for alt, value in top_alternatives(token, position, top)
-        ],
-    }
-
-
-# ------------------------------------------------------------------------- encoding
-
-
-def new_id(prefix: str) -> str:
-    """A response id such as ``chatcmpl-<32 hex>``.
-
-    Args:
-        prefix: ``"chatcmpl-"`` or ``"cmpl-"``.
-
-    Returns:
-        The id.
-    """
-    return prefix + uuid.uuid4().hex
-
-
-def finish_reason(completion: Completion) -> str:
-    """The OpenAI-style finish reason (a scripted raw value wins).
-
-    Args:
-        completion: The completion.
-
-    Returns:
-        ``stop``, ``length``, ``tool_calls`` or the scripted value.
-    """
-    if completion.finish_reason_override is not None:
-        return completion.finish_reason_override
-    return _FINISH_REASONS[completion.finish_reason]
-
-
-def usage(completions: Sequence[Completion]) -> dict[str, int]:
-    """The ``usage`` object of one request with one completion per generation.
-
-    Args:
-        completions: The generations (they share the prompt).
-
-    Returns:
-        ``prompt_tokens``, ``completion_tokens`` (all generations) and ``total_tokens``.
-    """
-    prompt = completions[0].prompt_tokens if completions else 0
-    generated = sum(c.completion_tokens for c in completions)
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": generated,
-        "total_tokens": prompt + generated,
-    }
-
-
-def _message(completion: Completion) -> dict[str, Any]:
-    """The ``message`` of a non-streaming choice (content null for tool-call-only answers)."""
-    content = completion.text if completion.text or not completion.tool_calls else None
-    message: dict[str, Any] = {"role": "assistant", "content": content}
-    if completion.tool_calls:
-        calls = []
-        for call in completion.tool_calls:
-            item: dict[str, Any] = {} if call.id is None else {"id": call.id}
-            item["type"] = "function"
-            item["function"] = {"name": call.name, "arguments": call.arguments}
-            calls.append(item)
-        message["tool_calls"] = calls
-    return message
-
-
-def encode_response(
-    request: ChatRequest,
-    completions: Sequence[Completion],
-    *,
-    response_id: str,
-    created: int,
-) -> dict[str, Any]:
-    """The ``chat.completion`` body (key order as in Friendli's documented example).
-
-    Args:
-        request: The validated request.
-        completions: One completion per generation (``n``).
-        response_id: The ``chatcmpl-...`` id.
-        created: Unix seconds.
-
-    Returns:
-        The JSON object.
-    """
-    choices = []
-    for index, completion in enumerate(completions):
-        choice: dict[str, Any] = {
-            "index": index,
-            "message": _message(completion),
-            "finish_reason": finish_reason(completion),
-        }
-        if request.logprobs:
-            choice["logprobs"] = {
-                "content": [
-                    _logprob_entry(token, position, request.top_logprobs)
-                    for position, token in enumerate(completion.tokens)
-                ]
-            }
-        choices.append(choice)
-    return {
-        "id": response_id,
-        "model": request.model,
-        "object": "chat.completion",
-        "choices": choices,
-        "usage": usage(completions),
-        "created": created,
-    }
-
-
-def _choice_deltas(index: int, completion: Completion, request: ChatRequest) -> list[Any]:
-    """The streamed ``choices[]`` items of one generation, finish item last."""
-    items: list[dict[str, Any]] = []
-
-    def add(delta: dict[str, Any], logprobs: Any = None) -> None:
-        if not items:
-            delta = {"role": "assistant", **delta}
-        items.append({"index": index, "delta": delta, "finish_reason": None, "logprobs": logprobs})
-
-    for position, token in enumerate(completion.tokens):
-        logprobs = None
-        if request.logprobs:
-            logprobs = {"content": [_logprob_entry(token, position, request.top_logprobs)]}
-        add({"content": token}, logprobs)
-    for number, call in enumerate(completion.tool_calls):
-        head: dict[str, Any] = {"index": number}
-        if call.id is not None:
-            head["id"] = call.id
-        head["type"] = "function"
-        head["function"] = {"name": call.name, "arguments": ""}
-        add({"tool_calls": [head]})
-        for piece in _split_arguments(call.arguments):
-            fragment = {"index": number, "type": "function", "function": {"arguments": piece}}
-            add({"tool_calls": [fragment]})
-    if not items:
-        add({"content": ""})
-    items.append(
-        {"index": index, "delta": {}, "finish_reason": finish_reason(completion), "logprobs": None}
-    )
-    return items
-
-
-def chunk_records(
-    request: ChatRequest,
-    completions: Sequence[Completion],
-    *,
-    response_id: str,
-    created: int,
-) -> list[dict[str, Any]]:
-    """The ``chat.completion.chunk`` records of a stream (without ``[DONE]``).
-
-    Args:
-        request: The validated request.
-        completions: One completion per generation; their chunks are interleaved.
-        response_id: The id shared by every chunk.
-        created: Unix seconds.
-
-    Returns:
-        The records, the usage chunk last when ``include_usage`` is set.
-    """
-    per_choice = [_choice_deltas(i, c, request) for i, c in enumerate(completions)]
-    records: list[dict[str, Any]] = []
-    for group in zip_longest(*per_choice):
-        for choice in group:
-            if choice is None:
-                continue
-            records.append(
-                {
-                    "id": response_id,
-                    "object": "chat.completion.chunk",
-                    "model": request.model,
-                    "choices": [choice],
-                    "usage": None,
-                    "created": created,
-                }
-            )
-    if request.options.include_usage:
-        records.append(
-            {
-                "id": response_id,
-                "object": "chat.completion.chunk",
-                "model": request.model,
-                "choices": [],
-                "usage": usage(completions),
-                "created": created,
-            }
-        )
-    return records
-
-
-def sse(record: Any, event: str | None = None) -> bytes:
-    """Frame one SSE event: an optional ``event:`` line, ``data: <compact JSON>``, blank line.
-
-    Args:
-        record: The JSON value.
-        event: The event name, None for none.
-
-    Returns:
-        The framed bytes (LF line ends).
-    """
-    data = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    head = b"event: " + event.encode("utf-8") + b"\n" if event else b""
-    return head + b"data: " + data + b"\n\n"
-
-
-def _error_type(status: int) -> str:
-    """The OpenAI-style error ``type`` for a status code."""
-    if status == 429:
-        return "rate_limit_error"
-    if status >= 500:
-        return "server_error"
-    return "invalid_request_error"
-
-
-def error_event(message: str, status_code: int, as_event: bool) -> bytes:
-    """An in-stream error: ``data: {"error": {"message", "type", "param", "code"}}``.
-
-    Args:
-        message: The error text.
-        status_code: Reported as ``code``.
-        as_event: Add an ``event: error`` line.
-
-    Returns:
-        The framed event.
-    """
-    record = {
-        "error": {
-            "message": message,
-            "type": _error_type(status_code),
-            "param": None,
-            "code": status_code,
-        }
-    }
-    return sse(record, "error" if as_event else None)
-
-
-def stream_script(events: list[StreamEvent]) -> StreamScript:
-    """Wrap framed events with the OpenAI-style keep-alives, malformed and error records.
-
-    Args:
-        events: The stream's events, ``[DONE]`` included (it counts as the final record).
-
-    Returns:
-        The script for :func:`play_stream`.
-    """
-    return StreamScript(
-        events=events,
-        pings=_PINGS,
-        malformed=_MALFORMED,
-        error_record=error_event,
-        split=_split_point,
-    )
 
 
 async def read_body(exchange: Exchange) -> Mapping[str, Any] | None:
@@ -1175,13 +688,19 @@ async def answer_chat(exchange: Exchange, request: ChatRequest, *, provider: str
 
 
 def chat_handler(
-    *, provider: str, require_model: bool = True, guard: Guard | None = None
+    *,
+    provider: str,
+    require_model: bool = True,
+    guard: Guard | None = None,
+    check_model: bool = True,
 ) -> Handler:
     """Build the handler of an OpenAI-compatible ``/chat/completions`` route.
 
     Args:
         provider: Provider display name (``"Hello! This is the <provider> emulator..."``).
         require_model: Whether ``model`` is required.
+        check_model: Whether an unknown model id gets the provider's error (False where
+            ``model`` names a user's own endpoint or adapter).
         guard: Runs first; when it returns True it has answered (e.g. 401) and the
             handler stops.
 
@@ -1198,167 +717,10 @@ def chat_handler(
         try:
             request = parse_chat_request(body, require_model=require_model)
         except RequestError as exc:
-            await exchange.send_error(exc.status, exc.detail)
+            await exchange.send_request_error(exc)
+            return
+        if check_model and await exchange.reject_unknown_model(request.model):
             return
         await answer_chat(exchange, request, provider=provider)
 
     return handle
-
-
-# ------------------------------------------------------------------------ regex output
-
-
-class _RegexError(ValueError):
-    """A regex construct the server does not support (the request gets a 422)."""
-
-
-class _WriterLimitError(ValueError):
-    """A valid pattern the writer cannot produce a match for (no 422: a fallback)."""
-
-
-_CANDIDATES = (
-    "a0A _-.,:;/@xyzXYZ123456789" + string.ascii_letters + string.punctuation + "\téあ한中"
-)
-_QUANTIFIER_RE = re.compile(r"\{(\d+)(?:,(\d*))?\}")
-
-
-class _RegexWriter:
-    r"""Writes one string a regex matches, from the pattern's syntax.
-
-    Alternations take their first branch; a quantified atom is written once when the
-    quantifier allows it (``*``, ``?``, ``+``, ``{0,m}``) and its minimum count
-    otherwise; character classes and ``.``/``\d``/``\w``/``\s`` give the first of a
-    fixed list of candidate characters they match. Anchors, lookaround and
-    backreferences raise :class:`_RegexError` (Friendli rejects them); other constructs
-    it cannot write raise :class:`_WriterLimitError`.
-    """
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self.pos = 0
-
-    def write(self) -> str:
-        text = self._alternation()
-        if self.pos != len(self.pattern):
-            raise _WriterLimitError(f"unbalanced parenthesis at position {self.pos}")
-        return text
-
-    def _peek(self) -> str:
-        return self.pattern[self.pos] if self.pos < len(self.pattern) else ""
-
-    def _alternation(self) -> str:
-        first = self._sequence()
-        while self._peek() == "|":
-            self.pos += 1
-            self._sequence()
-        return first
-
-    def _sequence(self) -> str:
-        parts: list[str] = []
-        while self._peek() not in ("", "|", ")"):
-            atom = self._atom()
-            parts.append(atom * self._count())
-        return "".join(parts)
-
-    def _count(self) -> int:
-        char = self._peek()
-        low, high = 1, 1
-        if char in ("*", "+", "?"):
-            self.pos += 1
-            low, high = (0 if char != "+" else 1), (1 if char == "?" else -1)
-        else:
-            match = _QUANTIFIER_RE.match(self.pattern, self.pos)
-            if match is None:
-                return 1
-            self.pos = match.end()
-            low = int(match.group(1))
-            upper = match.group(2)
-            high = low if upper is None else (int(upper) if upper else -1)
-        if self._peek() in ("?", "+"):
-            self.pos += 1
-        return low if low > 0 or high == 0 else 1
-
-    def _pick(self, pattern: str) -> str:
-        for char in _CANDIDATES:
-            if re.fullmatch(pattern, char):
-                return char
-        raise _WriterLimitError(f"no candidate character matches {pattern}")
-
-    def _atom(self) -> str:
-        char = self._peek()
-        if char in ("^", "$"):
-            raise _RegexError("anchors are not supported")
-        if char == "(":
-            return self._group()
-        if char == "[":
-            end = self.pos + 1
-            if self.pattern.startswith("^", end):
-                end += 1
-            if self.pattern.startswith("]", end):
-                end += 1
-            while end < len(self.pattern) and self.pattern[end] != "]":
-                end += 2 if self.pattern[end] == "\\" else 1
-            source = self.pattern[self.pos : end + 1]
-            self.pos = end + 1
-            return self._pick(source)
-        if char == "\\":
-            return self._escape()
-        self.pos += 1
-        return "a" if char == "." else char
-
-    def _group(self) -> str:
-        self.pos += 1
-        if self.pattern.startswith("?", self.pos):
-            if self.pattern.startswith(("?=", "?!", "?<=", "?<!"), self.pos):
-                raise _RegexError("lookahead and lookbehind are not supported")
-            if self.pattern.startswith("?:", self.pos):
-                self.pos += 2
-            elif self.pattern.startswith(("?P<", "?<"), self.pos):
-                self.pos = self.pattern.index(">", self.pos) + 1
-            else:
-                raise _WriterLimitError("unsupported group syntax")
-        text = self._alternation()
-        if self._peek() != ")":
-            raise _WriterLimitError("missing closing parenthesis")
-        self.pos += 1
-        return text
-
-    def _escape(self) -> str:
-        char = self.pattern[self.pos + 1 : self.pos + 2]
-        self.pos += 2
-        if char in ("b", "B", "A", "Z", "z"):
-            raise _RegexError("anchors are not supported")
-        if char.isdigit():
-            raise _RegexError("backreferences are not supported")
-        if char in ("d", "D", "w", "W", "s", "S"):
-            return self._pick("\\" + char)
-        simple = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v"}
-        if char in simple:
-            return simple[char]
-        if char in ("x", "u"):
-            width = 2 if char == "x" else 4
-            digits = self.pattern[self.pos : self.pos + width]
-            self.pos += width
-            return chr(int(digits, 16))
-        return char
-
-
-def regex_instance(pattern: str) -> str:
-    """A string matching a regex, for ``response_format`` ``regex``.
-
-    Built from the pattern's syntax (see :class:`_RegexWriter`): the first branch of
-    every alternation, each quantified atom once (or its minimum count when that is
-    larger), and for a character class the first candidate character it matches; e.g.
-    ``[0-9]{3}-[0-9]{4}`` gives ``000-0000``. Falls back to an empty string for a
-    pattern the writer cannot handle.
-
-    Args:
-        pattern: The regex (validated by :func:`read_response_format`).
-
-    Returns:
-        The string.
-    """
-    try:
-        return _RegexWriter(pattern).write()
-    except (ValueError, IndexError):  # _RegexError and _WriterLimitError included
-        return ""

@@ -1,10 +1,18 @@
-"""Pytest fixtures that provide a running :class:`Emulator`.
+"""Opt-in pytest fixtures that provide a running :class:`Emulator`.
 
-Register with ``pytest_plugins = ["langchain_ffm_friendli.testing.pytest_plugin"]`` (or
-the package's ``pytest11`` entry point). ``emulator`` gives each test its own fresh
-server, so queued items, the request log and connection counts never leak between
-tests; ``emulator_session`` shares one server for a whole session (call ``reset()``
-yourself when you need a clean slate).
+Enable them in a ``conftest.py`` (or a test module) with::
+
+    pytest_plugins = ["langchain_ffm_friendli.testing.pytest_plugin"]
+
+The plugin is not registered automatically (no ``pytest11`` entry point): installing the
+package must not make every pytest session import the whole client, nor claim generic
+fixture names. The fixtures carry the ``lcff_`` prefix (langchain-ffm-friendli):
+
+* ``lcff_emulator`` gives each test its own fresh, strict server: queued items, the
+  request log and connection counts never leak between tests, and a test that leaves
+  queued replies or faults unused fails (see :meth:`Emulator.assert_all_consumed`).
+* ``lcff_emulator_session`` shares one server for a whole session (call ``reset()``
+  yourself when you need a clean slate).
 """
 
 from __future__ import annotations
@@ -15,22 +23,22 @@ import pytest
 
 from ._emulator import Emulator
 
-__all__ = ["emulator", "emulator_session"]
+__all__ = ["lcff_emulator", "lcff_emulator_session"]
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A started emulator owned by one test (stopped afterwards).
+def lcff_emulator() -> Iterator[Emulator]:
+    """A started, strict emulator owned by one test (stopped afterwards).
 
     Yields:
         The emulator, with an empty queue and request log.
     """
-    with Emulator() as emu:
+    with Emulator(strict=True) as emu:
         yield emu
 
 
 @pytest.fixture(scope="session")
-def emulator_session() -> Iterator[Emulator]:
+def lcff_emulator_session() -> Iterator[Emulator]:
     """One started emulator shared by the whole test session.
 
     Yields:

@@ -24,7 +24,8 @@ PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SHELL_OK = re.compile(
     r"^(\s*#.*|\s*|pip install .*|uv add .*|export [A-Z_]+=.*|make (demo|test|bench)(\s+#.*)?"
-    r"|python -m langchain_ffm_friendli demo.*|git clone .*|cd .*|pytest.*)$"
+    r"|python -m langchain_ffm_friendli demo.*|python -m langchain_ffm_friendli\.testing.*"
+    r"|curl -s http://127\.0\.0\.1:8787/.*|git clone .*|cd .*|pytest.*)$"
 )
 
 

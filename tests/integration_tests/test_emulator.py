@@ -10,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall, pytest_plugin
+from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
 
-emulator = pytest_plugin.emulator
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
+    with Emulator() as emu:
+        yield emu
+
 
 MAGIC_TOOL = {
     "type": "function",
@@ -199,7 +206,7 @@ def test_non_stream_shape(emulator: Emulator) -> None:
     assert data["generated_text"] == "Hello! This is the FFM emulator. You said: 你好, emulator"
     assert data["details"] is None
     assert data["function_call"] is None
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
     assert data["total_time_taken"].endswith(" sec")
     assert data["prompt_tokens"] > 0
     assert data["generated_tokens"] > 0
@@ -234,7 +241,7 @@ def test_stream_wire_format(emulator: Emulator) -> None:
         assert rec["finish_reason"] is None
     final = recs[-1]
     assert final["generated_text"] == ""
-    assert final["finish_reason"] == "eos_token"
+    assert final["finish_reason"] == "stop_sequence"
     assert final["total_tokens"] == final["prompt_tokens"] + final["generated_tokens"]
     assert final["total_time_taken"].endswith(" sec")
     # Every delta with a non-ASCII character is preceded by an empty delta.
@@ -256,7 +263,7 @@ def test_stream_pings_come_early_even_for_short_streams(emulator: Emulator) -> N
     raw = b"".join(chunks)
     events = sse_events(raw)
     assert ("ping", "2024-05-20 06:00:15.123456") in events
-    assert raw.index(b": ping - ") < raw.index(b'"finish_reason": "eos_token"')
+    assert raw.index(b": ping - ") < raw.index(b'"finish_reason": "stop_sequence"')
     assert len(records(raw)) == 2
 
 
@@ -334,13 +341,13 @@ def test_text_style_tool_calls(emulator: Emulator) -> None:
     expected = '<function=get_weather>{"city": "台北"}</function>'
     data = post(emulator, body("weather?", tools=[WEATHER_TOOL])).json()
     assert data["generated_text"] == expected
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
     assert "tool_calls" not in data
     _, chunks = stream_raw(emulator, body("weather?", tools=[WEATHER_TOOL]))
     recs = records(b"".join(chunks))
     assert "".join(r["generated_text"] for r in recs) == expected
     assert all("tool_calls" not in r for r in recs)
-    assert recs[-1]["finish_reason"] == "eos_token"
+    assert recs[-1]["finish_reason"] == "stop_sequence"
 
 
 def test_scripted_reply_overrides(emulator: Emulator) -> None:
@@ -420,7 +427,7 @@ def test_default_model_forced_tool_choice(emulator: Emulator) -> None:
 
 def test_default_model_answers_text_without_reason_to_call(emulator: Emulator) -> None:
     data = post(emulator, body("Hello!", tools=[MAGIC_TOOL])).json()
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
     assert "tool_calls" not in data
     data = post(emulator, body("Use the tool", tools=[MAGIC_TOOL], tool_choice="none")).json()
     assert "tool_calls" not in data
@@ -433,7 +440,7 @@ def test_default_model_uses_tool_result(emulator: Emulator) -> None:
         "function": {"name": "magic_function", "arguments": '{"input": 3}'},
     }
     payload = {
-        "model": "m",
+        "model": "llama3.1-ffm-70b-32k-chat",
         "messages": [
             {"role": "user", "content": "What is magic_function(3)? Use the tool."},
             {"role": "assistant", "content": None, "tool_calls": [call]},
@@ -443,7 +450,7 @@ def test_default_model_uses_tool_result(emulator: Emulator) -> None:
     }
     data = post(emulator, payload).json()
     assert data["generated_text"] == "The tool returned: 5."
-    assert data["finish_reason"] == "eos_token"
+    assert data["finish_reason"] == "stop_sequence"
 
 
 def test_default_model_json_schema_instance(emulator: Emulator) -> None:
@@ -466,7 +473,7 @@ def test_default_model_json_schema_instance(emulator: Emulator) -> None:
         },
     }
     payload = {
-        "model": "m",
+        "model": "llama3.1-ffm-70b-32k-chat",
         "messages": [
             {
                 "role": "system",
@@ -584,7 +591,7 @@ def test_malformed_record(emulator: Emulator) -> None:
     data_events = [d for e, d in events if e == "message"]
     assert data_events[2] == "{not json"
     recs = records(raw)
-    assert recs[-1]["finish_reason"] == "eos_token"  # the stream continues normally
+    assert recs[-1]["finish_reason"] == "stop_sequence"  # the stream continues normally
 
 
 @pytest.mark.parametrize("as_event", [False, True])
@@ -626,7 +633,7 @@ def test_stall(emulator: Emulator) -> None:
     started = time.monotonic()
     _, chunks = stream_raw(emulator, body())
     assert time.monotonic() - started >= 0.25
-    assert records(b"".join(chunks))[-1]["finish_reason"] == "eos_token"
+    assert records(b"".join(chunks))[-1]["finish_reason"] == "stop_sequence"
 
 
 def test_ping_storm(emulator: Emulator) -> None:
@@ -778,7 +785,11 @@ def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
     headers = auth(emulator)
     response = httpx.post(
         emulator.ffm_base_url + "/models/generate",
-        json={"model": "m", "inputs": "台灣最高的山是", "parameters": {"max_new_tokens": 4}},
+        json={
+            "model": "llama3.1-ffm-70b-32k-chat",
+            "inputs": "台灣最高的山是",
+            "parameters": {"max_new_tokens": 4},
+        },
         headers=headers,
     )
     data = response.json()

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
-from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall, pytest_plugin
+from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
 
-emulator = pytest_plugin.emulator
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
+    with Emulator() as emu:
+        yield emu
+
 
 MODEL = "meta-llama-3.1-8b-instruct"
 WEATHER_TOOL = {

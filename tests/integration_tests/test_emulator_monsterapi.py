@@ -11,14 +11,21 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall, pytest_plugin
+from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
 
-emulator = pytest_plugin.emulator
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
+    with Emulator() as emu:
+        yield emu
+
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 GREETING = "Hello! This is the MonsterAPI emulator. You said: "
@@ -139,13 +146,14 @@ def test_prompt_is_echoed_and_messages_are_not(emulator: Emulator) -> None:
     assert messages["text"] == [GREETING + "台北 weather?"]
 
 
-def test_input_tokens_follow_the_model_template(emulator: Emulator) -> None:
-    counts = {
-        model: post(emulator, {**chat("hi"), "model": model}).json()["response"]["token_counts"]
-        for model in (MODEL, "google/gemma-2-9b-it", "some/new-model")
-    }
+def test_input_tokens_follow_the_model_template() -> None:
+    with Emulator(models=["some/new-model"]) as emulator:
+        counts = {
+            model: post(emulator, {**chat("hi"), "model": model}).json()["response"]["token_counts"]
+            for model in (MODEL, "google/gemma-2-9b-it", "some/new-model")
+        }
     assert counts[MODEL]["input"] > counts["google/gemma-2-9b-it"]["input"] > 1
-    assert counts["some/new-model"]["input"] > 1  # unknown ids are accepted
+    assert counts["some/new-model"]["input"] > 1  # an added id gets a generic template
 
 
 def test_n_outputs_differ_and_are_deterministic(emulator: Emulator) -> None:
@@ -319,7 +327,13 @@ def test_type_errors_are_reported_together(emulator: Emulator) -> None:
     ]
 
 
-def test_model_template_rules(emulator: Emulator) -> None:
+def test_model_template_rules() -> None:
+    # microsoft/phi-2 is from an earlier revision of the reference page (no chat template).
+    with Emulator(models=["microsoft/phi-2"]) as emulator:
+        _check_template_rules(emulator)
+
+
+def _check_template_rules(emulator: Emulator) -> None:
     system_first = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
     (entry,) = detail(post(emulator, {"model": "google/gemma-2-9b-it", "messages": system_first}))
     assert entry["loc"] == ["body", "messages", 0, "role"]
@@ -404,32 +418,31 @@ def test_stream_wire_format(emulator: Emulator) -> None:
     assert not any(isinstance(r, dict) and "token_counts" in str(r) for r in records)
 
 
-def test_stream_record_forms_rotate(emulator: Emulator) -> None:
-    firsts = []
-    for _ in range(3):
-        _, chunks = stream_raw(emulator, chat("hi"))
-        records = [json.loads(r) for r in split_records(b"".join(chunks))]
-        forms = [form_of(r) for r in records]
-        start = FORMS.index(forms[0])
-        assert forms == [FORMS[(start + i) % 3] for i in range(len(forms))]
-        firsts.append(forms[0])
-    assert firsts == FORMS  # and rotated across requests
-    # A one-record stream takes its form from the rotation too.
-    emulator.queue(Reply(text="x"), Reply(text="y"), Reply(text="z"))
-    singles = []
-    for _ in range(3):
-        _, chunks = stream_raw(emulator, chat("hi"))
-        (record,) = split_records(b"".join(chunks))
-        singles.append(form_of(json.loads(record)))
-    assert set(singles) == {"text", "response", "list"}
+def test_stream_records_are_exactly_vllm_json_dumps_by_default(emulator: Emulator) -> None:
+    # vLLM's /generate writes every record as (json.dumps({"text": text_outputs}) + "\0").
+    for content in ("hi", "台北 天氣"):
+        _, chunks = stream_raw(emulator, chat(content))
+        records = split_records(b"".join(chunks))
+        assert len(records) > 2
+        for record in records:
+            assert record == json.dumps({"text": json.loads(record)["text"]}).encode("ascii")
+    emulator.queue(Reply(text="x"))
+    _, chunks = stream_raw(emulator, chat("hi"))
+    assert b"".join(chunks) == b'{"text": ["x"]}\0'
 
 
-def test_text_form_is_vllm_json_dumps_and_others_raw_utf8(emulator: Emulator) -> None:
-    emulator.queue(Reply(text="台北"))
+def test_mixed_records_fault_rotates_the_tolerated_shapes(emulator: Emulator) -> None:
+    emulator.queue(Fault.mixed_records(reply=Reply(text="台北 天氣 weather")))
     _, chunks = stream_raw(emulator, chat())
-    first, second = split_records(b"".join(chunks))
-    assert first == b'{"text": ["\\u53f0"]}'  # json.dumps defaults, as vLLM's demo server
-    assert second == '{"response":{"text":["台北"]}}'.encode()
+    records = split_records(b"".join(chunks))
+    forms = [form_of(json.loads(r)) for r in records]
+    assert forms == [FORMS[i % 3] for i in range(len(forms))]
+    assert records[0] == b'{"text": ["\\u53f0"]}'  # json.dumps defaults, as vLLM
+    assert records[1] == '{"response":{"text":["台北"]}}'.encode()  # raw UTF-8, compact
+    assert records[2] == '["台北 天"]'.encode()  # a bare list, cumulative
+    # The fault is spent: the next stream has vLLM's shape again.
+    _, chunks = stream_raw(emulator, chat())
+    assert {form_of(json.loads(r)) for r in split_records(b"".join(chunks))} == {"text"}
 
 
 def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
@@ -439,9 +452,12 @@ def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
     assert len(chunks) >= 2 * len(records)
     # Some chunk ends inside a record (neither empty nor ending at a NUL)...
     assert any(not chunk.endswith(b"\0") for chunk in chunks)
-    # ...some NUL arrives alone, after its record...
+    # ...and some NUL arrives alone, after its record.
     assert b"\0" in chunks
-    # ...and some chunk boundary cuts a multi-byte UTF-8 character.
+    assert texts_of(json.loads(records[-1])) == [GREETING + "台北 天氣 weather"]
+    # Raw UTF-8 records (fault mixed_records) get a multi-byte character cut in two.
+    emulator.queue(Fault.mixed_records())
+    _, chunks = stream_raw(emulator, chat("台北 天氣 weather"))
     undecodable = 0
     for chunk in chunks:
         try:
@@ -450,6 +466,7 @@ def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
             undecodable += 1
     assert undecodable > 0
     # Splitting on NUL only after buffering everything recovers valid JSON records.
+    records = split_records(b"".join(chunks))
     assert texts_of(json.loads(records[-1])) == [GREETING + "台北 天氣 weather"]
 
 

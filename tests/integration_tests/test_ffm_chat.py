@@ -128,7 +128,7 @@ def test_stream_usage_and_metadata_on_exactly_one_chunk(emu: Emulator) -> None:
     assert sum(1 for c in chunks if c.response_metadata.get("model_name")) == 1
     total = merge(chunks)
     assert total.response_metadata["model_name"] == MODEL
-    assert total.response_metadata["finish_reason"] == "eos_token"
+    assert total.response_metadata["finish_reason"] == "stop_sequence"
     assert total.response_metadata["model_provider"] == "ffm"
     assert total.content == "Hello! This is the FFM emulator. You said: 人口最多的國家是?"
 

@@ -52,7 +52,7 @@ def test_invoke_posts_inputs_with_ffm_parameters(emu: Emulator) -> None:
 def test_generation_info_and_llm_output_carry_usage(emu: Emulator) -> None:
     result = make(emu).generate(["a b c", "d e"])
     infos = [g[0].generation_info for g in result.generations]
-    assert all(i and i["finish_reason"] == "eos_token" for i in infos)
+    assert all(i and i["finish_reason"] == "stop_sequence" for i in infos)
     assert all(i and i["generated_tokens"] > 0 for i in infos)
     assert result.llm_output is not None
     usage = result.llm_output["token_usage"]
@@ -87,7 +87,7 @@ def test_streaming_flag_aggregates_with_info(emu: Emulator) -> None:
     generation = result.generations[0][0]
     assert generation.text == "Hello! This is the FFM emulator. You said: hi"
     assert generation.generation_info is not None
-    assert generation.generation_info["finish_reason"] == "eos_token"
+    assert generation.generation_info["finish_reason"] == "stop_sequence"
     assert result.llm_output is not None
     assert result.llm_output["token_usage"]["completion_tokens"] > 0
 

@@ -1,0 +1,394 @@
+"""Typed request-field readers and request errors shared by every emulated route.
+
+Every provider validates its request bodies with these readers, the way moto validates
+AWS requests with one set of parsers: a route reads each field with the reader of its
+type and range and raises :class:`RequestError`; one error writer
+(:meth:`Exchange.send_request_error <._exchange.Exchange.send_request_error>`) turns it
+into the provider's error body. Two error styles exist because the vendors differ:
+
+* OpenAI-compatible routes (Friendli, MonsterAPI's ``/v1/chat/completions``) reject with
+  one message naming the field (``read_float``, ``read_int``, ``read_bool``...).
+* FastAPI/pydantic routes (FFM, MonsterAPI's ``/v1/generate``) report pydantic error
+  entries ``{"type", "loc", "msg", "input"}`` (:func:`wrong_type`, :func:`missing`,
+  :func:`value_error`; the lax readers :func:`lax_int`, :func:`lax_float` and
+  :func:`lax_bool` collect them as pydantic does).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "RequestError",
+    "body_error",
+    "is_number",
+    "lax_bool",
+    "lax_float",
+    "lax_int",
+    "missing",
+    "pydantic_entry",
+    "read_bool",
+    "read_float",
+    "read_int",
+    "read_list",
+    "read_model",
+    "read_object",
+    "show",
+    "value_error",
+    "wrong_type",
+]
+
+_TYPE_MESSAGES = {
+    "int": "Input should be a valid integer",
+    "float": "Input should be a valid number",
+    "bool": "Input should be a valid boolean",
+    "string": "Input should be a valid string",
+    "list": "Input should be a valid list",
+    "dict": "Input should be a valid dictionary",
+}
+
+
+class RequestError(Exception):
+    """A request the server rejects: a message naming the field, or pydantic entries."""
+
+    def __init__(self, detail: str | list[dict[str, Any]], status: int = 422) -> None:
+        """Carry the detail and the HTTP status.
+
+        Args:
+            detail: A message naming the field, or pydantic error entries.
+            status: The HTTP status (422 unless the provider says otherwise).
+        """
+        super().__init__(detail if isinstance(detail, str) else json.dumps(detail, default=str))
+        self.detail = detail
+        self.status = status
+
+
+# ----------------------------------------------------------------------- field readers
+
+
+def show(value: Any) -> str:
+    """A value as JSON text for error messages."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def is_number(value: Any) -> bool:
+    """True for JSON numbers (``bool`` excluded)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bounds(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """Describe a range for an error message."""
+    parts = []
+    if low is not None:
+        parts.append(f"greater than {low}" if low_open else f"greater than or equal to {low}")
+    if high is not None:
+        parts.append(f"less than {high}" if high_open else f"less than or equal to {high}")
+    return " and ".join(parts)
+
+
+def read_float(
+    body: Mapping[str, Any],
+    key: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float | None:
+    """Read an optional number and check its range (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+        low: Lower bound, if any.
+        high: Upper bound, if any.
+        low_open: Whether the lower bound is exclusive.
+        high_open: Whether the upper bound is exclusive.
+
+    Returns:
+        The value, or None when absent.
+
+    Raises:
+        RequestError: If the value is not a number or out of range.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not is_number(value) or not math.isfinite(value):
+        raise RequestError(f"'{key}' must be a number; got {show(value)}")
+    if (low is not None and (value <= low if low_open else value < low)) or (
+        high is not None and (value >= high if high_open else value > high)
+    ):
+        bounds = _bounds(low, high, low_open, high_open)
+        raise RequestError(f"'{key}' must be {bounds}; got {show(value)}")
+    return float(value)
+
+
+def read_int(
+    body: Mapping[str, Any], key: str, *, low: int | None = None, high: int | None = None
+) -> int | None:
+    """Read an optional integer and check its inclusive range (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+        low: Smallest allowed value, if any.
+        high: Largest allowed value, if any.
+
+    Returns:
+        The value, or None when absent.
+
+    Raises:
+        RequestError: If the value is not an integer or out of range.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RequestError(f"'{key}' must be an integer; got {show(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise RequestError(f"'{key}' must be {_bounds(low, high, False, False)}; got {value}")
+    return value
+
+
+def read_bool(body: Mapping[str, Any], key: str) -> bool | None:
+    """Read an optional boolean (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+
+    Returns:
+        The value, or None when absent.
+
+    Raises:
+        RequestError: If the value is not a boolean.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise RequestError(f"'{key}' must be a boolean; got {show(value)}")
+    return value
+
+
+def read_object(body: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """Read an optional JSON object (null means absent).
+
+    Args:
+        body: The request body.
+        key: The field name.
+
+    Returns:
+        The object, or None when absent.
+
+    Raises:
+        RequestError: If the value is not an object.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise RequestError(f"'{key}' must be an object; got {show(value)}")
+    return value
+
+
+def read_list(body: Mapping[str, Any], key: str, item: str) -> list[Any] | None:
+    """Read an optional list whose items are all of one JSON type.
+
+    Args:
+        body: The request body.
+        key: The field name.
+        item: ``"string"``, ``"integer"`` or ``"number"``.
+
+    Returns:
+        The list, or None when absent.
+
+    Raises:
+        RequestError: If the value is not a list of that type.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    checks: dict[str, Callable[[Any], bool]] = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": is_number,
+    }
+    if not isinstance(value, list) or not all(checks[item](v) for v in value):
+        raise RequestError(f"'{key}' must be a list of {item}s; got {show(value)}")
+    return value
+
+
+def read_model(body: Mapping[str, Any], *, required: bool) -> str | None:
+    """Read ``model``.
+
+    Args:
+        body: The request body.
+        required: Whether the endpoint requires it.
+
+    Returns:
+        The model, or None when optional and absent.
+
+    Raises:
+        RequestError: If it is missing or not a string.
+    """
+    model = body.get("model")
+    if model is None:
+        if required:
+            raise RequestError("'model' is required")
+        return None
+    if not isinstance(model, str):
+        raise RequestError(f"'model' must be a string; got {show(model)}")
+    return model
+
+
+# ------------------------------------------------------------ FastAPI/pydantic style
+
+
+def pydantic_entry(kind: str, loc: Sequence[str | int], msg: str, value: Any) -> dict[str, Any]:
+    """One pydantic validation error entry, located in the request body.
+
+    Args:
+        kind: The pydantic error type (``missing``, ``int_type``...).
+        loc: The field path below ``body``.
+        msg: The message.
+        value: The offending input.
+
+    Returns:
+        ``{"type", "loc": ["body", ...], "msg", "input"}``.
+    """
+    return {"type": kind, "loc": ["body", *loc], "msg": msg, "input": value}
+
+
+def wrong_type(loc: Sequence[str | int], kind: str, value: Any) -> dict[str, Any]:
+    """A pydantic type error entry (``int_type``, ``string_type``...).
+
+    Args:
+        loc: The field path below ``body``.
+        kind: ``int``, ``float``, ``bool``, ``string``, ``list`` or ``dict``.
+        value: The offending input.
+
+    Returns:
+        The entry.
+    """
+    return pydantic_entry(f"{kind}_type", loc, _TYPE_MESSAGES[kind], value)
+
+
+def missing(loc: Sequence[str | int], data: Any) -> dict[str, Any]:
+    """A pydantic ``Field required`` entry.
+
+    Args:
+        loc: The field path below ``body``.
+        data: The object the field is missing from.
+
+    Returns:
+        The entry.
+    """
+    return pydantic_entry("missing", loc, "Field required", data)
+
+
+def value_error(loc: Sequence[str | int], message: str, value: Any) -> dict[str, Any]:
+    """A pydantic ``value_error`` entry carrying a validator's message.
+
+    Args:
+        loc: The field path below ``body``.
+        message: The validator's message (prefixed with ``Value error, ``).
+        value: The offending input.
+
+    Returns:
+        The entry.
+    """
+    return pydantic_entry("value_error", loc, f"Value error, {message}", value)
+
+
+def body_error(raw: bytes) -> dict[str, Any]:
+    """FastAPI's entry for a body that is empty or not JSON.
+
+    Args:
+        raw: The request body.
+
+    Returns:
+        ``missing`` for an empty body, ``json_invalid`` otherwise.
+    """
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
+    return {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}}
+
+
+def lax_int(
+    body: Mapping[str, Any], key: str, errors: list[dict[str, Any]], loc: Sequence[str] = ()
+) -> int | None:
+    """An optional integer in pydantic's lax mode (integral floats pass); None if unset.
+
+    Args:
+        body: The object holding the field.
+        key: The field name.
+        errors: Where a type error is appended.
+        loc: The path of ``body`` below the request body.
+
+    Returns:
+        The value, or None when unset or invalid.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.append(wrong_type([*loc, key], "int", value))
+        return None
+    return value
+
+
+def lax_float(
+    body: Mapping[str, Any], key: str, errors: list[dict[str, Any]], loc: Sequence[str] = ()
+) -> float | None:
+    """An optional finite number; None if unset.
+
+    Args:
+        body: The object holding the field.
+        key: The field name.
+        errors: Where a type error is appended.
+        loc: The path of ``body`` below the request body.
+
+    Returns:
+        The value, or None when unset or invalid.
+    """
+    value = body.get(key)
+    if value is None:
+        return None
+    if not is_number(value) or not math.isfinite(value):
+        errors.append(wrong_type([*loc, key], "float", value))
+        return None
+    return float(value)
+
+
+def lax_bool(
+    body: Mapping[str, Any], key: str, errors: list[dict[str, Any]], loc: Sequence[str] = ()
+) -> bool | None:
+    """An optional boolean; None if unset.
+
+    Args:
+        body: The object holding the field.
+        key: The field name.
+        errors: Where a type error is appended.
+        loc: The path of ``body`` below the request body.
+
+    Returns:
+        The value, or None when unset or invalid.
+    """
+    value = body.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    errors.append(wrong_type([*loc, key], "bool", value))
+    return None
