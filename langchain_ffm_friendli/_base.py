@@ -1,39 +1,20 @@
-"""What every provider class shares: settings, credentials, transport, LangChain plumbing.
+"""The settings every provider class shares, and what LangChain derives from them.
 
-That is: ls params, ``bind_tools`` helpers and ``with_structured_output``.
-
-Provider classes inherit from :class:`ProviderSettings` (and a LangChain base
-class) and add only what is theirs: env var names, URLs, headers, payloads and
-response parsing. Keeping this in one place is what lets a fix to retries or key
-handling reach FFM, Friendli and MonsterAPI at once.
+Provider settings classes declare their class variables (env var names, the
+default URL) and their request fields; from those this module derives, once for
+all seven classes: credentials from the environment, key cleaning, the base URL
+rule, the transport (a private attribute built once per configuration),
+``_identifying_params``, ``invocation_params``, LangSmith params, ``lc_secrets``
+and serialization. A fix here reaches FFM, Friendli and MonsterAPI at once.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import httpx
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage
-from langchain_core.output_parsers import (
-    JsonOutputKeyToolsParser,
-    JsonOutputParser,
-    PydanticOutputParser,
-    PydanticToolsParser,
-)
-from langchain_core.outputs import Generation, GenerationChunk, LLMResult
-from langchain_core.runnables import (
-    Runnable,
-    RunnableMap,
-    RunnablePassthrough,
-)
-from langchain_core.utils.function_calling import (
-    convert_to_json_schema,
-    convert_to_openai_tool,
-)
-from langchain_core.utils.pydantic import is_basemodel_subclass
+from langchain_core.language_models import BaseChatModel
 from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import (
     AliasChoices,
@@ -51,16 +32,24 @@ from langchain_ffm_friendli._secrets import (
     redact_url,
     split_userinfo,
 )
-from langchain_ffm_friendli._transport import RetryPolicy, Transport, to_timeout
+from langchain_ffm_friendli._transport import HTTPRequest, RetryPolicy, Transport, to_timeout
 from langchain_ffm_friendli.errors import AuthenticationError, InvalidParameterError
 
-__all__ = [
-    "ProviderSettings",
-    "StructuredOutputMixin",
-    "build_structured_output",
-    "join_chunks",
-    "llm_result",
-]
+__all__ = ["ProviderSettings"]
+
+
+class _InvocationParams(dict[str, Any]):
+    """LangChain's ``invocation_params`` for callbacks and traces.
+
+    LangChain writes the per-call ``stop`` over the model's params, None when
+    the call passed none; the stop the request actually carries is then the
+    instance's, so that one is kept.
+    """
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "stop" and not value:
+            return
+        super().__setitem__(key, value)
 
 
 class ProviderSettings(BaseModel):
@@ -81,6 +70,10 @@ class ProviderSettings(BaseModel):
     )
 
     provider_name: ClassVar[str] = ""
+    request_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields sent in the request (and overridable per call), under the provider's names."""
+    call_only: ClassVar[frozenset[str]] = frozenset()
+    """Per-call kwargs the class reads itself (never copied into the body verbatim)."""
     api_key_env: ClassVar[str] = ""
     base_url_env: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
@@ -167,6 +160,63 @@ class ProviderSettings(BaseModel):
         """LangChain's loader namespace: the defining module's import path."""
         return cls.__module__.split(".")
 
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serializable with ``dumpd``; secrets become references to env vars."""
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The key, and a ``base_url`` holding a password, serialize as env var references."""
+        secrets = {"api_key": self.api_key_env} if self.api_key_env else {}
+        if self.base_url_env and split_userinfo(self.base_url)[1]:
+            secrets["base_url"] = self.base_url_env
+        return secrets
+
+    # ------------------------------------------------------------ request fields
+
+    def _settings(self, **overrides: Any) -> dict[str, Any]:
+        """The request fields, with per-call overrides applied (``stop=[]`` is unset)."""
+        settings = {name: getattr(self, name) for name in self.request_fields}
+        settings.update({k: v for k, v in overrides.items() if k in settings})
+        if settings.get("stop") == []:
+            settings["stop"] = None
+        return settings
+
+    def _model_for(self, kwargs: dict[str, Any]) -> str:
+        """The model id of one call: a per-call ``model`` wins."""
+        return kwargs.get("model") or self.model
+
+    def _extra(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Payload fields sent verbatim: ``model_kwargs``, then unknown per-call kwargs."""
+        extra = dict(self.model_kwargs)
+        skip = self.call_only
+        fields = self.request_fields
+        extra.update({k: v for k, v in kwargs.items() if k not in fields and k not in skip})
+        return extra
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        """Model, base URL (password masked) and the request fields that are set."""
+        params: dict[str, Any] = {"model": self.model, "base_url": redact_url(self.base_url)}
+        params.update({k: v for k, v in self._settings().items() if v is not None})
+        return params
+
+    def _dict_for_compat(self) -> dict[str, Any]:
+        """What LangChain reports as ``invocation_params``: what the request carries."""
+        params = _InvocationParams(self._identifying_params)
+        params["_type"] = getattr(self, "_llm_type", self.provider_name)
+        return params
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """``invocation_params`` of one chat call: per-call values win; unset ones are omitted."""
+        params = self._dict_for_compat()
+        params["stop"] = stop
+        params.update({k: v for k, v in kwargs.items() if v is not None})
+        return dict(params)
+
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
         """LangSmith params; the per-call ``model`` override is honoured."""
         model_type: Literal["chat", "llm"] = "chat" if isinstance(self, BaseChatModel) else "llm"
@@ -242,18 +292,23 @@ class ProviderSettings(BaseModel):
             return checked.get_secret_value() if checked else ""
         return key
 
-    def _request_headers(self, auth: dict[str, str]) -> dict[str, str]:
-        headers = dict(auth)
+    def _auth_headers(self) -> dict[str, str]:
+        """The provider's credential headers (the key checked first)."""
+        raise NotImplementedError
+
+    def _request(self, path: str, body: dict[str, Any], *, url: str = "") -> HTTPRequest:
+        """A POST of ``body`` to ``{base_url}/{path}`` (or ``url``) with every header."""
+        headers = self._auth_headers()
         if self.default_headers:
             headers.update(self.default_headers)
-        return headers
+        return HTTPRequest(url=url or f"{self.base_url}/{path}", headers=headers, body=body)
 
     def _ls_base(
         self, model_type: Literal["chat", "llm"], stop: list[str] | None, **kwargs: Any
     ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "ls_provider": self.provider_name,
-            "ls_model_name": kwargs.get("model") or self.model,
+            "ls_model_name": self._model_for(kwargs),
             "ls_model_type": model_type,
         }
         temperature = kwargs.get("temperature", getattr(self, "temperature", None))
@@ -266,132 +321,3 @@ class ProviderSettings(BaseModel):
         if stops:
             params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
-
-
-def _json_schema_response_format(schema: Any, strict: bool | None) -> dict[str, Any]:
-    json_schema = convert_to_json_schema(schema)
-    name = json_schema.get("title") or "response"
-    spec: dict[str, Any] = {"name": name, "schema": json_schema}
-    if json_schema.get("description"):
-        spec["description"] = json_schema["description"]
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
-
-
-def build_structured_output(
-    model: Any,
-    schema: Any,
-    *,
-    method: Literal["function_calling", "json_mode", "json_schema"],
-    include_raw: bool,
-    strict: bool | None,
-    bind_tools: Callable[..., Runnable[LanguageModelInput, AIMessage]],
-) -> Runnable[LanguageModelInput, Any]:
-    """The one ``with_structured_output`` implementation every chat model uses.
-
-    ``function_calling`` forces a tool shaped like the schema; ``json_mode`` and
-    ``json_schema`` bind an OpenAI-style ``response_format``, which each provider
-    honours in its own way (natively, or as an instruction for APIs without one).
-    The output is parsed and validated here, so the result is the same whatever
-    the provider did.
-    """
-    if schema is None and method != "json_mode":
-        msg = f"schema: required for method={method!r}"
-        raise ValueError(msg)
-    is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
-    format_kwargs: dict[str, Any] = {"method": method}
-    if strict is not None:
-        format_kwargs["strict"] = strict
-    ls_format = {"kwargs": format_kwargs, "schema": schema}
-    parser: Runnable[Any, Any]
-    if method == "function_calling":
-        tool = convert_to_openai_tool(schema, strict=strict)
-        name = tool["function"]["name"]
-        llm = bind_tools([tool], tool_choice=name, ls_structured_output_format=ls_format)
-        parser = (
-            PydanticToolsParser(tools=[schema], first_tool_only=True)
-            if is_pydantic
-            else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
-        )
-    elif method in ("json_mode", "json_schema"):
-        response_format = (
-            {"type": "json_object"}
-            if method == "json_mode"
-            else _json_schema_response_format(schema, strict)
-        )
-        llm = model.bind(
-            response_format=response_format,
-            ls_structured_output_format={**ls_format, "schema": schema},
-        )
-        parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
-    else:
-        msg = f"method: {method!r} is not one of 'function_calling', 'json_mode', 'json_schema'"
-        raise ValueError(msg)
-
-    if not include_raw:
-        return llm | parser
-    parser_assign = RunnablePassthrough.assign(
-        parsed=lambda x: parser.invoke(x["raw"]), parsing_error=lambda _: None
-    )
-    parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
-    parser_with_fallback = parser_assign.with_fallbacks(
-        [parser_none], exception_key="parsing_error"
-    )
-    return RunnableMap(raw=llm) | parser_with_fallback
-
-
-class StructuredOutputMixin:
-    """``with_structured_output`` for every chat model, with the same signature."""
-
-    def with_structured_output(
-        self,
-        schema: dict[str, Any] | type | None = None,
-        *,
-        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
-        include_raw: bool = False,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        """Return a runnable whose output matches ``schema``.
-
-        ``function_calling`` forces a tool shaped like the schema; ``json_schema``
-        and ``json_mode`` ask for JSON through ``response_format``, which each
-        provider honours its own way (see the class docstring). The output is
-        parsed and validated client-side, and ``include_raw`` keeps the raw
-        message and any parsing error.
-        """
-        if kwargs:
-            msg = f"with_structured_output: unexpected arguments {sorted(kwargs)}"
-            raise ValueError(msg)
-        return build_structured_output(
-            self,
-            schema,
-            method=method,
-            include_raw=include_raw,
-            strict=strict,
-            bind_tools=self.bind_tools,  # type: ignore[attr-defined]
-        )
-
-
-def join_chunks(chunks: Sequence[GenerationChunk]) -> Generation:
-    """One Generation from a text stream (generation_info merged, as LangChain does)."""
-    if not chunks:
-        return Generation(text="")
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total += chunk
-    return Generation(text=total.text, generation_info=total.generation_info)
-
-
-def llm_result(
-    generations: list[list[Generation]], usages: Sequence[Mapping[str, Any] | None], model: str
-) -> LLMResult:
-    """An LLMResult whose ``llm_output`` sums OpenAI-style token usage over the prompts."""
-    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-    for counts in usages:
-        for key in usage:
-            usage[key] += int((counts or {}).get(key) or 0)
-    return LLMResult(
-        generations=generations, llm_output={"token_usage": usage, "model_name": model}
-    )

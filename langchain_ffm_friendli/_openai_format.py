@@ -15,7 +15,6 @@ from typing import Any
 
 from langchain_core.messages import (
     AIMessage,
-    AIMessageChunk,
     BaseMessage,
     ChatMessage,
     FunctionMessage,
@@ -28,9 +27,11 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from langchain_ffm_friendli._deltas import Delta
+from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
 __all__ = [
@@ -366,11 +367,11 @@ def parse_chat_completion(
 
 @dataclass
 class OpenAIChatStream:
-    """Incremental decoder of ``chat.completion.chunk`` records into AIMessageChunks.
+    """Incremental decoder of ``chat.completion.chunk`` records into deltas.
 
     Tool-call fragments are passed on by ``index`` (an id is generated for calls
     that arrive without one); finish_reason and model_name go on the finishing
-    chunk and usage on the usage chunk (``choices: []``), each exactly once, so
+    delta and usage on the usage delta (``choices: []``), each exactly once, so
     LangChain's chunk merging keeps them intact.
     """
 
@@ -379,25 +380,27 @@ class OpenAIChatStream:
     text: str = ""
     """Everything emitted so far (what an error carries as partial_text)."""
     finished: bool = False
+    done: bool = field(init=False, default=False)
+    """These streams always run to the server's ``[DONE]``."""
     _ids: dict[int, str] = field(default_factory=dict)
 
-    def feed(
-        self, record: Mapping[str, Any], extra: Mapping[str, Any] | None = None
-    ) -> list[AIMessageChunk]:
+    def feed(self, record: Record) -> list[Delta]:
         """Decode one chunk record."""
-        chunks: list[AIMessageChunk] = []
-        usage = openai_usage(record.get("usage"))
-        for choice in record.get("choices") or []:
+        data = record.data
+        deltas: list[Delta] = []
+        for choice in data.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue  # streaming carries one generation (n > 1 is refused earlier)
-            chunks.extend(self._choice(record, choice))
-        if usage is not None:
-            chunks.append(AIMessageChunk(content="", usage_metadata=usage))
-        if extra:
-            chunks.append(AIMessageChunk(content="", additional_kwargs=dict(extra)))
-        return chunks
+            delta = self._choice(data, choice)
+            if delta is not None:
+                deltas.append(delta)
+        if "usage" in data:
+            usage = openai_usage(data["usage"])
+            if usage is not None:
+                deltas.append(Delta(usage=usage))
+        return deltas
 
-    def _choice(self, record: Mapping[str, Any], choice: Mapping[str, Any]) -> list[AIMessageChunk]:
+    def _choice(self, record: Mapping[str, Any], choice: Mapping[str, Any]) -> Delta | None:
         delta = choice.get("delta") or {}
         text = delta.get("content") or ""
         if (
@@ -407,12 +410,10 @@ class OpenAIChatStream:
             and choice.get("logprobs") is None
             and choice.get("finish_reason") in (None, "null")
         ):
-            # The common case, a plain text delta: the general path below would
-            # build the same chunk from empty lists and dicts.
-            if not text:
-                return []
+            if not text:  # the common case, a plain text delta
+                return None
             self.text += text
-            return [AIMessageChunk(content=text)]
+            return Delta(text)
         tool_chunks = tool_call_chunks_from_deltas(delta.get("tool_calls") or [])
         for tc in tool_chunks:
             index = tc["index"] if tc["index"] is not None else 0
@@ -432,25 +433,24 @@ class OpenAIChatStream:
             metadata.update(_message_metadata(record, self.model, self.provider))
             metadata["finish_reason"] = reason
         if not (text or tool_chunks or extra or metadata):
-            return []
+            return None
         self.text += text
-        return [
-            AIMessageChunk(
-                content=text,
-                tool_call_chunks=tool_chunks,
-                additional_kwargs=extra,
-                response_metadata=metadata,
-            )
-        ]
+        return Delta(
+            text,
+            tool_calls=tool_chunks or None,
+            extra=extra or None,
+            metadata=metadata or None,
+        )
 
-    def close(self) -> None:
-        """Call at end of stream: a stream without a finish_reason is incomplete."""
+    def close(self) -> list[Delta]:
+        """End of stream: a stream without a finish_reason is incomplete."""
         if not self.finished:
             raise IncompleteStreamError(
                 f"{self.provider} stream ended before a finish_reason; the answer is incomplete",
                 provider=self.provider,
                 partial_text=self.text,
             )
+        return []
 
 
 _JSON_ONLY = "Respond with a single JSON object and nothing else: no prose, no code fences."
@@ -536,16 +536,3 @@ def chat_result(payload: Mapping[str, Any], *, model: str, provider: str) -> Cha
             "token_usage": first.usage_metadata,
         },
     )
-
-
-def generation_chunks(messages: Sequence[AIMessageChunk]) -> list[ChatGenerationChunk]:
-    """Wrap message chunks, copying finish_reason/logprobs into generation_info."""
-    out = []
-    for message in messages:
-        meta = message.response_metadata
-        if "finish_reason" not in meta and "logprobs" not in meta:
-            out.append(ChatGenerationChunk(message=message))  # most chunks: plain text
-            continue
-        info = {k: meta[k] for k in ("finish_reason", "logprobs") if k in meta}
-        out.append(ChatGenerationChunk(message=message, generation_info=info))
-    return out

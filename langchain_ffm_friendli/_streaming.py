@@ -1,139 +1,37 @@
 """One stream driver for every class: transport items in, LangChain chunks out.
 
-Each provider supplies a :class:`StreamSteps` (pure: it turns one transport item,
-an SSE event or a byte chunk, into chunks); the driver does the rest the same
-way everywhere: callbacks, custom events, the partial text stamped on errors,
-stopping early, and closing the connection when the consumer leaves.
+The pieces it joins are pure: a :class:`~langchain_ffm_friendli._wire.Framing`
+cuts transport items into records, a :class:`Decoder` turns records into
+:class:`~langchain_ffm_friendli._deltas.Delta` values, and a chunk function
+makes the LangChain chunk. The driver does the rest the same way everywhere:
+callbacks, custom events, the partial text stamped on errors, stopping early,
+and giving the connection back (or closing it) when the consumer leaves.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
-from contextvars import ContextVar, Token
-from dataclasses import dataclass
-from typing import Any, Protocol
-from uuid import UUID, uuid4
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from typing import Any, Protocol, TypeVar
 
-from httpx_sse import ServerSentEvent
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
     CallbackManagerForLLMRun,
 )
-from langchain_core.callbacks.manager import (
-    AsyncCallbackManager,
-    CallbackManager,
-    adispatch_custom_event,
-    ahandle_event,
-    dispatch_custom_event,
-    handle_event,
-)
-from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
-from langchain_core.runnables import RunnableConfig, ensure_config
 
-from langchain_ffm_friendli._openai_format import generation_chunks
-from langchain_ffm_friendli._wire import Done, Record, decode_sse_event, record_shape
+from langchain_ffm_friendli._deltas import Delta
+from langchain_ffm_friendli._events import adispatch, dispatch
+from langchain_ffm_friendli._wire import Done, Framing, Record, record_shape
 from langchain_ffm_friendli.errors import ProviderError, attach_partial_text
 
-__all__ = [
-    "CustomEvent",
-    "CustomEventsMixin",
-    "SSEChatSteps",
-    "SSETextSteps",
-    "StreamSteps",
-    "adrive",
-    "drive",
-]
+__all__ = ["Decoder", "adrive", "drive"]
 
-# LangChain's stream()/astream() do not hand _stream/_astream a run manager, so
-# models that emit custom events record the run's config and id here first.
-_RUN: ContextVar[tuple[RunnableConfig, UUID] | None] = ContextVar(
-    "langchain_ffm_friendli_run", default=None
-)
+Chunk = TypeVar("Chunk", ChatGenerationChunk, GenerationChunk)
 
 
-class CustomEventsMixin:
-    """Lets ``stream``/``astream`` dispatch custom events under the model's own run.
-
-    It gives the run a known id and records the config for the duration of the
-    stream; :func:`drive` and :func:`adrive` use it when no run manager is given.
-    """
-
-    def stream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        """Stream, with custom events attributed to this run."""
-        config = ensure_config(config)
-        run_id = config.get("run_id") or uuid4()
-        config["run_id"] = run_id
-        token = _RUN.set((config, run_id))
-        try:
-            yield from super().stream(input, dict(config), **kwargs)  # type: ignore[misc]
-        finally:
-            _reset(token)
-
-    async def astream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        """Async :meth:`stream`."""
-        config = ensure_config(config)
-        run_id = config.get("run_id") or uuid4()
-        config["run_id"] = run_id
-        token = _RUN.set((config, run_id))
-        try:
-            async for chunk in super().astream(input, dict(config), **kwargs):  # type: ignore[misc]
-                yield chunk
-        finally:
-            _reset(token)
-
-
-def _reset(token: Token[Any]) -> None:
-    try:
-        _RUN.reset(token)
-    except ValueError:  # closed from another context (e.g. an async generator finalizer)
-        _RUN.set(None)
-
-
-def _dispatch(event: CustomEvent) -> None:
-    run = _RUN.get()
-    if run is None:
-        # Implicit streaming (agents, astream_events on invoke) runs _stream
-        # without a run manager: use the ambient runnable config, if any.
-        with contextlib.suppress(RuntimeError):  # no parent run: nobody listens
-            dispatch_custom_event(event.name, event.data)
-        return
-    config, run_id = run
-    manager = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"))
-    manager.on_custom_event(event.name, event.data, run_id=run_id)
-
-
-async def _adispatch(event: CustomEvent) -> None:
-    run = _RUN.get()
-    if run is None:
-        with contextlib.suppress(RuntimeError):  # no parent run: nobody listens
-            await adispatch_custom_event(event.name, event.data)
-        return
-    config, run_id = run
-    manager = AsyncCallbackManager.configure(
-        config.get("callbacks"), None, False, config.get("tags")
-    )
-    await manager.on_custom_event(event.name, event.data, run_id=run_id)
-
-
-Chunk = ChatGenerationChunk | GenerationChunk
-
-
-@dataclass(frozen=True, slots=True)
-class CustomEvent:
-    """A LangChain custom event to dispatch (e.g. Friendli's ``tool_status``)."""
-
-    name: str
-    data: Any
-
-
-class StreamSteps(Protocol):
-    """A provider's pure stream decoding, driven by :func:`drive` / :func:`adrive`."""
+class Decoder(Protocol):
+    """A provider's stream decoding, in the shape of h11: records in, deltas out."""
 
     @property
     def text(self) -> str:
@@ -142,30 +40,16 @@ class StreamSteps(Protocol):
 
     @property
     def done(self) -> bool:
-        """True once the stream has said everything (stop reading)."""
+        """True when the client wants no more (a stop sequence): the stream is closed."""
         ...
 
-    @property
-    def ended(self) -> bool:
-        """True when ``done`` because the server marked the end (e.g. ``[DONE]``).
-
-        The few bytes after the marker are then read, so the connection goes
-        back to the pool; when ``done`` for a client-side reason (a stop
-        sequence), the connection is closed instead.
-        """
+    def feed(self, record: Record) -> list[Delta]:
+        """Decode one record."""
         ...
 
-    def step(self, item: Any) -> Sequence[Chunk | CustomEvent]:
-        """Decode one transport item."""
-        ...
-
-    def finish(self) -> Sequence[Chunk]:
+    def close(self) -> list[Delta]:
         """End of stream: flush held-back text; raise if the stream is incomplete."""
         ...
-
-
-def _notify_args(run_manager: Any, event: CustomEvent) -> tuple[Any, ...]:
-    return (run_manager.handlers, "on_custom_event", "ignore_custom_event", event.name, event.data)
 
 
 # After the end marker a server sends only the end of the body; a few items at
@@ -193,38 +77,52 @@ async def _adrain(items: AsyncIterator[Any]) -> None:
                 return
 
 
+def _decode(
+    records: list[Record | Done], decoder: Decoder, provider: str
+) -> tuple[list[Delta], bool]:
+    """The deltas of a transport item's records, and whether the end marker came."""
+    out: list[Delta] = []
+    for record in records:
+        if isinstance(record, Done):
+            return out, True
+        with record_shape(record.raw, provider=provider):
+            out += decoder.feed(record)
+    return out, False
+
+
 def drive(
     items: Iterator[Any],
-    steps: StreamSteps,
+    framing: Framing,
+    decoder: Decoder,
     run_manager: CallbackManagerForLLMRun | None,
-) -> Iterator[Any]:
+    make: Callable[[Delta], Chunk],
+) -> Iterator[Chunk]:
     """Run a sync stream: yield chunks, fire callbacks, close the source on exit."""
+    provider = getattr(framing, "provider", "")
     try:
-        with attach_partial_text(lambda: steps.text):
+        with attach_partial_text(lambda: decoder.text):
+            ended = False
             for item in items:
-                for out in steps.step(item):
-                    if isinstance(out, CustomEvent):
-                        if run_manager:
-                            handle_event(
-                                *_notify_args(run_manager, out),
-                                run_id=run_manager.run_id,
-                                tags=run_manager.tags,
-                                metadata=run_manager.metadata,
-                            )
-                        else:
-                            _dispatch(out)
-                        continue
+                deltas, ended = _decode(framing.feed(item), decoder, provider)
+                for delta in deltas:
+                    if delta.event is not None:
+                        dispatch(delta.event, run_manager)
+                    chunk = make(delta)
                     if run_manager:
-                        run_manager.on_llm_new_token(out.text, chunk=out)
-                    yield out
-                if steps.done:
-                    if steps.ended:
-                        _drain(items)
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                if ended:
+                    _drain(items)
                     break
-            for out in steps.finish():
+                if decoder.done:
+                    break
+            else:
+                framing.close()
+            for delta in decoder.close():
+                chunk = make(delta)
                 if run_manager:
-                    run_manager.on_llm_new_token(out.text, chunk=out)
-                yield out
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
     finally:
         close = getattr(items, "close", None)
         if close is not None:
@@ -233,133 +131,38 @@ def drive(
 
 async def adrive(
     items: AsyncIterator[Any],
-    steps: StreamSteps,
+    framing: Framing,
+    decoder: Decoder,
     run_manager: AsyncCallbackManagerForLLMRun | None,
-) -> AsyncGenerator[Any, None]:
+    make: Callable[[Delta], Chunk],
+) -> AsyncGenerator[Chunk, None]:
     """Async :func:`drive`."""
+    provider = getattr(framing, "provider", "")
     try:
-        with attach_partial_text(lambda: steps.text):
+        with attach_partial_text(lambda: decoder.text):
+            ended = False
             async for item in items:
-                for out in steps.step(item):
-                    if isinstance(out, CustomEvent):
-                        if run_manager:
-                            await ahandle_event(
-                                *_notify_args(run_manager, out),
-                                run_id=run_manager.run_id,
-                                tags=run_manager.tags,
-                                metadata=run_manager.metadata,
-                            )
-                        else:
-                            await _adispatch(out)
-                        continue
+                deltas, ended = _decode(framing.feed(item), decoder, provider)
+                for delta in deltas:
+                    if delta.event is not None:
+                        await adispatch(delta.event, run_manager)
+                    chunk = make(delta)
                     if run_manager:
-                        await run_manager.on_llm_new_token(out.text, chunk=out)
-                    yield out
-                if steps.done:
-                    if steps.ended:
-                        await _adrain(items)
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                if ended:
+                    await _adrain(items)
                     break
-            for out in steps.finish():
+                if decoder.done:
+                    break
+            else:
+                framing.close()
+            for delta in decoder.close():
+                chunk = make(delta)
                 if run_manager:
-                    await run_manager.on_llm_new_token(out.text, chunk=out)
-                yield out
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
     finally:
         aclose = getattr(items, "aclose", None)
         if aclose is not None:
             await aclose()
-
-
-class _ChunkDecoder(Protocol):
-    text: str
-
-    def feed(self, record: Any) -> list[AIMessageChunk]: ...
-
-    def close(self) -> None: ...
-
-
-class _TextDecoder(_ChunkDecoder, Protocol):
-    def plain_text(self, record: Any) -> str | None: ...
-
-
-class SSEChatSteps:
-    """SSE events -> chat chunks, through a record decoder (FFM's or OpenAI's).
-
-    ``named`` maps an SSE event name (e.g. Friendli's ``tool_status``) to a
-    handler that turns its record into outputs of its own.
-    """
-
-    def __init__(
-        self,
-        decoder: _ChunkDecoder,
-        provider: str,
-        named: dict[str, Callable[[dict[str, Any]], list[Any]]] | None = None,
-    ) -> None:
-        self.decoder = decoder
-        self.provider = provider
-        self.named = named or {}
-        self.done = False
-
-    @property
-    def text(self) -> str:
-        """Text delivered so far."""
-        return self.decoder.text
-
-    @property
-    def ended(self) -> bool:
-        """Only ``[DONE]`` makes an SSE stream done: the server's end marker."""
-        return self.done
-
-    def records(self, event: ServerSentEvent) -> Record | None:
-        """The record an event carries (None to skip); ``[DONE]`` marks the end."""
-        record = decode_sse_event(event, provider=self.provider)
-        if isinstance(record, Done):
-            self.done = True
-            return None
-        return record
-
-    def step(self, item: ServerSentEvent) -> list[Any]:
-        """Chunks (and custom events) for one SSE event."""
-        record = self.records(item)
-        if record is None:
-            return []
-        with record_shape(record.raw, provider=self.provider):
-            if record.event in self.named:
-                return self.named[record.event](record.data)
-            return generation_chunks(self.decoder.feed(record.data))
-
-    def finish(self) -> list[Any]:
-        """Raise if the stream never sent its final record."""
-        self.decoder.close()
-        return []
-
-
-class SSETextSteps(SSEChatSteps):
-    """SSE events -> text (LLM) chunks; ``info`` builds the final chunk's generation_info."""
-
-    def __init__(
-        self,
-        decoder: _TextDecoder,
-        provider: str,
-        info: Callable[[AIMessageChunk], dict[str, Any] | None],
-    ) -> None:
-        super().__init__(decoder, provider)
-        self.text_decoder = decoder
-        self.info = info
-
-    def step(self, item: ServerSentEvent) -> list[Any]:
-        """Text chunks for one SSE event.
-
-        Plain text records (most of them) skip the message chunk the chat path
-        needs: they carry no metadata for ``info`` to read.
-        """
-        record = self.records(item)
-        if record is None:
-            return []
-        with record_shape(record.raw, provider=self.provider):
-            text = self.text_decoder.plain_text(record.data)
-            if text is not None:
-                return [GenerationChunk(text=text)] if text else []
-            return [
-                GenerationChunk(text=str(c.content), generation_info=self.info(c))
-                for c in self.decoder.feed(record.data)
-            ]

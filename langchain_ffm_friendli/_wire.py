@@ -1,10 +1,17 @@
-"""Stream framing: turn Server-Sent Events into decoded JSON records.
+"""Stream framing: turn what the transport reads into decoded JSON records.
 
-Pure functions only (no I/O). The transport feeds in the events that
-``httpx-sse`` parses from the socket; this module decides which of them carry
-data, which are keep-alives to skip (``event: ping`` with a bare timestamp,
-``: ping`` comments, which httpx-sse already drops), which end the stream
-(``[DONE]``) and which are errors reported inside a 200 stream.
+Pure code only (no I/O). Two framings, one shape (``feed(item) -> records``,
+``close()``), so the stream driver and every decoder are the same whatever the
+wire:
+
+- :class:`SSEFraming`: the events ``httpx-sse`` parses from the socket. It
+  decides which carry data, which are keep-alives to skip (``event: ping`` with
+  a bare timestamp, ``: ping`` comments, which httpx-sse already drops), which
+  end the stream (``[DONE]``) and which are errors inside a 200 stream.
+- :class:`NulFraming`: raw bytes holding NUL-terminated JSON records
+  (MonsterAPI's ``/generate``), split before UTF-8 decoding.
+
+Provider ``_protocol.py`` modules see only :class:`Record` values.
 """
 
 from __future__ import annotations
@@ -13,9 +20,7 @@ import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final
-
-from httpx_sse import ServerSentEvent
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol
 
 from langchain_ffm_friendli.errors import (
     MalformedRecordError,
@@ -24,11 +29,17 @@ from langchain_ffm_friendli.errors import (
     provider_message,
 )
 
+if TYPE_CHECKING:
+    from httpx_sse import ServerSentEvent
+
 __all__ = [
     "DONE",
     "Done",
+    "Framing",
+    "NulFraming",
     "NulRecordSplitter",
     "Record",
+    "SSEFraming",
     "decode_json_bytes",
     "decode_json_record",
     "decode_sse_event",
@@ -41,13 +52,13 @@ class Record:
     """One decoded stream record.
 
     Attributes:
-        event: the SSE event name ("" for plain data events).
-        data: the decoded JSON object.
+        event: the SSE event name ("" for plain data events and NUL records).
+        data: the decoded JSON value (an object, except in NUL records).
         raw: the record's data text as received, kept for error reports.
     """
 
     event: str
-    data: dict[str, Any]
+    data: Any
     raw: str
 
 
@@ -239,3 +250,61 @@ def decode_json_bytes(raw: bytes, *, provider: str) -> Any:
     if isinstance(value, dict) and (value.get("error") or value.get("detail")):
         raise _in_stream_error(provider, value, text)
     return value
+
+
+class Framing(Protocol):
+    """Cuts what the transport reads into records; ``source`` says what it reads."""
+
+    source: ClassVar[Literal["events", "bytes"]]
+
+    def feed(self, item: Any) -> list[Record | Done]:
+        """The records (and the end marker) that one transport item completes."""
+        ...
+
+    def close(self) -> None:
+        """End of input: raise if it stopped inside a record."""
+        ...
+
+
+_NOTHING: Final[list[Record | Done]] = []
+
+
+class SSEFraming:
+    """Server-Sent Events -> records (pings skipped, ``[DONE]`` as :data:`DONE`)."""
+
+    __slots__ = ("provider",)
+    source: ClassVar[Literal["events", "bytes"]] = "events"
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+
+    def feed(self, item: ServerSentEvent) -> list[Record | Done]:
+        """At most one record per event."""
+        record = decode_sse_event(item, provider=self.provider)
+        return _NOTHING if record is None else [record]
+
+    def close(self) -> None:
+        """SSE events arrive whole: nothing can be left over."""
+
+
+class NulFraming:
+    """NUL-delimited JSON byte stream -> records (strings holding JSON decoded twice)."""
+
+    __slots__ = ("provider", "splitter")
+    source: ClassVar[Literal["events", "bytes"]] = "bytes"
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.splitter = NulRecordSplitter()
+
+    def feed(self, item: bytes) -> list[Record | Done]:
+        """The records that one network read completes."""
+        out: list[Record | Done] = []
+        for raw in self.splitter.feed(item):
+            value = decode_json_bytes(raw, provider=self.provider)
+            out.append(Record("", value, raw.decode("utf-8", errors="replace")))
+        return out
+
+    def close(self) -> None:
+        """Leftover bytes at the end are a record cut off mid-way."""
+        self.splitter.close(provider=self.provider)

@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from langchain_core.messages import AIMessage, AIMessageChunk, ToolCallChunk
+from langchain_core.messages import AIMessage, ToolCallChunk
+from langchain_core.messages.ai import UsageMetadata
 
+from langchain_ffm_friendli._deltas import Delta
 from langchain_ffm_friendli._openai_format import (
     json_instruction,
     new_tool_call_id,
@@ -28,6 +30,7 @@ from langchain_ffm_friendli._openai_format import (
     usage_metadata,
     with_system_instruction,
 )
+from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import (
     IncompleteStreamError,
     InvalidParameterError,
@@ -325,29 +328,31 @@ def parse_conversation(
     calls, invalid = parse_tool_calls(raw_calls)
     if not calls and not invalid:
         text = strip_trailing_stop(text, stop)
-    usage = usage_metadata(
-        payload.get("prompt_tokens"),
-        payload.get("generated_tokens"),
-        payload.get("total_tokens"),
-    )
     return AIMessage(
         content=text,
         tool_calls=calls,
         invalid_tool_calls=invalid,
-        usage_metadata=usage,
+        usage_metadata=_usage(payload),
         response_metadata=_response_metadata(payload, model),
+    )
+
+
+def _usage(payload: Mapping[str, Any]) -> UsageMetadata | None:
+    """FFM's token counts (on the final record or the whole response) as usage."""
+    return usage_metadata(
+        payload.get("prompt_tokens"), payload.get("generated_tokens"), payload.get("total_tokens")
     )
 
 
 @dataclass
 class FFMStream:
-    """Incremental decoder of one Conversation API stream into AIMessageChunks.
+    """Incremental decoder of one FFM stream (Conversation or Generate API).
 
-    Feed it each decoded record; it returns the chunks to emit. It holds back
-    text only when it must: the tail that may turn out to be an echoed stop
-    sequence, and (with tools bound) leading text that may be the start of a
+    Feed it each record; it returns the deltas to emit. It holds back text only
+    when it must: the tail that may turn out to be an echoed stop sequence, and
+    (with tools bound) leading text that may be the start of a
     ``<function=...>`` call. Usage, finish_reason and model_name go on exactly
-    one chunk, the final one, because LangChain adds and concatenates them when
+    one delta, the final one, because LangChain adds and concatenates them when
     merging chunks.
     """
 
@@ -357,6 +362,8 @@ class FFMStream:
     text: str = ""
     """Everything emitted so far (what an error carries as partial_text)."""
     finished: bool = False
+    done: bool = field(init=False, default=False)
+    """FFM streams always run to the server's end."""
     _held: str = ""
     _deciding: bool = True
     _tool_chunks_seen: bool = False
@@ -368,53 +375,44 @@ class FFMStream:
         self._hold_tail = max((len(s) for s in self.stop), default=0)
         self._deciding = self.tools_bound
 
-    def feed(self, record: Mapping[str, Any]) -> list[AIMessageChunk]:
-        """Decode one record (a dict from the SSE ``data`` field).
+    def feed(self, record: Record) -> list[Delta]:
+        """Decode one record (the JSON object of an SSE ``data`` field).
 
         Records after the final one are ignored; the stream is still read to its
         end so the connection can go back to the pool.
         """
-        chunks: list[AIMessageChunk] = []
+        data = record.data
         if self.finished:
-            return chunks
-        deltas = record.get("tool_calls")
-        if isinstance(deltas, list) and deltas:
-            self._tool_chunks_seen = True
-            tool_chunks = tool_call_chunks_from_deltas(deltas)
-            for tc in tool_chunks:
-                index = tc["index"] if tc["index"] is not None else 0
-                if index not in self._ids:
-                    # LangGraph matches ToolMessages by id: give id-less calls one,
-                    # on their first fragment only (LangChain merges by index).
-                    self._ids[index] = tc["id"] or new_tool_call_id()
-                    tc["id"] = self._ids[index]
-            chunks.append(AIMessageChunk(content="", tool_call_chunks=tool_chunks))
-        piece = record.get("generated_text")
+            return []
+        piece = data.get("generated_text")
+        calls = data.get("tool_calls")
+        if data.get("finish_reason") is None and not calls:  # most records: text only
+            if isinstance(piece, str) and piece:
+                text = self._accept_text(piece)
+                return [Delta(text)] if text else []
+            return []
+        deltas: list[Delta] = []
         if isinstance(piece, str) and piece:
             text = self._accept_text(piece)
             if text:
-                chunks.insert(0, AIMessageChunk(content=text))
-        if record.get("finish_reason") is not None:
-            chunks.extend(self._final(record))
-        return chunks
+                deltas.append(Delta(text))
+        if isinstance(calls, list) and calls:
+            deltas.append(Delta(tool_calls=self._tool_chunks(calls)))
+        if data.get("finish_reason") is not None:
+            deltas.append(self._final(data))
+        return deltas
 
-    def plain_text(self, record: Mapping[str, Any]) -> str | None:
-        """:meth:`feed` for a plain text record, returning the text instead of chunks.
-
-        A plain record has no tool-call fragments and no finish_reason (most
-        records); for it, ``feed`` would return one chunk with just this text
-        (none when the text is empty). Returns None, having changed nothing, for
-        any other record: pass that one to :meth:`feed`.
-        """
-        if self.finished or record.get("finish_reason") is not None:
-            return None
-        deltas = record.get("tool_calls")
-        if isinstance(deltas, list) and deltas:
-            return None
-        piece = record.get("generated_text")
-        if isinstance(piece, str) and piece:
-            return self._accept_text(piece)
-        return ""
+    def _tool_chunks(self, calls: list[Any]) -> list[ToolCallChunk]:
+        self._tool_chunks_seen = True
+        tool_chunks = tool_call_chunks_from_deltas(calls)
+        for tc in tool_chunks:
+            index = tc["index"] if tc["index"] is not None else 0
+            if index not in self._ids:
+                # LangGraph matches ToolMessages by id: give id-less calls one,
+                # on their first fragment only (LangChain merges by index).
+                self._ids[index] = tc["id"] or new_tool_call_id()
+                tc["id"] = self._ids[index]
+        return tool_chunks
 
     def _accept_text(self, piece: str) -> str:
         self._held += piece
@@ -437,7 +435,7 @@ class FFMStream:
         self.text += out
         return out
 
-    def _final(self, record: Mapping[str, Any]) -> list[AIMessageChunk]:
+    def _final(self, data: Mapping[str, Any]) -> Delta:
         self.finished = True
         tool_chunks: list[ToolCallChunk] = []
         held = self._held
@@ -457,23 +455,17 @@ class FFMStream:
             held = strip_trailing_stop(self.text + held, self.stop)[len(self.text) :]
         self._held = ""
         self.text += held
-        usage = usage_metadata(
-            record.get("prompt_tokens"),
-            record.get("generated_tokens"),
-            record.get("total_tokens"),
+        return Delta(
+            held,
+            tool_calls=tool_chunks,
+            usage=_usage(data),
+            metadata=_response_metadata(data, self.model),
+            info=generation_info(data),
+            last=True,
         )
-        return [
-            AIMessageChunk(
-                content=held,
-                tool_call_chunks=tool_chunks,
-                usage_metadata=usage,
-                response_metadata=_response_metadata(record, self.model),
-                chunk_position="last",
-            )
-        ]
 
-    def close(self) -> None:
-        """Call at end of stream: a stream without its final record is an error."""
+    def close(self) -> list[Delta]:
+        """End of stream: a stream without its final record is an error."""
         if not self.finished:
             raise IncompleteStreamError(
                 "ffm stream ended before its final record (no finish_reason); "
@@ -481,6 +473,7 @@ class FFMStream:
                 provider=PROVIDER,
                 partial_text=self.text + self._held,
             )
+        return []
 
 
 # --------------------------------------------------------------------------- generate
@@ -519,8 +512,8 @@ def generation_info(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def parse_generate(
     payload: Mapping[str, Any], stop: Sequence[str] | None
-) -> tuple[str, dict[str, Any]]:
-    """Text and generation_info of a non-stream Generate API response."""
+) -> tuple[str, dict[str, Any], UsageMetadata | None]:
+    """Text, generation_info and usage of a non-stream Generate API response."""
     text = payload.get("generated_text")
     if not isinstance(text, str):
         raise IncompleteStreamError(
@@ -528,7 +521,7 @@ def parse_generate(
             provider=PROVIDER,
             raw_record=json.dumps(payload, ensure_ascii=False),
         )
-    return strip_trailing_stop(text, stop), generation_info(payload)
+    return strip_trailing_stop(text, stop), generation_info(payload), _usage(payload)
 
 
 # --------------------------------------------------------------------------- embeddings

@@ -36,25 +36,19 @@ class FFMClientSettings(ProviderSettings):
         """Accept ``.../api`` and a pasted ``.../api/models`` alike."""
         return proto.normalize_base_url(url)
 
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """Serializable with ``dumpd``; the key becomes a reference to ``FFM_API_KEY``."""
-        return True
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        """The API key is serialized as a reference to ``FFM_API_KEY``."""
-        return {"api_key": "FFM_API_KEY"}
-
-    def _ffm_headers(self) -> dict[str, str]:
+    def _auth_headers(self) -> dict[str, str]:
+        """``X-API-KEY``, and ``X-API-HOST`` unless set to None."""
         auth = {"X-API-KEY": self._secret()}
         if self.api_host:
             auth["X-API-HOST"] = self.api_host
-        return self._request_headers(auth)
+        return auth
 
 
 class FFMSamplingSettings(FFMClientSettings):
     """FFM's ``parameters``, validated against FFM's documented ranges at init."""
+
+    request_fields = (*SAMPLING_FIELDS, "stop")
+    call_only = frozenset({"model", "tools", "tool_choice", "response_format", "stream"})
 
     temperature: float | None = None
     """>= 0; 0 is sent as temperature 0.01 with top_k 1 (FFM refuses 0)."""
@@ -74,20 +68,11 @@ class FFMSamplingSettings(FFMClientSettings):
     """At most 4; sent as ``stop_sequences``."""
     seed: int | None = None
     """>= 0."""
-    streaming: bool = False
-    """If True, ``invoke`` goes through the stream."""
 
     @model_validator(mode="after")
     def _check_ranges(self) -> FFMSamplingSettings:
         proto.validate_parameters(self._settings())
         return self
-
-    def _settings(self, **overrides: Any) -> dict[str, Any]:
-        """The sampling settings, with per-call overrides applied."""
-        settings: dict[str, Any] = {name: getattr(self, name) for name in SAMPLING_FIELDS}
-        settings["stop"] = self.stop
-        settings.update({k: v for k, v in overrides.items() if k in settings})
-        return settings
 
     def _parameters(
         self, stop: list[str] | None, kwargs: dict[str, Any]
@@ -96,7 +81,3 @@ class FFMSamplingSettings(FFMClientSettings):
         stops = stop if stop is not None else kwargs.get("stop", self.stop)
         params = proto.build_parameters(self._settings(**{**kwargs, "stop": stops}))
         return params, list(stops or [])
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, **self._settings()}

@@ -2,51 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import aclosing
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForLLMRun,
-    CallbackManagerForLLMRun,
-)
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.language_models.chat_models import (
-    agenerate_from_stream,
-    generate_from_stream,
-)
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from langchain_ffm_friendli._base import StructuredOutputMixin
 from langchain_ffm_friendli._openai_format import (
     format_tools,
     messages_to_dicts,
     tool_names,
 )
-from langchain_ffm_friendli._streaming import SSEChatSteps, adrive, drive
-from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.ffm import _protocol as proto
-from langchain_ffm_friendli.ffm._settings import SAMPLING_FIELDS, FFMSamplingSettings
+from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
 
 __all__ = ["ChatFFM"]
 
-_NOT_PAYLOAD = frozenset(
-    {
-        *SAMPLING_FIELDS,
-        "stop",
-        "model",
-        "tools",
-        "tool_choice",
-        "response_format",
-        "stream",
-    }
-)
 
-
-class ChatFFM(StructuredOutputMixin, FFMSamplingSettings, BaseChatModel):
+class ChatFFM(FFMSamplingSettings, ChatShell):
     r"""FFM (Formosa Foundation Model on TWCC/TWSC AFS) chat model.
 
     Talks to FFM's native Conversation API (``POST {base_url}/models/conversation``)
@@ -160,111 +138,30 @@ class ChatFFM(StructuredOutputMixin, FFMSamplingSettings, BaseChatModel):
     def _llm_type(self) -> str:
         return "ffm-chat"
 
-    # ------------------------------------------------------------------ requests
-
-    def _request(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        stream: bool,
-        kwargs: dict[str, Any],
-    ) -> tuple[HTTPRequest, proto.FFMStream]:
+    def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
         """Validate everything and build the request before any I/O happens."""
-        parameters, stops = self._parameters(stop, kwargs)
+        kwargs = call.kwargs
+        parameters, stops = self._parameters(call.stop, kwargs)
         tools = kwargs.get("tools") or None
-        names = tool_names(tools or [])
-        choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), names) if tools else None
-        wire_messages = proto.inject_response_format(
-            messages_to_dicts(messages, provider=proto.PROVIDER),
-            kwargs.get("response_format"),
-        )
-        extra = {
-            **self.model_kwargs,
-            **{k: v for k, v in kwargs.items() if k not in _NOT_PAYLOAD},
-        }
-        model = kwargs.get("model") or self.model
+        choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), tool_names(tools or []))
+        messages = messages_to_dicts(call.input, provider=proto.PROVIDER)
+        model = self._model_for(kwargs)
         body = proto.conversation_payload(
             model=model,
-            messages=wire_messages,
+            messages=proto.inject_response_format(messages, kwargs.get("response_format")),
             parameters=parameters,
-            stream=stream,
+            stream=call.stream,
             tools=tools,
-            tool_choice=choice,
-            extra=extra,
+            tool_choice=choice if tools else None,
+            extra=self._extra(kwargs),
         )
-        request = HTTPRequest(
-            url=f"{self.base_url}/models/conversation",
-            headers=self._ffm_headers(),
-            body=body,
+        bound = bool(tools)
+        return Plan(
+            self._request("models/conversation", body),
+            SSEFraming,
+            lambda: proto.FFMStream(model=model, tools_bound=bound, stop=stops),
+            lambda payload: _result(payload, model, tools_bound=bound, stop=stops),
         )
-        decoder = proto.FFMStream(model=model, tools_bound=bool(tools), stop=stops or ())
-        return request, decoder
-
-    def _result(self, payload: dict[str, Any], decoder: proto.FFMStream) -> ChatResult:
-        message = proto.parse_conversation(
-            payload,
-            model=decoder.model,
-            tools_bound=decoder.tools_bound,
-            stop=decoder.stop,
-        )
-        info = {"finish_reason": message.response_metadata.get("finish_reason")}
-        return ChatResult(
-            generations=[ChatGeneration(message=message, generation_info=info)],
-            llm_output={
-                "model_name": decoder.model,
-                "token_usage": message.usage_metadata,
-            },
-        )
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if self.streaming:
-            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        request, decoder = self._request(messages, stop, False, kwargs)
-        return self._result(self.transport.post(request), decoder)
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if self.streaming:
-            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        request, decoder = self._request(messages, stop, False, kwargs)
-        return self._result(await self.transport.apost(request), decoder)
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        request, decoder = self._request(messages, stop, True, kwargs)
-        steps = SSEChatSteps(decoder, proto.PROVIDER)
-        yield from drive(self.transport.stream_events(request), steps, run_manager)
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        request, decoder = self._request(messages, stop, True, kwargs)
-        steps = SSEChatSteps(decoder, proto.PROVIDER)
-        async with aclosing(
-            adrive(self.transport.astream_events(request), steps, run_manager)
-        ) as chunks:
-            async for chunk in chunks:
-                yield chunk
 
     # ------------------------------------------------------------------ tools
 
@@ -288,3 +185,14 @@ class ChatFFM(StructuredOutputMixin, FFMSamplingSettings, BaseChatModel):
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=formatted, **kwargs)
+
+
+def _result(
+    payload: dict[str, Any], model: str, *, tools_bound: bool, stop: list[str]
+) -> ChatResult:
+    message = proto.parse_conversation(payload, model=model, tools_bound=tools_bound, stop=stop)
+    info = {"finish_reason": message.response_metadata.get("finish_reason")}
+    return ChatResult(
+        generations=[ChatGeneration(message=message, generation_info=info)],
+        llm_output={"model_name": model, "token_usage": message.usage_metadata},
+    )

@@ -87,16 +87,12 @@ class FFMEmbeddings(FFMClientSettings, Embeddings):
             counts.append(count)
         return prepared, proto.plan_batches(counts, per_request)
 
-    def _request(self, batch: Sequence[str]) -> HTTPRequest:
-        return HTTPRequest(
-            url=f"{self.base_url}/models/embeddings",
-            headers=self._ffm_headers(),
-            body=proto.embeddings_payload(self.model, batch),
-        )
+    def _batch_request(self, batch: Sequence[str]) -> HTTPRequest:
+        return self._request("models/embeddings", proto.embeddings_payload(self.model, batch))
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:
         try:
-            payload = self.transport.post(self._request(batch))
+            payload = self.transport.post(self._batch_request(batch))
         except ContextLengthExceededError:
             if len(batch) == 1:
                 raise
@@ -106,7 +102,7 @@ class FFMEmbeddings(FFMClientSettings, Embeddings):
 
     async def _aembed_batch(self, batch: list[str]) -> list[list[float]]:
         try:
-            payload = await self.transport.apost(self._request(batch))
+            payload = await self.transport.apost(self._batch_request(batch))
         except ContextLengthExceededError:
             if len(batch) == 1:
                 raise

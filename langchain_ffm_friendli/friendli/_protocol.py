@@ -13,16 +13,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from langchain_core.outputs import GenerationChunk
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import Generation
 
-from langchain_ffm_friendli._openai_format import tool_choice_to_openai
-from langchain_ffm_friendli._wire import Done, decode_sse_event, record_shape
+from langchain_ffm_friendli._deltas import CustomEvent, Delta, TextResult
+from langchain_ffm_friendli._openai_format import (
+    OpenAIChatStream,
+    openai_usage,
+    tool_choice_to_openai,
+)
+from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
 __all__ = [
     "BUILTIN_TOOLS",
     "COMPLETION_FIELDS",
     "PROVIDER",
+    "ChatStream",
     "CompletionStream",
     "InvalidParameterError",
     "builtin_tools",
@@ -30,6 +37,7 @@ __all__ = [
     "completion_generation_info",
     "friendli_tool_choice",
     "infer_endpoint",
+    "parse_completion",
     "tools_url",
     "validate_chat",
     "validate_completions",
@@ -358,6 +366,23 @@ def completion_generation_info(choice: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def parse_completion(payload: Mapping[str, Any]) -> TextResult:
+    """The generations (one per choice, by index) and usage of a completions response."""
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise IncompleteStreamError(
+            f"friendli completion has no choices: {str(payload)[:300]}",
+            provider=PROVIDER,
+            raw_record=str(payload)[:2000],
+        )
+    ordered = sorted(choices, key=lambda c: c.get("index", 0))
+    generations = [
+        Generation(text=c.get("text") or "", generation_info=completion_generation_info(c) or None)
+        for c in ordered
+    ]
+    return TextResult(generations, openai_usage(payload.get("usage")))
+
+
 @dataclass
 class CompletionStream:
     """Decode a completions stream, current (OpenAI-like) or legacy (``token_sampled``).
@@ -369,31 +394,19 @@ class CompletionStream:
     """
 
     text: str = ""
-    done: bool = False
     finished: bool = False
     info: dict[str, Any] = field(default_factory=dict)
     tokens: list[int] = field(default_factory=list)
+    usage: UsageMetadata | None = None
+    done: bool = field(init=False, default=False)
+    """Completions streams always run to the server's end."""
 
-    @property
-    def ended(self) -> bool:
-        """Done only at the server's end (``[DONE]`` or the legacy final record)."""
-        return self.done
-
-    def step(self, event: Any) -> list[GenerationChunk]:
-        """Chunks for one SSE event."""
-        record = decode_sse_event(event, provider=PROVIDER)
-        if isinstance(record, Done):
-            self.done = True
-            return []
-        if record is None:
-            return []
-        with record_shape(record.raw, provider=PROVIDER):
-            return self._feed(record.data)
-
-    def _feed(self, data: dict[str, Any]) -> list[GenerationChunk]:
+    def feed(self, record: Record) -> list[Delta]:
+        """Deltas for one record."""
+        data = record.data
         if data.get("event") == "token_sampled":
             return self._delta(data.get("text") or "", data.get("token"), data.get("index", 0))
-        out: list[GenerationChunk] = []
+        out: list[Delta] = []
         legacy_final = (
             bool(self.tokens)
             and not self.finished
@@ -404,7 +417,7 @@ class CompletionStream:
                 continue
             if legacy_final:
                 self.info.update(completion_generation_info(choice))
-                self.finished = self.done = True
+                self.finished = True
                 continue
             out += self._delta(choice.get("text") or "", choice.get("token"), 0)
             if choice.get("logprobs") is not None:
@@ -414,10 +427,10 @@ class CompletionStream:
                 self.info["finish_reason"] = reason
                 self.finished = True
         if isinstance(data.get("usage"), Mapping):
-            self.info["usage"] = dict(data["usage"])
+            self.usage = openai_usage(data["usage"])
         return out
 
-    def _delta(self, text: str, token: Any, index: Any) -> list[GenerationChunk]:
+    def _delta(self, text: str, token: Any, index: Any) -> list[Delta]:
         if index not in (0, None):
             return []
         if isinstance(token, int):
@@ -425,10 +438,10 @@ class CompletionStream:
         if not text:
             return []
         self.text += text
-        return [GenerationChunk(text=text)]
+        return [Delta(text)]
 
-    def finish(self) -> list[GenerationChunk]:
-        """The final chunk carries generation_info; a stream that never finished raises."""
+    def close(self) -> list[Delta]:
+        """The final delta carries generation_info; a stream that never finished raises."""
         if not self.finished:
             raise IncompleteStreamError(
                 "friendli completions stream ended before a finish_reason",
@@ -438,4 +451,25 @@ class CompletionStream:
         info = dict(self.info)
         if self.tokens and "tokens" not in info:
             info["tokens"] = list(self.tokens)
-        return [GenerationChunk(text="", generation_info=info)]
+        return [Delta(usage=self.usage, info=info, last=True)]
+
+
+@dataclass
+class ChatStream(OpenAIChatStream):
+    """Friendli chat streams: OpenAI chunks plus tool-assisted ``tool_status`` events.
+
+    A built-in tool's status becomes a custom event now and is kept, in order,
+    in ``additional_kwargs["tool_status"]``.
+    """
+
+    def feed(self, record: Record) -> list[Delta]:
+        """Decode one record, a chunk or a ``tool_status`` event."""
+        if record.event == "tool_status":
+            status = record.data
+            return [
+                Delta(
+                    extra={"tool_status": [status]},
+                    event=CustomEvent("tool_status", status),
+                )
+            ]
+        return super().feed(record)

@@ -58,17 +58,8 @@ class FriendliClientSettings(ProviderSettings):
             self.endpoint = proto.infer_endpoint(self.base_url)
         return self
 
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """Serializable with ``dumpd``; the token becomes a reference to ``FRIENDLI_TOKEN``."""
-        return True
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        """The token is serialized as a reference to ``FRIENDLI_TOKEN``."""
-        return {"api_key": "FRIENDLI_TOKEN"}
-
-    def _friendli_headers(self) -> dict[str, str]:
+    def _auth_headers(self) -> dict[str, str]:
+        """The Bearer token (optional for containers) and ``X-Friendli-Team``."""
         auth: dict[str, str] = {}
         if self.endpoint == "container" and self.api_key is None:
             pass  # containers authenticate when launched, not per request
@@ -76,4 +67,4 @@ class FriendliClientSettings(ProviderSettings):
             auth["Authorization"] = f"Bearer {self._secret()}"
         if self.team_id:
             auth["X-Friendli-Team"] = self.team_id
-        return self._request_headers(auth)
+        return auth

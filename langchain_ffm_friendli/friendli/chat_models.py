@@ -2,48 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import aclosing
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForLLMRun,
-    CallbackManagerForLLMRun,
-)
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.language_models.chat_models import (
-    agenerate_from_stream,
-    generate_from_stream,
-)
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from langchain_ffm_friendli._base import StructuredOutputMixin
+from langchain_ffm_friendli._events import CustomEventsMixin
 from langchain_ffm_friendli._openai_format import (
-    OpenAIChatStream,
     chat_result,
     format_tools,
     messages_to_dicts,
     openai_chat_body,
     tool_names,
 )
-from langchain_ffm_friendli._streaming import (
-    CustomEvent,
-    CustomEventsMixin,
-    SSEChatSteps,
-    adrive,
-    drive,
-)
-from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
 
 __all__ = ["ChatFriendli"]
 
 # Request fields that are class fields (and per-call kwargs), under Friendli's names.
-_CHAT_FIELDS = (
+CHAT_FIELDS = (
     "temperature",
     "max_tokens",
     "top_p",
@@ -65,10 +49,9 @@ _CHAT_FIELDS = (
     "response_format",
     "resume_generation",
 )
-_CALL_ONLY = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
 
 
-class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSettings, BaseChatModel):
+class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     r"""FriendliAI chat model: chat completions and tool-assisted chat with built-in tools.
 
     OpenAI-compatible chat over httpx (sync and async), plus Friendli's own
@@ -105,13 +88,18 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
     Invoke:
         .. code-block:: python
 
-            llm.invoke("What is the capital of Taiwan?")
+            msg = llm.invoke("What is the capital of Taiwan?")
+            msg.content, msg.response_metadata["finish_reason"]
 
     Stream:
+        The last chunk carries the usage (``stream_usage=True`` asks for it):
+
         .. code-block:: python
 
+            full = None
             for chunk in llm.stream("Tell me a story"):
-                print(chunk.content, end="")
+                full = chunk if full is None else full + chunk
+            full.usage_metadata
 
     Async:
         .. code-block:: python
@@ -163,6 +151,9 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
         and ``logprobs`` when requested.
     """
 
+    request_fields = CHAT_FIELDS
+    call_only = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
+
     temperature: float | None = None
     max_tokens: int | None = None
     top_p: float | None = None
@@ -184,8 +175,6 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
     response_format: dict[str, Any] | None = None
     resume_generation: bool | None = None
     """Tool-assisted chat: keep generating after a tool error."""
-    streaming: bool = False
-    """If True, ``invoke`` goes through the stream."""
     stream_usage: bool = True
     """Ask for the final usage chunk when streaming."""
 
@@ -198,40 +187,20 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
     def _llm_type(self) -> str:
         return "friendli-chat"
 
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, **self._settings()}
+    def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
+        """Validate everything and build the request before any I/O happens.
 
-    def _settings(self, **overrides: Any) -> dict[str, Any]:
-        settings = {name: getattr(self, name) for name in _CHAT_FIELDS}
-        settings.update({k: v for k, v in overrides.items() if k in settings})
-        if settings.get("stop") == []:
-            settings["stop"] = None
-        return settings
-
-    # ------------------------------------------------------------------ requests
-
-    def _is_tool_assisted(self, kwargs: dict[str, Any]) -> bool:
-        return bool(proto.builtin_tools(kwargs.get("tools")))
-
-    def _request(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        stream: bool,
-        kwargs: dict[str, Any],
-    ) -> tuple[HTTPRequest, OpenAIChatStream]:
-        """Validate everything and build the request before any I/O happens."""
+        Built-in tools go to the tool-assisted route, which only streams.
+        """
+        kwargs = call.kwargs
         settings = self._settings(**kwargs)
-        if stop is not None:
-            settings["stop"] = stop
+        if call.stop is not None:
+            settings["stop"] = call.stop
         tools = kwargs.get("tools") or None
-        proto.validate_chat({**settings, "tools": tools}, stream=stream)
-        wire_messages = messages_to_dicts(messages, provider=proto.PROVIDER)
-        url = f"{self.base_url}/chat/completions"
-        if proto.builtin_tools(tools):
-            url = proto.check_builtin_endpoint(self.endpoint, self.base_url)
-        elif settings.get("resume_generation") is not None:
+        proto.validate_chat({**settings, "tools": tools}, stream=call.stream)
+        assisted = bool(proto.builtin_tools(tools))
+        url = proto.check_builtin_endpoint(self.endpoint, self.base_url) if assisted else ""
+        if not assisted and settings.get("resume_generation") is not None:
             raise proto.InvalidParameterError(
                 "resume_generation",
                 "applies only to tool-assisted chat (bind a built-in tool)",
@@ -239,84 +208,31 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
             )
         response_format = settings.pop("response_format", None)
         stream_options = kwargs.get("stream_options")
-        if stream and stream_options is None and self.stream_usage:
+        if call.stream and stream_options is None and self.stream_usage:
             stream_options = {"include_usage": True}
+        choice = kwargs.get("tool_choice")
+        model = self._model_for(kwargs)
         body = openai_chat_body(
-            model=kwargs.get("model") or self.model,
-            messages=wire_messages,
+            model=model,
+            messages=messages_to_dicts(call.input, provider=proto.PROVIDER),
             params=settings,
-            stream=stream,
+            stream=call.stream,
             tools=tools,
-            tool_choice=proto.friendli_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
-            if tools
-            else None,
+            tool_choice=proto.friendli_tool_choice(choice, tool_names(tools)) if tools else None,
             response_format=proto.wire_response_format(response_format)
             if response_format
             else None,
             stream_options=stream_options,
-            extra={
-                **self.model_kwargs,
-                **{
-                    k: v for k, v in kwargs.items() if k not in _CHAT_FIELDS and k not in _CALL_ONLY
-                },
-            },
+            extra=self._extra(kwargs),
         )
-        request = HTTPRequest(url=url, headers=self._friendli_headers(), body=body)
-        return request, OpenAIChatStream(model=body["model"], provider=proto.PROVIDER)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if self.streaming or self._is_tool_assisted(kwargs):
-            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        request, decoder = self._request(messages, stop, False, kwargs)
-        return chat_result(
-            self.transport.post(request), model=decoder.model, provider=proto.PROVIDER
+        return Plan(
+            self._request("chat/completions", body, url=url),
+            SSEFraming,
+            lambda: proto.ChatStream(model=model, provider=proto.PROVIDER),
+            None
+            if assisted
+            else lambda payload: chat_result(payload, model=model, provider=proto.PROVIDER),
         )
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if self.streaming or self._is_tool_assisted(kwargs):
-            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        request, decoder = self._request(messages, stop, False, kwargs)
-        return chat_result(
-            await self.transport.apost(request), model=decoder.model, provider=proto.PROVIDER
-        )
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        request, decoder = self._request(messages, stop, True, kwargs)
-        steps = SSEChatSteps(decoder, proto.PROVIDER, {"tool_status": _tool_status})
-        yield from drive(self.transport.stream_events(request), steps, run_manager)
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        request, decoder = self._request(messages, stop, True, kwargs)
-        steps = SSEChatSteps(decoder, proto.PROVIDER, {"tool_status": _tool_status})
-        async with aclosing(
-            adrive(self.transport.astream_events(request), steps, run_manager)
-        ) as chunks:
-            async for chunk in chunks:
-                yield chunk
 
     # ------------------------------------------------------------------ tools
 
@@ -340,9 +256,3 @@ class ChatFriendli(CustomEventsMixin, StructuredOutputMixin, FriendliClientSetti
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice
         return super().bind(tools=formatted, **kwargs)
-
-
-def _tool_status(status: dict[str, Any]) -> list[Any]:
-    """A built-in tool's status: a custom event now, and kept on the message."""
-    chunk = AIMessageChunk(content="", additional_kwargs={"tool_status": [status]})
-    return [CustomEvent("tool_status", status), ChatGenerationChunk(message=chunk)]

@@ -9,15 +9,15 @@ entry per output), and a stream of NUL-delimited JSON records holding the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final
 
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
+from langchain_ffm_friendli._deltas import Delta
 from langchain_ffm_friendli._openai_format import usage_metadata
-from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes, record_shape
+from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError, StreamError
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "SAMPLING_FIELDS",
     "CumulativeStream",
     "GenerateResult",
-    "NulSteps",
     "cut_at_stop",
     "generate_payload",
     "parse_generate",
@@ -33,8 +32,6 @@ __all__ = [
     "texts_of",
     "validate_sampling",
 ]
-
-Chunk = TypeVar("Chunk", ChatGenerationChunk, GenerationChunk)
 
 PROVIDER: Final = "monsterapi"
 SAMPLING_FIELDS: Final = (
@@ -222,15 +219,18 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
 
 @dataclass
 class CumulativeStream:
-    """Turn cumulative stream records into deltas, one text per output index.
+    """Turn cumulative stream records into deltas of output 0.
 
     Every record holds the whole text so far; a delta is what extends the text
     already received. With beam search, later records may rewrite earlier text
     (beams are re-ranked), so nothing is emitted until the end. Otherwise a
     rewrite is an error, never a garbled delta. Stop sequences (applied client
-    side) hold back a short tail so a stop string is never emitted.
+    side) hold back a short tail so a stop string is never emitted. Only output
+    0 is streamed (LangChain streams one generation); the final delta carries
+    the metadata.
     """
 
+    model: str = ""
     prompt: str | None = None
     stop: Sequence[str] = ()
     buffered: bool = False
@@ -247,8 +247,14 @@ class CumulativeStream:
         """The text of output 0 delivered so far (partial text for errors)."""
         return self.emitted.get(0, "")
 
-    def feed(self, value: Any, raw: str = "") -> list[tuple[int, str]]:
-        """Deltas for one decoded record, as ``(output index, text)`` pairs."""
+    @property
+    def done(self) -> bool:
+        """A stop sequence was seen: stop reading (the connection is closed)."""
+        return self.stopped
+
+    def feed(self, record: Record) -> list[Delta]:
+        """Deltas for one decoded record."""
+        value = record.data
         usage, credits = _counts(value)
         self.usage = usage or self.usage
         self.credits_consumed = credits if credits is not None else self.credits_consumed
@@ -257,12 +263,12 @@ class CumulativeStream:
             if usage is not None or credits is not None:
                 return []
             raise StreamError(
-                f"monsterapi stream record has no text: {raw[:200]!r}",
+                f"monsterapi stream record has no text: {record.raw[:200]!r}",
                 provider=PROVIDER,
-                raw_record=raw,
+                raw_record=record.raw,
                 partial_text=self.text,
             )
-        deltas: list[tuple[int, str]] = []
+        deltas: list[Delta] = []
         for index, full in enumerate(texts):
             if index not in self._echo:
                 self._echo[index] = bool(self.prompt) and full.startswith(self.prompt or "")
@@ -273,23 +279,23 @@ class CumulativeStream:
                     "monsterapi stream rewrote text it had already sent (only beam search "
                     "does that); refusing to emit a garbled answer",
                     provider=PROVIDER,
-                    raw_record=raw,
+                    raw_record=record.raw,
                     partial_text=self.text,
                 )
             self.received[index] = current
-            if not self.buffered:
-                deltas.extend(self._release(index, final=False))
+            if not self.buffered and index == 0:
+                deltas += self._release(final=False)
         return deltas
 
-    def _release(self, index: int, *, final: bool) -> list[tuple[int, str]]:
-        received = self.received.get(index, "")
-        emitted = self.emitted.get(index, "")
+    def _release(self, *, final: bool) -> list[Delta]:
+        received = self.received.get(0, "")
+        emitted = self.emitted.get(0, "")
         if not self.stop:  # nothing to cut or hold back: what is received goes out
             delta = received[len(emitted) :]
             if not delta:
                 return []
-            self.emitted[index] = received
-            return [(index, delta)]
+            self.emitted[0] = received
+            return [Delta(delta)]
         upto, hit = cut_at_stop(received, self.stop)
         if hit:
             self.stopped = True
@@ -299,11 +305,11 @@ class CumulativeStream:
         delta = upto[len(emitted) :]
         if not delta:
             return []
-        self.emitted[index] = upto
-        return [(index, delta)]
+        self.emitted[0] = upto
+        return [Delta(delta)]
 
-    def finish(self) -> list[tuple[int, str]]:
-        """End of stream: release what was held back (everything, with beam search).
+    def close(self) -> list[Delta]:
+        """End of stream: release what was held back, then the metadata.
 
         A stream that ends before its first record never answered: that is an
         error, not an empty reply (vLLM writes at least one record per request).
@@ -312,60 +318,12 @@ class CumulativeStream:
             raise IncompleteStreamError(
                 f"{PROVIDER} stream ended before its first record", provider=PROVIDER
             )
-        deltas: list[tuple[int, str]] = []
-        for index in sorted(self.received):
-            deltas.extend(self._release(index, final=True))
+        deltas = self._release(final=True)
+        metadata: dict[str, Any] = {"model_name": self.model, "model_provider": PROVIDER}
+        info: dict[str, Any] = {}
+        if self.stopped:
+            metadata["finish_reason"] = info["finish_reason"] = "stop"
+        if self.credits_consumed is not None:
+            metadata["credits_consumed"] = info["credits_consumed"] = self.credits_consumed
+        deltas.append(Delta(usage=self.usage, metadata=metadata, info=info or None, last=True))
         return deltas
-
-
-class NulSteps(Generic[Chunk]):
-    """The ``/generate`` stream: bytes -> NUL records -> cumulative deltas -> chunks.
-
-    Output 0 is streamed (LangChain streams one generation); ``final`` builds
-    the last chunk, which carries the metadata.
-    """
-
-    def __init__(
-        self,
-        decoder: CumulativeStream,
-        make: Callable[[str], Chunk],
-        final: Callable[[CumulativeStream], Chunk],
-    ) -> None:
-        self.decoder = decoder
-        self.make: Callable[[str], Chunk] = make
-        self.final: Callable[[CumulativeStream], Chunk] = final
-        self.splitter = NulRecordSplitter()
-
-    @property
-    def text(self) -> str:
-        """Text delivered so far."""
-        return self.decoder.text
-
-    @property
-    def done(self) -> bool:
-        """A stop sequence was seen: stop reading (the connection is closed)."""
-        return self.decoder.stopped
-
-    @property
-    def ended(self) -> bool:
-        """Never the server's end: ``done`` means a client-side stop, so close."""
-        return False
-
-    def step(self, data: bytes) -> list[Chunk]:
-        """Chunks for one network read."""
-        out: list[Chunk] = []
-        for raw in self.splitter.feed(data):
-            value = decode_json_bytes(raw, provider=PROVIDER)
-            text = raw.decode("utf-8", errors="replace")
-            with record_shape(text, provider=PROVIDER):
-                deltas = self.decoder.feed(value, text)
-            out.extend(self.make(text) for index, text in deltas if index == 0)
-        return out
-
-    def finish(self) -> list[Chunk]:
-        """Flush held-back text; a record cut off at EOF is an error."""
-        if not self.decoder.stopped:
-            self.splitter.close(provider=PROVIDER)
-        tail: list[Chunk] = [self.make(t) for i, t in self.decoder.finish() if i == 0]
-        tail.append(self.final(self.decoder))
-        return tail

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import aclosing
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForLLMRun,
-    CallbackManagerForLLMRun,
-)
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.language_models.chat_models import (
-    agenerate_from_stream,
-    generate_from_stream,
-)
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from langchain_ffm_friendli._base import StructuredOutputMixin
 from langchain_ffm_friendli._openai_format import (
     OpenAIChatStream,
     chat_result,
@@ -30,20 +20,16 @@ from langchain_ffm_friendli._openai_format import (
     tool_choice_to_openai,
     tool_names,
 )
-from langchain_ffm_friendli._streaming import SSEChatSteps, adrive, drive
-from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.errors import InvalidParameterError
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 
 __all__ = ["ChatMonsterAPI"]
 
-_CALL_ONLY = frozenset(
-    {"model", "tools", "tool_choice", "response_format", "stream", "stream_options", "stop"}
-)
 
-
-class ChatMonsterAPI(StructuredOutputMixin, MonsterAPISettings, BaseChatModel):
+class ChatMonsterAPI(MonsterAPISettings, ChatShell):
     r"""MonsterAPI chat model over ``POST {base_url}/generate`` with ``messages``.
 
     The server applies the model's chat template. Tool calling and structured
@@ -116,11 +102,13 @@ class ChatMonsterAPI(StructuredOutputMixin, MonsterAPISettings, BaseChatModel):
         ``model_name``, ``model_provider`` ("monsterapi"), ``credits_consumed``.
     """
 
+    call_only = frozenset(
+        {"model", "tools", "tool_choice", "response_format", "stream", "stream_options", "stop"}
+    )
+
     @property
     def _llm_type(self) -> str:
         return "monsterapi-chat"
-
-    # ------------------------------------------------------------------ requests
 
     @staticmethod
     def _uses_chat_route(messages: list[BaseMessage], kwargs: dict[str, Any]) -> bool:
@@ -132,194 +120,35 @@ class ChatMonsterAPI(StructuredOutputMixin, MonsterAPISettings, BaseChatModel):
             for m in messages
         )
 
-    def _extra(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {
-            **self.model_kwargs,
-            **{
-                k: v
-                for k, v in kwargs.items()
-                if k not in proto.SAMPLING_FIELDS and k not in _CALL_ONLY
-            },
-        }
-
-    def _generate_request(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        stream: bool,
-        kwargs: dict[str, Any],
-    ) -> tuple[HTTPRequest, list[str]]:
-        settings = self._settings(**kwargs)
-        proto.validate_sampling(settings)
-        if stream and (settings.get("n") or 1) > 1:
-            raise InvalidParameterError(
-                "n",
-                "must be 1 when streaming (LangChain streams one generation)",
-                provider=proto.PROVIDER,
-            )
-        body = proto.generate_payload(
-            model=kwargs.get("model") or self.model,
-            messages=messages_to_dicts(messages, provider=proto.PROVIDER),
-            settings=settings,
-            stream=stream,
-            extra=self._extra(kwargs),
-        )
-        request = HTTPRequest(
-            url=f"{self.base_url}/generate", headers=self._monster_headers(), body=body
-        )
-        return request, self._stops(stop, kwargs)
-
-    def _chat_request(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None,
-        stream: bool,
-        kwargs: dict[str, Any],
-    ) -> tuple[HTTPRequest, OpenAIChatStream]:
-        settings = self._settings(**kwargs)
-        proto.validate_sampling(settings)
+    def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
+        """Validate everything and build the request before any I/O happens."""
+        kwargs = call.kwargs
+        stops = self._stops(call.stop, kwargs)
+        model = self._model_for(kwargs)
+        if not self._uses_chat_route(call.input, kwargs):
+            return self._generate_plan(call, stops, lambda p: _generate_result(p, model, stops))
+        settings = self._checked_settings(kwargs, stream=call.stream)
         tools = kwargs.get("tools") or None
-        stops = self._stops(stop, kwargs)
+        choice = kwargs.get("tool_choice")
         body = openai_chat_body(
-            model=kwargs.get("model") or self.model,
-            messages=messages_to_dicts(messages, provider=proto.PROVIDER),
+            model=model,
+            messages=messages_to_dicts(call.input, provider=proto.PROVIDER),
             params={**settings, "stop": stops or None},
-            stream=stream,
+            stream=call.stream,
             tools=tools,
-            tool_choice=tool_choice_to_openai(
-                kwargs.get("tool_choice"), tool_names(tools or []), provider=proto.PROVIDER
-            )
+            tool_choice=tool_choice_to_openai(choice, tool_names(tools), provider=proto.PROVIDER)
             if tools
             else None,
             response_format=kwargs.get("response_format"),
-            stream_options={"include_usage": True} if stream else None,
+            stream_options={"include_usage": True} if call.stream else None,
             extra=self._extra(kwargs),
         )
-        request = HTTPRequest(
-            url=f"{self.base_url}/chat/completions", headers=self._monster_headers(), body=body
+        return Plan(
+            self._request("chat/completions", body),
+            SSEFraming,
+            lambda: OpenAIChatStream(model=model, provider=proto.PROVIDER),
+            lambda payload: chat_result(payload, model=model, provider=proto.PROVIDER),
         )
-        return request, OpenAIChatStream(model=body["model"], provider=proto.PROVIDER)
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if self.streaming:
-            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        if self._uses_chat_route(messages, kwargs):
-            request, decoder = self._chat_request(messages, stop, False, kwargs)
-            return chat_result(
-                self.transport.post(request), model=decoder.model, provider=proto.PROVIDER
-            )
-        request, stops = self._generate_request(messages, stop, False, kwargs)
-        return self._generate_result(self.transport.post(request), stops, kwargs)
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if self.streaming:
-            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        if self._uses_chat_route(messages, kwargs):
-            request, decoder = self._chat_request(messages, stop, False, kwargs)
-            return chat_result(
-                await self.transport.apost(request), model=decoder.model, provider=proto.PROVIDER
-            )
-        request, stops = self._generate_request(messages, stop, False, kwargs)
-        return self._generate_result(await self.transport.apost(request), stops, kwargs)
-
-    def _generate_result(
-        self, payload: dict[str, Any], stops: list[str], kwargs: dict[str, Any]
-    ) -> ChatResult:
-        result = proto.parse_generate(payload, prompt=None, stop=stops)
-        model = result.model or kwargs.get("model") or self.model
-        meta = _metadata(model, result.credits_consumed)
-        generations = [
-            ChatGeneration(
-                message=AIMessage(
-                    content=text,
-                    usage_metadata=result.usage if i == 0 else None,
-                    response_metadata=dict(meta),
-                )
-            )
-            for i, text in enumerate(result.texts)
-        ]
-        return ChatResult(
-            generations=generations, llm_output={"model_name": model, "token_usage": result.usage}
-        )
-
-    # ------------------------------------------------------------------ streams
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        if self._uses_chat_route(messages, kwargs):
-            request, chat = self._chat_request(messages, stop, True, kwargs)
-            steps: Any = SSEChatSteps(chat, proto.PROVIDER)
-            yield from drive(self.transport.stream_events(request), steps, run_manager)
-            return
-        request, stops = self._generate_request(messages, stop, True, kwargs)
-        steps = self._nul_steps(stops, kwargs)
-        yield from drive(self.transport.stream_bytes(request), steps, run_manager)
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        steps: Any
-        items: AsyncIterator[Any]
-        if self._uses_chat_route(messages, kwargs):
-            request, chat = self._chat_request(messages, stop, True, kwargs)
-            steps, items = (
-                SSEChatSteps(chat, proto.PROVIDER),
-                self.transport.astream_events(request),
-            )
-        else:
-            request, stops = self._generate_request(messages, stop, True, kwargs)
-            steps, items = self._nul_steps(stops, kwargs), self.transport.astream_bytes(request)
-        async with aclosing(adrive(items, steps, run_manager)) as chunks:
-            async for chunk in chunks:
-                yield chunk
-
-    def _nul_steps(
-        self, stops: list[str], kwargs: dict[str, Any]
-    ) -> proto.NulSteps[ChatGenerationChunk]:
-        model = kwargs.get("model") or self.model
-
-        def final(decoder: proto.CumulativeStream) -> ChatGenerationChunk:
-            meta = _metadata(model, decoder.credits_consumed)
-            if decoder.stopped:
-                meta["finish_reason"] = "stop"
-            message = AIMessageChunk(
-                content="",
-                usage_metadata=decoder.usage,
-                response_metadata=meta,
-                chunk_position="last",
-            )
-            return ChatGenerationChunk(message=message)
-
-        return proto.NulSteps(
-            self._cumulative(stops, kwargs),
-            lambda text: ChatGenerationChunk(message=AIMessageChunk(content=text)),
-            final,
-        )
-
-    def _cumulative(self, stops: list[str], kwargs: dict[str, Any]) -> proto.CumulativeStream:
-        beam = kwargs.get("use_beam_search", self.use_beam_search)
-        return proto.CumulativeStream(stop=stops, buffered=bool(beam))
 
     # ------------------------------------------------------------------ tools
 
@@ -345,8 +174,22 @@ class ChatMonsterAPI(StructuredOutputMixin, MonsterAPISettings, BaseChatModel):
         return super().bind(tools=formatted, **kwargs)
 
 
-def _metadata(model: str, credits: float | None) -> dict[str, Any]:
+def _generate_result(payload: Any, model: str, stops: list[str]) -> ChatResult:
+    result = proto.parse_generate(payload, prompt=None, stop=stops)
+    model = result.model or model
     meta: dict[str, Any] = {"model_name": model, "model_provider": proto.PROVIDER}
-    if credits is not None:
-        meta["credits_consumed"] = credits
-    return meta
+    if result.credits_consumed is not None:
+        meta["credits_consumed"] = result.credits_consumed
+    generations = [
+        ChatGeneration(
+            message=AIMessage(
+                content=text,
+                usage_metadata=result.usage if i == 0 else None,
+                response_metadata=dict(meta),
+            )
+        )
+        for i, text in enumerate(result.texts)
+    ]
+    return ChatResult(
+        generations=generations, llm_output={"model_name": model, "token_usage": result.usage}
+    )

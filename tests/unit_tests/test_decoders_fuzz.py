@@ -1,14 +1,14 @@
 """Property tests for every stream decoder, through the real decode path (no network).
 
 Bytes go into an ``httpx.Response`` (split into arbitrary network chunks), through
-``httpx_sse.EventSource`` for the SSE providers, into the provider's steps object
-(the same object the shells hand to the stream driver), ending with ``.finish()``.
+``httpx_sse.EventSource`` for the SSE providers, into the stream driver the shells
+use (``drive``), with the provider's framing, decoder and chunk function.
 
 (a) Every split of a valid stream gives the same outputs. FFM's conversation
     stream and MonsterAPI's cumulative records already have split tests in
     test_ffm_protocol.py / test_monsterapi_protocol.py; this file adds the Friendli
     chat stream (``tool_status`` events included), the Friendli completions stream
-    (current and legacy ``token_sampled``) and MonsterAPI's ``NulSteps`` with an
+    (current and legacy ``token_sampled``) and MonsterAPI's NUL stream with an
     echoed prompt and a stop sequence.
 (b) On arbitrary bytes, on mutations of valid streams and on well-framed records of
     any JSON shape, a decoder raises nothing but our typed errors
@@ -29,13 +29,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
-from langchain_ffm_friendli._openai_format import OpenAIChatStream
-from langchain_ffm_friendli._streaming import CustomEvent, SSEChatSteps, SSETextSteps
+from langchain_ffm_friendli._deltas import CustomEvent, chat_chunk, text_chunk
+from langchain_ffm_friendli._streaming import drive
+from langchain_ffm_friendli._wire import NulFraming, Record, SSEFraming
 from langchain_ffm_friendli.errors import MalformedRecordError, ProviderError
 from langchain_ffm_friendli.ffm import _protocol as ffm
-from langchain_ffm_friendli.ffm.llms import _info as ffm_llm_info
 from langchain_ffm_friendli.friendli import _protocol as friendli
-from langchain_ffm_friendli.friendli.chat_models import _tool_status
 from langchain_ffm_friendli.monsterapi import _protocol as monster
 
 FUZZ = settings(
@@ -55,29 +54,19 @@ def split(data: bytes, cuts: Iterable[int]) -> list[bytes]:
 
 
 def run_sse(steps: Any, chunks: Sequence[bytes]) -> list[Any]:
-    """What ``drive`` does with an SSE stream, minus callbacks."""
+    """An SSE stream through ``drive`` (no callbacks): ``steps`` is (framing, decoder, make)."""
     response = httpx.Response(
         200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
     )
-    out: list[Any] = []
-    for event in EventSource(response).iter_sse():
-        out.extend(steps.step(event))
-        if steps.done:
-            break
-    out.extend(steps.finish())
-    return out
+    framing, decoder, make = steps
+    return list(drive(EventSource(response).iter_sse(), framing, decoder, None, make))
 
 
 def run_bytes(steps: Any, chunks: Sequence[bytes]) -> list[Any]:
-    """What ``drive`` does with a raw byte stream (MonsterAPI's NUL records)."""
+    """A raw byte stream (MonsterAPI's NUL records) through ``drive``."""
     response = httpx.Response(200, content=iter(chunks))
-    out: list[Any] = []
-    for chunk in response.iter_raw():
-        out.extend(steps.step(chunk))
-        if steps.done:
-            break
-    out.extend(steps.finish())
-    return out
+    framing, decoder, make = steps
+    return list(drive(response.iter_raw(), framing, decoder, None, make))
 
 
 def normal(outputs: list[Any]) -> list[Any]:
@@ -257,44 +246,34 @@ MONSTER_BYTES = _monster_bytes()
 
 
 def ffm_chat_steps() -> Any:
-    return SSEChatSteps(ffm.FFMStream(model="m"), ffm.PROVIDER)
+    return SSEFraming(ffm.PROVIDER), ffm.FFMStream(model="m"), chat_chunk
 
 
 def ffm_chat_tools_steps() -> Any:
-    return SSEChatSteps(ffm.FFMStream(model="m", tools_bound=True, stop=["ok"]), ffm.PROVIDER)
+    decoder = ffm.FFMStream(model="m", tools_bound=True, stop=["ok"])
+    return SSEFraming(ffm.PROVIDER), decoder, chat_chunk
 
 
 def ffm_llm_steps() -> Any:
-    return SSETextSteps(ffm.FFMStream(model="m"), ffm.PROVIDER, ffm_llm_info)
+    return SSEFraming(ffm.PROVIDER), ffm.FFMStream(model="m"), text_chunk
 
 
 def friendli_chat_steps() -> Any:
-    decoder = OpenAIChatStream(model="m", provider=friendli.PROVIDER)
-    return SSEChatSteps(decoder, friendli.PROVIDER, {"tool_status": _tool_status})
+    decoder = friendli.ChatStream(model="m", provider=friendli.PROVIDER)
+    return SSEFraming(friendli.PROVIDER), decoder, chat_chunk
 
 
 def completion_steps() -> Any:
-    return friendli.CompletionStream()
-
-
-def _monster_final(decoder: monster.CumulativeStream) -> GenerationChunk:
-    return GenerationChunk(
-        text="", generation_info={"usage": decoder.usage, "credits": decoder.credits_consumed}
-    )
+    return SSEFraming(friendli.PROVIDER), friendli.CompletionStream(), text_chunk
 
 
 def monster_steps(prompt: str | None = None, stop: Sequence[str] = ()) -> Any:
-    return monster.NulSteps(
-        monster.CumulativeStream(prompt=prompt, stop=stop),
-        lambda text: GenerationChunk(text=text),
-        _monster_final,
-    )
+    decoder = monster.CumulativeStream(prompt=prompt, stop=stop)
+    return NulFraming(monster.PROVIDER), decoder, text_chunk
 
 
 def monster_beam_steps() -> Any:
-    return monster.NulSteps(
-        monster.CumulativeStream(buffered=True), lambda t: GenerationChunk(text=t), _monster_final
-    )
+    return NulFraming(monster.PROVIDER), monster.CumulativeStream(buffered=True), text_chunk
 
 
 SSE_STEPS: list[Callable[[], Any]] = [
@@ -315,27 +294,43 @@ VALID_SSE = [FFM_BYTES, FRIENDLI_CHAT_BYTES, COMPLETIONS_BYTES, LEGACY_BYTES]
 # --------------------------------------------------------------------------- (a) every split
 
 
+def friendli_record(block: bytes) -> Any:
+    """The record of one ``event: ...`` / ``data: ...`` SSE block."""
+    lines = dict(line.split(b": ", 1) for line in block.strip().split(b"\n"))
+    data = lines[b"data"].decode()
+    return Record(lines[b"event"].decode(), json.loads(data), data)
+
+
 def test_the_valid_streams_decode_as_expected() -> None:
     chat = run_sse(friendli_chat_steps(), [FRIENDLI_CHAT_BYTES])
     assert text_of(chat) == "結果是 241.4 🧮。"
-    events = [o for o in chat if isinstance(o, CustomEvent)]
-    assert [e.data["status"] for e in events] == ["STARTED", "ENDED"]
+    statuses = [s for o in chat for s in o.message.additional_kwargs.get("tool_status", [])]
+    assert [s["status"] for s in statuses] == ["STARTED", "ENDED"]
+    decoder = friendli.ChatStream(model="m", provider=friendli.PROVIDER)
+    events = [
+        d.event
+        for line in FRIENDLI_CHAT_BYTES.split(b"\n\n")
+        if line.startswith(b"event: tool_status")
+        for d in decoder.feed(friendli_record(line))
+    ]
+    assert [e.data["status"] for e in events if isinstance(e, CustomEvent)] == [
+        "STARTED",
+        "ENDED",
+    ]
     current = run_sse(completion_steps(), [COMPLETIONS_BYTES])
     assert text_of(current) == " such as 台灣"
     assert current[-1].generation_info["finish_reason"] == "length"
     assert current[-1].generation_info["tokens"] == [1778, 439, 5]
-    legacy = run_sse(completion_steps(), [LEGACY_BYTES])
+    framing, completions, make = completion_steps()
+    legacy = run_sse((framing, completions, make), [LEGACY_BYTES])
     assert text_of(legacy) == " such 台灣"
-    assert legacy[-1].generation_info == {
-        "seed": 42,
-        "tokens": [1778, 5],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
-    }
+    assert legacy[-1].generation_info == {"seed": 42, "tokens": [1778, 5]}
+    assert completions.usage == {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}
     stopped = run_bytes(monster_steps(PROMPT, ["。"]), [MONSTER_BYTES])
     assert text_of(stopped) == "你好, 世界! 🌏 See you"
     whole = run_bytes(monster_steps(PROMPT), [MONSTER_BYTES])
     assert text_of(whole) == ANSWER
-    assert whole[-1].generation_info["credits"] == 0.0005
+    assert whole[-1].generation_info == {"credits_consumed": 0.0005}
 
 
 @settings(max_examples=200, deadline=None)

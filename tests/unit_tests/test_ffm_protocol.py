@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable
+from typing import cast
 
 import httpx
 import pytest
@@ -10,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessageChunk
 
-from langchain_ffm_friendli._wire import Done, decode_sse_event
+from langchain_ffm_friendli._deltas import chat_chunk
+from langchain_ffm_friendli._streaming import drive
+from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 from langchain_ffm_friendli.ffm import _protocol as proto
 
@@ -243,20 +246,14 @@ STREAM_BYTES = b"".join(
 
 
 def decode_stream(chunks: Iterable[bytes], **kw: object) -> list[AIMessageChunk]:
-    """The real decode path: httpx response -> httpx-sse -> _wire -> FFMStream."""
+    """The real decode path: httpx response -> httpx-sse -> SSEFraming -> FFMStream."""
     response = httpx.Response(
         200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
     )
     decoder = proto.FFMStream(model="m", **kw)  # type: ignore[arg-type]
-    out: list[AIMessageChunk] = []
-    for event in EventSource(response).iter_sse():
-        record = decode_sse_event(event, provider="ffm")
-        if isinstance(record, Done):
-            break
-        if record is not None:
-            out.extend(decoder.feed(record.data))
-    decoder.close()
-    return out
+    events = EventSource(response).iter_sse()
+    chunks = drive(events, SSEFraming("ffm"), decoder, None, chat_chunk)
+    return [cast(AIMessageChunk, c.message) for c in chunks]
 
 
 def test_stream_skips_pings_and_puts_usage_on_one_chunk() -> None:

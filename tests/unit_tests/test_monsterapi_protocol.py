@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from langchain_ffm_friendli._wire import NulRecordSplitter, decode_json_bytes
+from langchain_ffm_friendli._wire import NulFraming, NulRecordSplitter, Record, decode_json_bytes
 from langchain_ffm_friendli.errors import (
     APIError,
     InvalidParameterError,
@@ -110,25 +110,38 @@ def test_double_encoded_and_error_records() -> None:
         decode_json_bytes(b'{"error": {"message": "boom", "code": 500}}', provider="monsterapi")
 
 
+def rec(value: object) -> Record:
+    return Record("", value, json.dumps(value))
+
+
 def test_rewrite_without_beam_search_is_refused_and_buffered_with_it() -> None:
     stream = proto.CumulativeStream()
-    stream.feed({"text": ["Hello"]})
+    stream.feed(rec({"text": ["Hello"]}))
     with pytest.raises(StreamError, match="rewrote"):
-        stream.feed({"text": ["Help"]})
+        stream.feed(rec({"text": ["Help"]}))
     beam = proto.CumulativeStream(buffered=True)
-    assert beam.feed({"text": ["Hello"]}) == []
-    assert beam.feed({"text": ["Hi there"]}) == []
-    assert beam.finish() == [(0, "Hi there")]
+    assert beam.feed(rec({"text": ["Hello"]})) == []
+    assert beam.feed(rec({"text": ["Hi there"]})) == []
+    tail = beam.close()
+    assert [d.text for d in tail] == ["Hi there", ""]
+    assert tail[-1].last
 
 
 def test_stop_is_applied_and_never_emitted() -> None:
-    stream = proto.CumulativeStream(stop=["STOP"])
+    stream = proto.CumulativeStream(model="m", stop=["STOP"])
     out = []
     for text in ["a", "ab S", "ab ST", "ab STOP more"]:
-        out += stream.feed({"text": [text]})
+        out += stream.feed(rec({"text": [text]}))
     assert stream.stopped
-    out += stream.finish()
-    assert "".join(t for _, t in out) == "ab "
+    assert stream.done
+    out += stream.close()
+    assert "".join(d.text for d in out) == "ab "
+    assert out[-1].metadata == {
+        "model_name": "m",
+        "model_provider": "monsterapi",
+        "finish_reason": "stop",
+    }
+    assert out[-1].info == {"finish_reason": "stop"}
 
 
 # --------------------------------------------------------------------------- every split
@@ -150,14 +163,16 @@ def _records(forms_seed: int) -> bytes:
     return bytes(out)
 
 
-def _deltas(chunks: list[bytes]) -> list[tuple[int, str]]:
-    splitter, stream = NulRecordSplitter(), proto.CumulativeStream()
-    deltas: list[tuple[int, str]] = []
+def _deltas(chunks: list[bytes]) -> tuple[list[str], dict[int, str]]:
+    """Output 0's deltas through the NUL framing, and every output's text received."""
+    framing, stream = NulFraming("monsterapi"), proto.CumulativeStream()
+    deltas: list[str] = []
     for chunk in chunks:
-        for raw in splitter.feed(chunk):
-            deltas += stream.feed(decode_json_bytes(raw, provider="monsterapi"))
-    splitter.close(provider="monsterapi")
-    return deltas + stream.finish()
+        for record in framing.feed(chunk):
+            assert isinstance(record, Record)
+            deltas += [d.text for d in stream.feed(record)]
+    framing.close()
+    return deltas + [d.text for d in stream.close()], stream.received
 
 
 @settings(max_examples=300, deadline=None)
@@ -168,10 +183,10 @@ def test_every_split_gives_the_same_deltas_and_they_add_up(seed: int, cuts: list
     pieces = [
         data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True) if data[a:b]
     ]
-    whole = _deltas([data])
-    assert _deltas(pieces) == whole
-    for index, final in enumerate(FINALS):
-        assert "".join(t for i, t in whole if i == index) == final
+    whole, received = _deltas([data])
+    assert _deltas(pieces) == (whole, received)
+    assert "".join(whole) == FINALS[0]  # LangChain streams output 0
+    assert received == dict(enumerate(FINALS))
 
 
 def test_record_cut_off_at_eof_is_an_error() -> None:

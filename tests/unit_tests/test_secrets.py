@@ -9,6 +9,7 @@ import weakref
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from langchain_core.load import dumps
 from pydantic import SecretStr, ValidationError
 
 from langchain_ffm_friendli import (
@@ -187,3 +188,12 @@ def test_errors_from_one_model_are_scrubbed_of_its_key_only_and_no_key_outlives_
     gc.collect()
     assert transport() is None
     assert second.transport._scrub(text) == "echo sk-first-tenant-key-000 and ***"
+
+
+@pytest.mark.parametrize("cls", [ChatFFM, ChatFriendli, ChatMonsterAPI])
+def test_serialized_model_holds_no_key_and_no_url_password(cls: type) -> None:
+    model = cls(model="m", api_key="sk-serialize-me", base_url="http://gw:pw-serialize@h/v1")
+    text = dumps(model)
+    assert "sk-serialize-me" not in text
+    assert "pw-serialize" not in text
+    assert cls.api_key_env in text  # a reference the loader resolves from the environment

@@ -1,0 +1,383 @@
+"""The LangChain method skeleton, written once for every chat and text model.
+
+A provider class supplies a :class:`Plan` for one call (the request, its stream
+framing, a decoder factory and the non-stream parser); :class:`ChatShell` and
+:class:`LLMShell` do the rest the same way for all of them: ``_generate``,
+``_agenerate``, ``_stream``, ``_astream``, the per-prompt LLM loop (prompts run
+concurrently in async), ``streaming=True``, and the ``llm_output`` sums.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import aclosing
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+    Callbacks,
+)
+from langchain_core.language_models import BaseChatModel, BaseLLM
+from langchain_core.language_models.chat_models import (
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import (
+    ChatGenerationChunk,
+    ChatResult,
+    Generation,
+    GenerationChunk,
+    LLMResult,
+)
+
+from langchain_ffm_friendli._base import ProviderSettings
+from langchain_ffm_friendli._deltas import Delta, TextResult, chat_chunk, text_chunk
+from langchain_ffm_friendli._streaming import Decoder, adrive, drive
+from langchain_ffm_friendli._structured import StructuredOutputMixin
+from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._wire import Framing
+from langchain_ffm_friendli.errors import InvalidParameterError
+
+__all__ = [
+    "Call",
+    "ChatShell",
+    "LLMShell",
+    "Plan",
+    "TextResult",
+    "check_streamable",
+    "join_chunks",
+    "llm_result",
+]
+
+R = TypeVar("R")
+In = TypeVar("In")
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[In]):
+    """One call as LangChain hands it over: the input (messages or prompt) and options."""
+
+    input: In
+    stop: list[str] | None
+    kwargs: dict[str, Any]
+    stream: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[R]):
+    """Everything one call needs, decided (and validated) before any I/O.
+
+    Attributes:
+        request: what to send.
+        framing: the stream framing class (``SSEFraming`` or ``NulFraming``).
+        decoder: builds a fresh stream decoder.
+        parse: turns a non-stream response body into the result; None when the
+            route only streams (Friendli's tool-assisted chat).
+    """
+
+    request: HTTPRequest
+    framing: Callable[[str], Framing]
+    decoder: Callable[[], Decoder]
+    parse: Callable[[Any], R] | None = None
+
+
+def check_streamable(n: int | None, provider: str) -> None:
+    """LangChain streams one generation: ``n`` > 1 is refused before any request."""
+    if (n or 1) > 1:
+        raise InvalidParameterError(
+            "n", "must be 1 when streaming (LangChain streams one generation)", provider=provider
+        )
+
+
+def join_chunks(chunks: Sequence[GenerationChunk]) -> Generation:
+    """One Generation from a text stream (generation_info merged, as LangChain does)."""
+    if not chunks:
+        return Generation(text="")
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    return Generation(text=total.text, generation_info=total.generation_info)
+
+
+def llm_result(outputs: Sequence[TextResult], model: str) -> LLMResult:
+    """An LLMResult whose ``llm_output`` sums OpenAI-style token usage over the prompts."""
+    total = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    for output in outputs:
+        usage: Mapping[str, Any] = output.usage or {}
+        total["prompt_tokens"] += int(usage.get("input_tokens") or 0)
+        total["completion_tokens"] += int(usage.get("output_tokens") or 0)
+        total["total_tokens"] += int(usage.get("total_tokens") or 0)
+    return LLMResult(
+        generations=[o.generations for o in outputs],
+        llm_output={"token_usage": total, "model_name": model},
+    )
+
+
+class _UsageTap:
+    """Makes text chunks while keeping the usage a stream reports (LLM usage sums)."""
+
+    __slots__ = ("usage",)
+
+    def __init__(self) -> None:
+        self.usage: UsageMetadata | None = None
+
+    def __call__(self, delta: Delta) -> GenerationChunk:
+        if delta.usage is not None:
+            self.usage = delta.usage
+        return text_chunk(delta)
+
+
+class ChatShell(StructuredOutputMixin, ProviderSettings, BaseChatModel):
+    """``BaseChatModel`` methods for a provider that supplies ``_plan``."""
+
+    streaming: bool = False
+    """If True, ``invoke`` goes through the stream."""
+
+    def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
+        """The provider's plan for one chat call."""
+        raise NotImplementedError
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if not self.streaming:
+            plan = self._plan(Call(messages, stop, kwargs, stream=False))
+            if plan.parse is not None:
+                return plan.parse(self.transport.post(plan.request))
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if not self.streaming:
+            plan = self._plan(Call(messages, stop, kwargs, stream=False))
+            if plan.parse is not None:
+                return plan.parse(await self.transport.apost(plan.request))
+        return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        plan = self._plan(Call(messages, stop, kwargs, stream=True))
+        yield from _drive(self, plan, run_manager, chat_chunk)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        plan = self._plan(Call(messages, stop, kwargs, stream=True))
+        async with aclosing(_adrive(self, plan, run_manager, chat_chunk)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+
+# BaseLLM.generate reports invocation_params without the per-call kwargs (its
+# stream() includes them); the LLM shell hands them over through this.
+_CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
+    "langchain_ffm_friendli_call_kwargs", default=None
+)
+
+
+class LLMShell(ProviderSettings, BaseLLM):
+    """``BaseLLM`` methods for a provider that supplies ``_plan``."""
+
+    streaming: bool = False
+    """If True, ``invoke`` goes through the stream."""
+
+    def _dict_for_compat(self) -> dict[str, Any]:
+        """``invocation_params``, per-call values included (LangChain's generate omits them)."""
+        params = super()._dict_for_compat()
+        params.update({k: v for k, v in (_CALL_KWARGS.get() or {}).items() if v is not None})
+        return params
+
+    def generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        callbacks: Callbacks | list[Callbacks] | None = None,
+        *,
+        tags: list[str] | list[list[str]] | None = None,
+        metadata: dict[str, Any] | list[dict[str, Any]] | None = None,
+        run_name: str | list[str] | None = None,
+        run_id: UUID | list[UUID | None] | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        """LangChain's ``generate``, with the per-call kwargs in ``invocation_params``."""
+        token = _CALL_KWARGS.set(kwargs)
+        try:
+            return super().generate(
+                prompts,
+                stop,
+                callbacks,
+                tags=tags,
+                metadata=metadata,
+                run_name=run_name,
+                run_id=run_id,
+                **kwargs,
+            )
+        finally:
+            _CALL_KWARGS.reset(token)
+
+    async def agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        callbacks: Callbacks | list[Callbacks] | None = None,
+        *,
+        tags: list[str] | list[list[str]] | None = None,
+        metadata: dict[str, Any] | list[dict[str, Any]] | None = None,
+        run_name: str | list[str] | None = None,
+        run_id: UUID | list[UUID | None] | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        """Async :meth:`generate`."""
+        token = _CALL_KWARGS.set(kwargs)
+        try:
+            return await super().agenerate(
+                prompts,
+                stop,
+                callbacks,
+                tags=tags,
+                metadata=metadata,
+                run_name=run_name,
+                run_id=run_id,
+                **kwargs,
+            )
+        finally:
+            _CALL_KWARGS.reset(token)
+
+    def _plan(self, call: Call[str]) -> Plan[TextResult]:
+        """The provider's plan for one prompt."""
+        raise NotImplementedError
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        outputs = [self._one(prompt, stop, run_manager, kwargs) for prompt in prompts]
+        return llm_result(outputs, self._model_for(kwargs))
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        outputs = await asyncio.gather(*(self._aone(p, stop, run_manager, kwargs) for p in prompts))
+        return llm_result(outputs, self._model_for(kwargs))
+
+    def _one(
+        self,
+        prompt: str,
+        stop: list[str] | None,
+        run_manager: CallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+    ) -> TextResult:
+        if not self.streaming:
+            plan = self._plan(Call(prompt, stop, kwargs, stream=False))
+            if plan.parse is not None:
+                return plan.parse(self.transport.post(plan.request))
+        tap = _UsageTap()
+        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        chunks = list(_drive(self, plan, run_manager, tap))
+        return TextResult([join_chunks(chunks)], tap.usage)
+
+    async def _aone(
+        self,
+        prompt: str,
+        stop: list[str] | None,
+        run_manager: AsyncCallbackManagerForLLMRun | None,
+        kwargs: dict[str, Any],
+    ) -> TextResult:
+        if not self.streaming:
+            plan = self._plan(Call(prompt, stop, kwargs, stream=False))
+            if plan.parse is not None:
+                return plan.parse(await self.transport.apost(plan.request))
+        tap = _UsageTap()
+        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        async with aclosing(_adrive(self, plan, run_manager, tap)) as stream:
+            chunks = [chunk async for chunk in stream]
+        return TextResult([join_chunks(chunks)], tap.usage)
+
+    def _stream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        yield from _drive(self, plan, run_manager, text_chunk)
+
+    async def _astream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenerationChunk]:
+        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        async with aclosing(_adrive(self, plan, run_manager, text_chunk)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+
+C = TypeVar("C", ChatGenerationChunk, GenerationChunk)
+
+
+def _drive(
+    model: ProviderSettings,
+    plan: Plan[Any],
+    run_manager: CallbackManagerForLLMRun | None,
+    make: Callable[[Delta], C],
+) -> Iterator[C]:
+    framing = plan.framing(model.provider_name)
+    transport = model.transport
+    items = (
+        transport.stream_events(plan.request)
+        if framing.source == "events"
+        else transport.stream_bytes(plan.request)
+    )
+    return drive(items, framing, plan.decoder(), run_manager, make)
+
+
+def _adrive(
+    model: ProviderSettings,
+    plan: Plan[Any],
+    run_manager: AsyncCallbackManagerForLLMRun | None,
+    make: Callable[[Delta], C],
+) -> Any:
+    framing = plan.framing(model.provider_name)
+    transport = model.transport
+    items = (
+        transport.astream_events(plan.request)
+        if framing.source == "events"
+        else transport.astream_bytes(plan.request)
+    )
+    return adrive(items, framing, plan.decoder(), run_manager, make)
