@@ -446,6 +446,7 @@ def test_a_single_stop_string_is_sent_as_a_list() -> None:
         "(e.g. a per-call temperature='0.5') raises TypeError instead of "
         "InvalidParameterError naming the field (ffm.md §1.4 types these as float/int)"
     ),
+    raises=TypeError,
 )
 @pytest.mark.parametrize(
     ("field", "value"),
@@ -462,6 +463,7 @@ def test_non_numeric_parameter_is_an_invalid_parameter(field: str, value: object
         "stop_sequences=[''], a sequence that matches at once (ffm.md §1.4: generation "
         "stops when a stop sequence is produced)"
     ),
+    raises=AssertionError,
 )
 def test_an_empty_stop_string_is_not_sent() -> None:
     assert proto.build_parameters({"stop": ""}) == {}

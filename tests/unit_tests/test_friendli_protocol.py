@@ -536,6 +536,7 @@ def test_valid_completion_settings_pass(settings: dict, stream: bool) -> None:
         "BUG: seed 001 says beam_search_type 'is ignored if num_beams is not provided', "
         "but validate_completions raises InvalidParameterError for it without num_beams"
     ),
+    raises=InvalidParameterError,
 )
 def test_beam_search_type_without_num_beams_is_ignored_not_refused() -> None:
     proto.validate_completions({"beam_search_type": "STOCHASTIC"}, stream=False)
