@@ -474,10 +474,9 @@ def test_temperature_zero_keeps_the_other_parameters() -> None:
     assert proto.build_parameters({"temperature": 0, "max_tokens": 8, "seed": 3}) == {
         "max_new_tokens": 8,
         "seed": 3,
-        "temperature": proto.DETERMINISTIC_TEMPERATURE,
+        "temperature": 0.01,
         "top_k": 1,
     }
-    assert proto.DETERMINISTIC_TEMPERATURE == 0.01
 
 
 def test_tool_choice_with_several_tools_and_the_pass_through_values() -> None:

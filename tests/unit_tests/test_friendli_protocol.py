@@ -521,7 +521,8 @@ def test_completion_rules_name_the_fields(
         # seed 001: sampling arguments are refused only for DETERMINISTIC
         ({"num_beams": 4, "beam_search_type": "STOCHASTIC", "top_k": 5, "top_p": 0.9}, False),
         ({"num_beams": 4, "beam_search_type": "NAIVE_SAMPLING", "top_k": 5}, False),
-        # one beam is no beam search: it may stream, and n / stop are free
+        # num_beams=1 read as no beam search (Hugging Face semantics, which seed 001
+        # follows; the seed does not say it outright): it may stream, n / stop are free
         ({"num_beams": 1, "n": 2, "stop": ["\n"]}, True),
         ({"num_beams": 4, "n": 1}, False),
     ],
