@@ -368,3 +368,523 @@ def test_model_name_alias_and_base_url_normalisation() -> None:
     assert llm.model == "m"
     assert llm.base_url == "https://api-ams.twcc.ai/api"
     assert ChatFFM(model="m", max_new_tokens=7, stop_sequences=["x"]).max_tokens == 7  # type: ignore[call-arg]
+
+
+# --------------------------------------------------------------------------- pure functions
+# Rules cite sections of shared/protocols/ffm.md.
+
+
+def _ffm_error(field: str, call: object, *args: object, **kwargs: object) -> InvalidParameterError:
+    with pytest.raises(InvalidParameterError) as info:
+        call(*args, **kwargs)  # type: ignore[operator]
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+    assert info.value.provider == "ffm"
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        # §1.4 parameters table and §10.7: the documented ranges
+        ("temperature", -1, ">= 0"),
+        ("top_p", -0.5, "(0, 1]"),
+        ("top_p", 1.0001, "(0, 1]"),
+        ("top_k", 50.0, "integer in 1..100"),
+        ("top_k", True, "integer in 1..100"),
+        # §1.4 / §10.1: frequence_penalty is multiplicative, > 0 (not OpenAI's -2..2)
+        ("frequence_penalty", -0.5, "> 0"),
+        ("seed", 1.5, "integer >= 0"),
+        ("seed", True, "integer >= 0"),
+        ("max_tokens", -3, "positive integer"),
+        ("max_tokens", 12.0, "positive integer"),
+        ("max_tokens", False, "positive integer"),
+    ],
+)
+def test_parameter_rules_quote_the_rule_and_the_value(field: str, value: object, rule: str) -> None:
+    error = _ffm_error(field, proto.validate_parameters, {field: value})
+    assert rule in str(error)
+    assert repr(value) in str(error)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # §1.4 boundaries: top_p 1.0 allowed, top_k 1 and 100, seed 0, max_new_tokens 1
+        {"top_p": 1.0, "top_k": 1, "seed": 0, "max_tokens": 1, "frequence_penalty": 0.01},
+        {"top_k": 100, "temperature": 2.0},
+        # §1.4: at most 4 stop_sequences (empty strings are not sequences)
+        {"stop": ["a", "b", "c", "d"]},
+        {"stop": ["a", "b", "c", "d", "", ""]},
+        {"stop": "a single string"},
+    ],
+)
+def test_documented_boundaries_pass(settings: dict) -> None:
+    proto.validate_parameters(settings)
+
+
+def test_stop_limit_error_counts_the_sequences() -> None:
+    # §1.4: stop_sequences has at most 4 entries
+    error = _ffm_error("stop", proto.validate_parameters, {"stop": list("abcdef")})
+    assert "at most 4" in str(error)
+    assert "got 6" in str(error)
+
+
+def test_a_single_stop_string_is_sent_as_a_list() -> None:
+    # §1.4: stop_sequences is an array of strings
+    assert proto.build_parameters({"stop": "\n\n"}) == {"stop_sequences": ["\n\n"]}
+    assert proto.build_parameters({"stop": ["", "END"]}) == {"stop_sequences": ["END"]}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: ffm validate_parameters compares before checking the type, so a non-number "
+        "(e.g. a per-call temperature='0.5') raises TypeError instead of "
+        "InvalidParameterError naming the field (ffm.md §1.4 types these as float/int)"
+    ),
+    raises=TypeError,
+)
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("temperature", "0.5"), ("top_p", "1"), ("frequence_penalty", "1.1")],
+)
+def test_non_numeric_parameter_is_an_invalid_parameter(field: str, value: object) -> None:
+    _ffm_error(field, proto.validate_parameters, {field: value})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: build_parameters drops '' from a stop list but sends stop='' as "
+        "stop_sequences=[''], a sequence that matches at once (ffm.md §1.4: generation "
+        "stops when a stop sequence is produced)"
+    ),
+    raises=AssertionError,
+)
+def test_an_empty_stop_string_is_not_sent() -> None:
+    assert proto.build_parameters({"stop": ""}) == {}
+
+
+def test_temperature_zero_keeps_the_other_parameters() -> None:
+    # §1.4: temperature 0 is invalid on FFM; 0.01 plus top_k=1 is the greedy stand-in
+    assert proto.build_parameters({"temperature": 0, "max_tokens": 8, "seed": 3}) == {
+        "max_new_tokens": 8,
+        "seed": 3,
+        "temperature": 0.01,
+        "top_k": 1,
+    }
+
+
+def test_tool_choice_with_several_tools_and_the_pass_through_values() -> None:
+    # §3.3: "auto", "none" or {"type": "function", ...}; "required" is undocumented
+    assert proto.ffm_tool_choice("required", ["a", "b"]) == "required"
+    assert proto.ffm_tool_choice("required", ["a"]) == {
+        "type": "function",
+        "function": {"name": "a"},
+    }
+    assert proto.ffm_tool_choice("auto", ["a"]) == "auto"
+    assert proto.ffm_tool_choice(False, ["a"]) == "none"
+    assert proto.ffm_tool_choice(None, ["a"]) is None
+
+
+def test_payload_with_tools_and_tool_choice() -> None:
+    # §3.3: OpenAI-style tools + tool_choice at the top level; stream at the top level (§1.2)
+    tool = {"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}
+    body = proto.conversation_payload(
+        model="llama3.1-ffm-70b-32k-chat",
+        messages=[{"role": "user", "content": "台北天氣?"}],
+        parameters={},
+        stream=False,
+        tools=[tool],
+        tool_choice="auto",
+    )
+    assert body == {
+        "model": "llama3.1-ffm-70b-32k-chat",
+        "messages": [{"role": "user", "content": "台北天氣?"}],
+        "tools": [tool],
+        "tool_choice": "auto",
+        "stream": False,
+    }
+
+
+def test_payload_omits_empty_parameters_and_tool_choice_without_tools() -> None:
+    # §7: build the body with only non-None parameters
+    body = proto.conversation_payload(
+        model="m",
+        messages=[],
+        parameters={},
+        stream=True,
+        tools=[],
+        tool_choice="auto",
+        extra={"parameters": "not a mapping"},
+    )
+    assert body == {"model": "m", "messages": [], "stream": True}
+
+
+def test_payload_tool_without_type_is_refused() -> None:
+    # §3.3: each tool's type is required and only "function" is supported
+    error = _ffm_error(
+        "tools",
+        proto.conversation_payload,
+        model="m",
+        messages=[],
+        parameters={},
+        stream=False,
+        tools=[{"type": "function", "function": {"name": "ok"}}, {"function": {"name": "x"}}],
+    )
+    assert "only function tools" in str(error)
+    assert "None" in str(error)
+
+
+def test_text_or_missing_response_format_leaves_messages_alone() -> None:
+    messages = [{"role": "user", "content": "x"}]
+    assert proto.inject_response_format(messages, None) is messages
+    assert proto.inject_response_format(messages, {}) is messages
+    assert proto.inject_response_format(messages, {"type": "text"}) is messages
+
+
+@pytest.mark.parametrize("kind", ["regex", "xml", None])
+def test_unsupported_response_format_names_the_field(kind: object) -> None:
+    # §1.2: the Conversation API has no JSON mode / grammar field at all
+    error = _ffm_error(
+        "response_format",
+        proto.inject_response_format,
+        [{"role": "user", "content": "x"}],
+        {"type": kind, "schema": "[0-9]+"},
+    )
+    assert repr(kind) in str(error)
+    assert "json_object or json_schema" in str(error)
+
+
+def test_function_text_calls_are_pulled_out_with_the_surrounding_text_kept() -> None:
+    # §3.4: the Llama 3.1 <function=NAME>{args}</function> text fallback
+    rest, calls = proto.parse_function_text(
+        'Checking. <function=get_weather>{"city": "台北"}</function>'
+        "<function=get_time> {} </function>"
+    )
+    assert rest == "Checking."
+    assert [c["function"] for c in calls] == [
+        {"name": "get_weather", "arguments": '{"city": "台北"}'},
+        {"name": "get_time", "arguments": "{}"},
+    ]
+    assert all(c["type"] == "function" for c in calls)
+    ids = [c["id"] for c in calls]
+    assert all(ids)
+    assert len(set(ids)) == 2
+
+
+def test_text_without_a_function_tag_is_returned_verbatim() -> None:
+    text = "  plain answer mentioning <function but no tag  "
+    assert proto.parse_function_text(text) == (text, [])
+
+
+def test_only_a_lone_tool_marker_is_dropped() -> None:
+    # §3.4: the call is "sometimes prefixed with tool"
+    assert proto.parse_function_text("tool <function=f>{}</function>")[0] == ""
+    assert proto.parse_function_text("toolbox <function=f>{}</function>")[0] == "toolbox"
+
+
+@pytest.mark.parametrize(
+    ("text", "stop", "expected"),
+    [
+        ("Hello END", ["END"], "Hello "),
+        ("Hello END", ["nope", "END"], "Hello "),
+        ("END in the middle", ["END"], "END in the middle"),
+        ("Hello", None, "Hello"),
+        ("Hello", ["", "lo"], "Hel"),
+        ("Hello", [""], "Hello"),
+    ],
+)
+def test_strip_trailing_stop(text: str, stop: list[str] | None, expected: str) -> None:
+    # §11 open question: the matched stop text may be echoed; LangChain excludes it
+    assert proto.strip_trailing_stop(text, stop) == expected
+
+
+def test_legacy_function_call_becomes_a_tool_call() -> None:
+    # §3.5: legacy models answer with function_call {name, arguments}
+    message = proto.parse_conversation(
+        {
+            "generated_text": None,
+            "function_call": {"name": "lookup", "arguments": '{"q": "玉山"}'},
+            "finish_reason": "function_call",
+        },
+        model="ffm-mixtral-8x7b-32k-instruct",
+        tools_bound=True,
+        stop=["END"],
+    )
+    assert message.content == ""
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == [("lookup", {"q": "玉山"})]
+    assert message.tool_calls[0]["id"]
+    assert message.usage_metadata is None
+    assert message.response_metadata == {
+        "model_name": "ffm-mixtral-8x7b-32k-instruct",
+        "model_provider": "ffm",
+        "finish_reason": "function_call",
+    }
+
+
+@pytest.mark.parametrize("function_call", [None, {"arguments": "{}"}, {"name": ""}, "lookup"])
+def test_a_nameless_legacy_function_call_is_not_a_call(function_call: object) -> None:
+    payload = {"generated_text": "text", "function_call": function_call, "finish_reason": "x"}
+    message = proto.parse_conversation(payload, model="m", tools_bound=True, stop=None)
+    assert message.tool_calls == []
+    assert message.content == "text"
+    with pytest.raises(IncompleteStreamError):
+        proto.parse_conversation(
+            {**payload, "generated_text": None}, model="m", tools_bound=True, stop=None
+        )
+
+
+def test_stop_is_not_stripped_from_a_tool_call_reply_and_model_comes_from_the_body() -> None:
+    message = proto.parse_conversation(
+        {
+            "model": "llama3.3-ffm-70b-32k-chat",
+            "generated_text": "calling END",
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f"}}],
+            "details": {"tokens": []},
+            "generated_tokens": 4,
+        },
+        model="alias",
+        tools_bound=True,
+        stop=["END"],
+    )
+    assert message.content == "calling END"
+    assert message.response_metadata["model_name"] == "llama3.3-ffm-70b-32k-chat"
+    assert message.response_metadata["details"] == {"tokens": []}
+    # §1.5: generated_tokens is the output count; a missing prompt count is 0
+    assert message.usage_metadata == {"input_tokens": 0, "output_tokens": 4, "total_tokens": 4}
+
+
+def test_missing_generated_text_error_carries_the_body() -> None:
+    # §1.7: a 200 body without generated_text is a format error
+    payload = {"detail": "模型忙碌", "finish_reason": None}
+    with pytest.raises(IncompleteStreamError) as info:
+        proto.parse_conversation(payload, model="m", tools_bound=False, stop=None)
+    assert info.value.provider == "ffm"
+    assert info.value.raw_record is not None
+    assert json.loads(info.value.raw_record) == payload
+    assert "模型忙碌" in str(info.value)
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def test_generate_payload_sends_the_raw_prompt_as_inputs() -> None:
+    # §2: {"model", "inputs": "<prompt string>", "parameters": {...}}
+    body = proto.generate_payload(
+        model="llama3-ffm-8b-chat",
+        prompt="台灣最高的山是",
+        parameters={"max_new_tokens": 64, "stop_sequences": ["\n\n"]},
+        stream=False,
+        extra={"parameters": {"show_probabilities": True}, "custom": "x"},
+    )
+    assert body == {
+        "model": "llama3-ffm-8b-chat",
+        "inputs": "台灣最高的山是",
+        "parameters": {
+            "max_new_tokens": 64,
+            "stop_sequences": ["\n\n"],
+            "show_probabilities": True,
+        },
+        "custom": "x",
+        "stream": False,
+    }
+
+
+def test_generate_payload_omits_empty_parameters_and_stream_wins_over_extra() -> None:
+    body = proto.generate_payload(
+        model="m", prompt="p", parameters={}, stream=True, extra={"stream": False}
+    )
+    assert body == {"model": "m", "inputs": "p", "stream": True}
+    assert proto.generate_payload(model="m", prompt="", parameters={}, stream=False) == {
+        "model": "m",
+        "inputs": "",
+        "stream": False,
+    }
+
+
+def test_parse_generate_strips_the_echoed_stop_and_reports_counts() -> None:
+    # §2 response: the flat object of §1.5
+    text, info = proto.parse_generate(
+        {
+            "generated_text": "玉山,海拔3952公尺。\n\n",
+            "total_time_taken": "0.52 sec",
+            "generated_tokens": 12,
+            "prompt_tokens": 6,
+            "total_tokens": 18,
+            "finish_reason": "stop_sequence",
+            "details": None,
+        },
+        ["\n\n"],
+    )
+    assert text == "玉山,海拔3952公尺。"
+    assert info == {
+        "finish_reason": "stop_sequence",
+        "prompt_tokens": 6,
+        "generated_tokens": 12,
+        "total_tokens": 18,
+    }
+
+
+def test_parse_generate_of_the_old_afs_cloud_body() -> None:
+    # §1.5: the older Generate API returns only generated_text, total_time_taken, generated_tokens
+    text, info = proto.parse_generate(
+        {"generated_text": "Yushan", "total_time_taken": "2.46 sec", "generated_tokens": 3}, None
+    )
+    assert text == "Yushan"
+    assert info == {"finish_reason": None, "generated_tokens": 3}
+
+
+@pytest.mark.parametrize("payload", [{}, {"generated_text": None}, {"generated_text": ["a"]}])
+def test_parse_generate_without_text_is_a_format_error(payload: dict) -> None:
+    with pytest.raises(IncompleteStreamError) as info:
+        proto.parse_generate(payload, None)
+    assert info.value.provider == "ffm"
+    assert "no generated_text" in str(info.value)
+
+
+# --------------------------------------------------------------------------- embeddings
+
+
+@pytest.mark.parametrize(
+    ("model", "limits"),
+    [
+        # §4 limits table: (sequence length, batch limit) in tokens
+        ("ffm-embedding", (2048, 2048)),
+        ("ffm-embedding-v2", (131072, 131072)),
+        ("ffm-embedding-v2.1", (131072, 131072)),
+        # unknown models get the smallest documented limits
+        ("ffm-embedding-v3", (2048, 2048)),
+    ],
+)
+def test_embedding_limits(model: str, limits: tuple[int, int]) -> None:
+    assert proto.embedding_limits(model) == limits
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("", 1),
+        ("a", 1),
+        ("hello", 2),  # 5 letters -> ceil(5 / 4)
+        ("hello world", 4),
+        ("台北", 3),  # 1.5 per CJK character
+        ("台", 2),  # rounded up
+        ("2024!", 5),  # each digit and punctuation mark counts 1
+        ("  \n\t ", 1),
+        ("東京タワー is 333m", 13),  # 5 CJK (7.5) + "is" (1) + 3 digits + "m" (1), rounded up
+    ],
+)
+def test_estimate_tokens(text: str, tokens: int) -> None:
+    assert proto.estimate_tokens(text) == tokens
+
+
+def test_estimate_tokens_errs_high_for_longer_text() -> None:
+    # §4: batch by estimated tokens; one word per 4 letters is at least what BPE needs
+    assert proto.estimate_tokens("internationalization") == 5
+    assert proto.estimate_tokens("a b c d") == 4
+
+
+def test_truncate_to_tokens_keeps_the_longest_prefix_that_fits() -> None:
+    text = "hello world again"  # 2 + 2 + 2 tokens
+    assert proto.truncate_to_tokens(text, 6) == text
+    assert proto.truncate_to_tokens(text, 100) == text
+    cut = proto.truncate_to_tokens(text, 4)
+    assert text.startswith(cut)
+    assert proto.estimate_tokens(cut) <= 4
+    assert proto.estimate_tokens(text[: len(cut) + 1]) > 4
+    assert cut == "hello world "
+    assert proto.truncate_to_tokens("台北市", 3) == "台北"
+    assert proto.truncate_to_tokens("台北市", 0) == ""
+
+
+@pytest.mark.parametrize(
+    ("counts", "budget", "batches"),
+    [
+        # §4: the batch limit is tokens across the whole request, in input order
+        ([5, 5, 5], 10, [range(2), range(2, 3)]),
+        ([5, 5, 5], 15, [range(3)]),
+        ([10, 10], 10, [range(1), range(1, 2)]),
+        # a text over budget still gets a request of its own (the server decides)
+        ([3, 20, 3], 10, [range(1), range(1, 2), range(2, 3)]),
+        ([20], 10, [range(1)]),
+        ([], 10, []),
+    ],
+)
+def test_plan_batches(counts: list[int], budget: int, batches: list[range]) -> None:
+    assert proto.plan_batches(counts, budget) == batches
+
+
+def test_embeddings_payload_uses_inputs_as_a_list() -> None:
+    # §4: body key is "inputs" (plural) and takes a list
+    assert proto.embeddings_payload("ffm-embedding", ("一", "two")) == {
+        "model": "ffm-embedding",
+        "inputs": ["一", "two"],
+    }
+
+
+def test_parse_embeddings_orders_by_index() -> None:
+    # §4: items carry index; sort by it rather than assuming order
+    payload = {
+        "data": [
+            {"embedding": [0.5, -1], "index": 1, "object": "embedding"},
+            {"embedding": [1, 2.5], "index": 0, "object": "embedding"},
+        ],
+        "total_time_taken": "0.06 sec",
+        "usage": {"prompt_tokens": 6, "total_tokens": 6},
+    }
+    vectors = proto.parse_embeddings(payload, 2)
+    assert vectors == [[1.0, 2.5], [0.5, -1.0]]
+    assert all(isinstance(v, float) for vector in vectors for v in vector)
+    # without index, position is the order
+    assert proto.parse_embeddings({"data": [{"embedding": [1]}, {"embedding": [2]}]}, 2) == [
+        [1.0],
+        [2.0],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"data": [{"embedding": [1.0], "index": 0}]}, "1 vectors for 2 inputs"),
+        ({}, "0 vectors for 2 inputs"),
+        ({"data": {"embedding": [1.0]}}, "0 vectors for 2 inputs"),
+        ({"data": [{"embedding": [1.0]}, [0.5]]}, "data[1] is not an object"),
+        (
+            {"data": [{"embedding": [1.0], "index": 1}, {"embedding": [2.0], "index": 2}]},
+            "not in 0..1",
+        ),
+        ({"data": [{"embedding": [1.0], "index": -1}, {"embedding": [2.0]}]}, "not in 0..1"),
+        ({"data": [{"embedding": [1.0], "index": "0"}, {"embedding": [2.0]}]}, "not in 0..1"),
+        ({"data": [{"embedding": [1.0], "index": True}, {"embedding": [2.0]}]}, "not in 0..1"),
+        ({"data": [{"embedding": [1.0], "index": 0}, {"embedding": [2.0], "index": 0}]}, "twice"),
+        ({"data": [{"embedding": [1.0]}, {"embedding": "0.1,0.2"}]}, "data[1].embedding"),
+        ({"data": [{"embedding": [1.0]}, {}]}, "data[1].embedding"),
+        ({"data": [{"embedding": [1.0, "2"]}, {"embedding": [2.0]}]}, "data[0].embedding"),
+        ({"data": [{"embedding": [True]}, {"embedding": [2.0]}]}, "data[0].embedding"),
+    ],
+)
+def test_misaligned_embeddings_are_typed_errors(payload: dict, problem: str) -> None:
+    from langchain_ffm_friendli.errors import MalformedRecordError
+
+    with pytest.raises(MalformedRecordError) as info:
+        proto.parse_embeddings(payload, 2)
+    assert problem in str(info.value)
+    assert info.value.provider == "ffm"
+    assert info.value.raw_record == json.dumps(payload, ensure_ascii=False)
+
+
+def test_payload_with_tools_but_no_tool_choice_leaves_it_to_the_server() -> None:
+    # §3.3: with tools and no tool_choice FFM defaults to "auto"; nothing is sent
+    tool = {"type": "function", "function": {"name": "w"}}
+    body = proto.conversation_payload(
+        model="m", messages=[], parameters={"top_k": 1}, stream=False, tools=(tool,)
+    )
+    assert body == {
+        "model": "m",
+        "messages": [],
+        "parameters": {"top_k": 1},
+        "tools": [tool],
+        "stream": False,
+    }
