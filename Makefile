@@ -30,7 +30,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit_tests --disable-socket --allow-unix-socket -q
+	$(BIN)/pytest tests/unit_tests --disable-socket --allow-unix-socket -q \
+		--cov=langchain_ffm_friendli --cov-branch --cov-report=json:.coverage-unit.json
+	$(BIN)/python .ci/protocol_coverage.py .coverage-unit.json
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration_tests --allow-hosts=127.0.0.1,localhost -q

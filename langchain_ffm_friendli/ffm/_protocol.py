@@ -20,6 +20,7 @@ from typing import Any, Final
 from langchain_core.messages import AIMessage, ToolCallChunk
 from langchain_core.messages.ai import UsageMetadata
 
+from langchain_ffm_friendli._checks import require_numbers
 from langchain_ffm_friendli._deltas import Delta
 from langchain_ffm_friendli._openai_format import (
     json_instruction,
@@ -87,6 +88,7 @@ def validate_parameters(settings: Mapping[str, Any]) -> None:
     ``settings`` uses the class's field names (``max_tokens``, ``stop``, ...).
     Temperature 0 is allowed here: it is translated, not sent.
     """
+    require_numbers(settings, ("temperature", "top_p", "frequence_penalty"), provider=PROVIDER)
     checks: list[tuple[str, Any, bool, str]] = []
     t = settings.get("temperature")
     if t is not None:
@@ -144,7 +146,8 @@ def validate_parameters(settings: Mapping[str, Any]) -> None:
 
 
 def _as_stop_list(stop: str | Sequence[str]) -> list[str]:
-    return [stop] if isinstance(stop, str) else [s for s in stop if s]
+    """Stop sequences as FFM's list; an empty string would match at once, so none is sent."""
+    return ([stop] if stop else []) if isinstance(stop, str) else [s for s in stop if s]
 
 
 def build_parameters(settings: Mapping[str, Any]) -> dict[str, Any]:

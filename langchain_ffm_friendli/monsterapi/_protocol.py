@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from langchain_core.messages.ai import UsageMetadata
 
+from langchain_ffm_friendli._checks import require_numbers
 from langchain_ffm_friendli._deltas import Delta
 from langchain_ffm_friendli._openai_format import usage_metadata
 from langchain_ffm_friendli._wire import Record
@@ -50,6 +51,15 @@ SAMPLING_FIELDS: Final = (
     "early_stopping",
 )
 _GREEDY: Final = 1e-5
+_FLOAT_FIELDS: Final = (
+    "presence_penalty",
+    "frequency_penalty",
+    "repetition_penalty",
+    "temperature",
+    "top_p",
+    "min_p",
+    "length_penalty",
+)
 
 
 def _fail(name: str, message: str) -> InvalidParameterError:
@@ -61,6 +71,7 @@ def validate_sampling(settings: Mapping[str, Any]) -> None:
 
     Each error names the field(s) involved, before any request is sent.
     """
+    require_numbers(settings, _FLOAT_FIELDS, provider=PROVIDER)
     n = settings.get("n")
     n = 1 if n is None else n
     best_of = settings.get("best_of")
@@ -158,9 +169,9 @@ def texts_of(value: Any) -> list[str] | None:
     if isinstance(value, list):
         if len(value) == 1:  # one output, the usual case
             return [value[0]] if isinstance(value[0], str) else None
-        if all(isinstance(v, str) for v in value):
+        if value and all(isinstance(v, str) for v in value):
             return list(value)
-    return None
+    return None  # no output at all (``text: []``) is not an answer
 
 
 def _counts(value: Any) -> tuple[UsageMetadata | None, float | None]:

@@ -436,15 +436,6 @@ def test_a_single_stop_string_is_sent_as_a_list() -> None:
     assert proto.build_parameters({"stop": ["", "END"]}) == {"stop_sequences": ["END"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: ffm validate_parameters compares before checking the type, so a non-number "
-        "(e.g. a per-call temperature='0.5') raises TypeError instead of "
-        "InvalidParameterError naming the field (ffm.md §1.4 types these as float/int)"
-    ),
-    raises=TypeError,
-)
 @pytest.mark.parametrize(
     ("field", "value"),
     [("temperature", "0.5"), ("top_p", "1"), ("frequence_penalty", "1.1")],
@@ -453,15 +444,6 @@ def test_non_numeric_parameter_is_an_invalid_parameter(field: str, value: object
     _ffm_error(field, proto.validate_parameters, {field: value})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: build_parameters drops '' from a stop list but sends stop='' as "
-        "stop_sequences=[''], a sequence that matches at once (ffm.md §1.4: generation "
-        "stops when a stop sequence is produced)"
-    ),
-    raises=AssertionError,
-)
 def test_an_empty_stop_string_is_not_sent() -> None:
     assert proto.build_parameters({"stop": ""}) == {}
 
@@ -706,7 +688,7 @@ def test_generate_payload_omits_empty_parameters_and_stream_wins_over_extra() ->
 
 def test_parse_generate_strips_the_echoed_stop_and_reports_counts() -> None:
     # §2 response: the flat object of §1.5
-    text, info = proto.parse_generate(
+    text, info, usage = proto.parse_generate(
         {
             "generated_text": "玉山,海拔3952公尺。\n\n",
             "total_time_taken": "0.52 sec",
@@ -725,15 +707,17 @@ def test_parse_generate_strips_the_echoed_stop_and_reports_counts() -> None:
         "generated_tokens": 12,
         "total_tokens": 18,
     }
+    assert usage == {"input_tokens": 6, "output_tokens": 12, "total_tokens": 18}
 
 
 def test_parse_generate_of_the_old_afs_cloud_body() -> None:
     # §1.5: the older Generate API returns only generated_text, total_time_taken, generated_tokens
-    text, info = proto.parse_generate(
+    text, info, usage = proto.parse_generate(
         {"generated_text": "Yushan", "total_time_taken": "2.46 sec", "generated_tokens": 3}, None
     )
     assert text == "Yushan"
     assert info == {"finish_reason": None, "generated_tokens": 3}
+    assert usage == {"input_tokens": 0, "output_tokens": 3, "total_tokens": 3}
 
 
 @pytest.mark.parametrize("payload", [{}, {"generated_text": None}, {"generated_text": ["a"]}])

@@ -531,16 +531,12 @@ def test_valid_completion_settings_pass(settings: dict, stream: bool) -> None:
     proto.validate_completions(settings, stream=stream)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: seed 001 says beam_search_type 'is ignored if num_beams is not provided', "
-        "but validate_completions raises InvalidParameterError for it without num_beams"
-    ),
-    raises=InvalidParameterError,
-)
-def test_beam_search_type_without_num_beams_is_ignored_not_refused() -> None:
-    proto.validate_completions({"beam_search_type": "STOCHASTIC"}, stream=False)
+def test_beam_search_type_without_num_beams_is_refused_not_silently_ignored() -> None:
+    # Seed 001: beam_search_type "is ignored if num_beams is not provided". Sent
+    # alone it would do nothing the user asked for, so it is refused, naming both.
+    with pytest.raises(InvalidParameterError, match="num_beams") as info:
+        proto.validate_completions({"beam_search_type": "STOCHASTIC"}, stream=False)
+    assert "beam_search_type" in str(info.value)
 
 
 def test_completion_generation_info_keeps_only_what_friendli_sent() -> None:

@@ -264,15 +264,6 @@ def test_documented_combinations_pass(settings: dict) -> None:
     proto.validate_sampling(settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: monsterapi validate_sampling compares before checking the type, so a "
-        "non-number (e.g. a per-call temperature='0.7') raises TypeError instead of "
-        "InvalidParameterError naming the field (monsterapi.md §5 types these as float)"
-    ),
-    raises=TypeError,
-)
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -393,15 +384,6 @@ def test_parse_generate_of_a_response_without_text_is_a_stream_error() -> None:
     assert info.value.raw_record == str(payload)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: texts_of returns [] for an empty text list (all() of nothing is True), so "
-        "parse_generate accepts a reply with no output; monsterapi.md §2.1 says text has "
-        "one entry per output (length n), and the chat model then builds zero generations"
-    ),
-    raises=pytest.fail.Exception,
-)
 @pytest.mark.parametrize("payload", [{"response": {"text": []}}, {"text": []}, []])
 def test_parse_generate_of_an_empty_text_list_is_a_stream_error(payload: object) -> None:
     with pytest.raises(StreamError):
