@@ -91,7 +91,9 @@ def _ambient(event: CustomEvent) -> None:
             dispatch_custom_event(event.name, event.data)
         return
     config, run_id = run
-    manager = CallbackManager.configure(config.get("callbacks"), None, False, config.get("tags"))
+    manager = CallbackManager.configure(
+        config.get("callbacks"), verbose=False, inheritable_tags=config.get("tags")
+    )
     manager.on_custom_event(event.name, event.data, run_id=run_id)
 
 
@@ -103,7 +105,7 @@ async def _aambient(event: CustomEvent) -> None:
         return
     config, run_id = run
     manager = AsyncCallbackManager.configure(
-        config.get("callbacks"), None, False, config.get("tags")
+        config.get("callbacks"), verbose=False, inheritable_tags=config.get("tags")
     )
     await manager.on_custom_event(event.name, event.data, run_id=run_id)
 

@@ -34,7 +34,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 __all__ = ["StructuredOutputMixin", "build_structured_output"]
 
 
-def _json_schema_response_format(schema: Any, strict: bool | None) -> dict[str, Any]:
+def _json_schema_response_format(schema: Any, *, strict: bool | None) -> dict[str, Any]:
     json_schema = convert_to_json_schema(schema)
     name = json_schema.get("title") or "response"
     spec: dict[str, Any] = {"name": name, "schema": json_schema}
@@ -84,7 +84,7 @@ def build_structured_output(
         response_format = (
             {"type": "json_object"}
             if method == "json_mode"
-            else _json_schema_response_format(schema, strict)
+            else _json_schema_response_format(schema, strict=strict)
         )
         llm = model.bind(
             response_format=response_format,

@@ -281,7 +281,13 @@ def _both(settings: Mapping[str, Any], a: str, b: str) -> None:
 def validate_completions(settings: Mapping[str, Any], *, stream: bool) -> None:
     """The seed's documented completions constraints, each naming its fields."""
     validate_sampling(settings)
-    _both(settings, "max_tokens", "max_total_tokens")
+    _completion_ranges(settings)
+    _completion_pairs(settings)
+    _beam_search(settings, stream=stream)
+
+
+def _completion_ranges(settings: Mapping[str, Any]) -> None:
+    """The ranges of the fields only completions have."""
     _both(settings, "min_tokens", "min_total_tokens")
     for name in ("repetition_penalty", "encoder_repetition_penalty"):
         _in_range(
@@ -321,6 +327,12 @@ def validate_completions(settings: Mapping[str, Any], *, stream: bool) -> None:
         lambda v: isinstance(v, int) and v >= 1,
         "must be an integer >= 1",
     )
+
+
+def _completion_pairs(settings: Mapping[str, Any]) -> None:
+    """Fields that exclude or need each other."""
+    _both(settings, "max_tokens", "max_total_tokens")
+    _both(settings, "min_tokens", "min_total_tokens")
     if settings.get("response_format") and settings.get("min_tokens"):
         raise _fail("min_tokens", "Friendli refuses min_tokens together with response_format")
     if (settings.get("token_index_to_replace") is None) != (
@@ -330,6 +342,10 @@ def validate_completions(settings: Mapping[str, Any], *, stream: bool) -> None:
             "token_index_to_replace, embedding_to_replace",
             "token_index_to_replace and embedding_to_replace go together",
         )
+
+
+def _beam_search(settings: Mapping[str, Any], *, stream: bool) -> None:
+    """Beam search's fields and what it cannot be combined with."""
     beams = settings.get("num_beams")
     if beams is None:
         for name in ("beam_search_type", "early_stopping", "length_penalty"):

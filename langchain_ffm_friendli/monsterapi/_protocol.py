@@ -103,6 +103,15 @@ def validate_sampling(settings: Mapping[str, Any]) -> None:
     max_tokens = settings.get("max_tokens")
     if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
         raise _fail("max_tokens", f"must be an integer >= 1; got {max_tokens!r}")
+    _sampling_mode(settings, n=n, best_of=best_of, temperature=temperature, beam=beam)
+
+
+def _sampling_mode(
+    settings: Mapping[str, Any], *, n: int, best_of: int | None, temperature: float, beam: bool
+) -> None:
+    """Beam search's requirements, or plain sampling's (vLLM's ``_verify_*`` rules)."""
+    top_p = settings.get("top_p")
+    top_k = settings.get("top_k")
     if beam:
         width = n if best_of is None else best_of
         if width < 2:
