@@ -20,7 +20,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from ._exchange import Exchange, Route, json_bytes
+from ._exchange import DetailErrorBody, Exchange, Route, json_bytes
 from ._faults import (
     Fault,
     StreamEvent,
@@ -368,7 +368,7 @@ def _frame(record: Any) -> bytes:
     return b"data: " + json_bytes(record) + b"\r\n\r\n"
 
 
-def _error_event(message: str, status_code: int, as_event: bool) -> bytes:
+def _error_event(message: str, status_code: int, *, as_event: bool) -> bytes:
     """An in-stream error record (optionally as ``event: error``)."""
     data = _frame({"error": message, "status_code": status_code})
     return b"event: error\r\n" + data if as_event else data
@@ -401,7 +401,7 @@ def stream_script(completion: Completion) -> StreamScript:
 # --------------------------------------------------------------------------- routes
 
 
-class FFMProvider:
+class FFMProvider(DetailErrorBody):
     """The FFM provider: routes, FastAPI-style errors and ``X-API-KEY`` auth."""
 
     prefix = PREFIX
@@ -420,19 +420,6 @@ class FFMProvider:
             Route("POST", f"{PREFIX}/models/generate", "ffm.generate", _generate),
             Route("POST", f"{PREFIX}/models/embeddings", "ffm.embeddings", _embeddings),
         ]
-
-    def error_body(self, status: int, message: str) -> Any:
-        """FastAPI's error body.
-
-        Args:
-            status: The HTTP status (unused: FastAPI puts only the text in the body).
-            message: The error text.
-
-        Returns:
-            ``{"detail": message}``.
-        """
-        del status
-        return {"detail": message}
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
         """FastAPI's 404 for a model the service does not serve (``protocols/ffm.md`` §1.7).

@@ -1,7 +1,5 @@
 """FFMLLM over loopback: invoke, stream, async, batch, stop, usage, validation, errors."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from langchain_ffm_friendli import FFMLLM
@@ -14,12 +12,6 @@ from langchain_ffm_friendli.errors import (
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply
 
 MODEL = "llama3-ffm-8b-chat"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def make(emu: Emulator, **kw: object) -> FFMLLM:

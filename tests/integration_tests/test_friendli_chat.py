@@ -2,7 +2,6 @@
 endpoints, validation before sending, and typed errors from Friendli's error bodies."""
 
 import os
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -26,12 +25,6 @@ MODEL = "meta-llama-3.1-8b-instruct"
 def get_weather(city: str) -> str:
     """Get the current weather of a city."""
     return f"{city}: sunny"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def make(emu: Emulator, **kw: object) -> ChatFriendli:
@@ -84,7 +77,10 @@ def test_seed_example_stream_shows_statuses_before_the_answer(emu: Emulator) -> 
     total = merge(chunks)
     assert [s["status"] for s in total.additional_kwargs["tool_status"]] == ["STARTED", "ENDED"]
     assert "9" in str(total.content)
-    assert total.usage_metadata is not None
+    usage = total.usage_metadata
+    assert usage is not None
+    assert usage["output_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
 
 
 async def test_tool_status_is_a_custom_event_as_it_happens(emu: Emulator) -> None:

@@ -1,7 +1,5 @@
 """FriendliLLM: each field on the wire, each documented constraint, both stream formats."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from langchain_ffm_friendli import FriendliLLM
@@ -14,12 +12,6 @@ from langchain_ffm_friendli.testing import Emulator, Fault
 
 MODEL = "meta-llama-3.1-8b-instruct"
 LEGACY = {"X-Emulator-Stream-Format": "legacy"}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def make(emu: Emulator, **kw: object) -> FriendliLLM:

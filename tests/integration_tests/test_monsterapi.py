@@ -1,7 +1,6 @@
 """ChatMonsterAPI and MonsterAPILLM over loopback against the emulator's /v1/generate."""
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
@@ -18,12 +17,6 @@ from langchain_ffm_friendli.testing import Emulator, Fault, Reply
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 ANSWER = "Hello! This is the MonsterAPI emulator. You said: "
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def chat(emu: Emulator, **kw: object) -> ChatMonsterAPI:
