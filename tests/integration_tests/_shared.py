@@ -1,7 +1,7 @@
 """One emulator shared by the standard suites (started on first use)."""
 
 import atexit
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from langchain_ffm_friendli.testing import Emulator
 
@@ -68,3 +68,17 @@ def undecodable_chunks(chunks: list[bytes]) -> int:
         except UnicodeDecodeError:
             count += 1
     return count
+
+
+ClientT = TypeVar("ClientT")
+
+
+def on_emulator(cls: type[ClientT], emu: Emulator, base_url: str, model: str, **kw: Any) -> ClientT:
+    """One of the package's classes on the emulator, with retry sleeps skipped.
+
+    ``base_url`` is the emulator URL of the class's provider (``emu.ffm_base_url`` ...);
+    ``kw`` adds constructor arguments or overrides model, base_url and api_key.
+    """
+    client: Any = cls(**{"model": model, "base_url": base_url, "api_key": emu.api_key, **kw})
+    client.transport.sleep = lambda _s: None
+    return cast(ClientT, client)

@@ -10,14 +10,13 @@ from langchain_ffm_friendli.errors import (
     RateLimitError,
 )
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply
+from tests.integration_tests._shared import on_emulator
 
 MODEL = "llama3-ffm-8b-chat"
 
 
 def make(emu: Emulator, **kw: object) -> FFMLLM:
-    llm = FFMLLM(model=MODEL, base_url=emu.ffm_base_url, api_key=emu.api_key, **kw)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(FFMLLM, emu, emu.ffm_base_url, MODEL, **kw)
 
 
 def test_invoke_posts_inputs_with_ffm_parameters(emu: Emulator) -> None:

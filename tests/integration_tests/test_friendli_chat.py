@@ -17,6 +17,7 @@ from langchain_ffm_friendli.errors import (
     RateLimitError,
 )
 from langchain_ffm_friendli.testing import Emulator, Fault
+from tests.integration_tests._shared import on_emulator
 
 MODEL = "meta-llama-3.1-8b-instruct"
 
@@ -28,15 +29,7 @@ def get_weather(city: str) -> str:
 
 
 def make(emu: Emulator, **kw: object) -> ChatFriendli:
-    params: dict[str, object] = {
-        "model": MODEL,
-        "base_url": emu.friendli_base_url,
-        "api_key": emu.api_key,
-    }
-    params.update(kw)
-    llm = ChatFriendli(**params)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(ChatFriendli, emu, emu.friendli_base_url, MODEL, **kw)
 
 
 def merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:

@@ -24,9 +24,9 @@ from tests.integration_tests._shared import shared_emulator
 class _EmulatorChatSuite(ChatModelIntegrationTests):
     """What the suites share: the session emulator, temperature 0, JSON mode, Anthropic inputs.
 
-    A subclass names its chat class, its model id, the emulator URL it talks to
-    (an ``Emulator`` property such as ``ffm_base_url``) and the model that the
-    standard ``model_override`` test switches to.
+    A subclass names its chat class (``chat_model_class``), its model id, the emulator
+    URL it talks to (an ``Emulator`` property such as ``ffm_base_url``) and the model
+    that the standard ``model_override`` test switches to.
     """
 
     model_id: ClassVar[str]
@@ -59,25 +59,19 @@ class _EmulatorChatSuite(ChatModelIntegrationTests):
 class TestChatFFMIntegration(_EmulatorChatSuite):
     """FFM's Conversation API: text only, tool calling with tool_choice, JSON by instruction."""
 
+    chat_model_class = ChatFFM
     model_id = "llama3.3-ffm-70b-32k-chat"
     base_url_property = "ffm_base_url"
     override_model_id = "llama3.1-ffm-8b-32k-chat"
-
-    @property
-    def chat_model_class(self) -> type[ChatFFM]:
-        return ChatFFM
 
 
 class TestChatFriendliIntegration(_EmulatorChatSuite):
     """Friendli chat completions: OpenAI-compatible, text only here (vision is Beta)."""
 
+    chat_model_class = ChatFriendli
     model_id = "meta-llama-3.1-8b-instruct"
     base_url_property = "friendli_base_url"
     override_model_id = "meta-llama-3.3-70b-instruct"
-
-    @property
-    def chat_model_class(self) -> type[ChatFriendli]:
-        return ChatFriendli
 
 
 class TestChatFriendliJsonSchemaIntegration(TestChatFriendliIntegration):
@@ -91,13 +85,10 @@ class TestChatFriendliJsonSchemaIntegration(TestChatFriendliIntegration):
 class TestChatMonsterAPIIntegration(_EmulatorChatSuite):
     """MonsterAPI: chat on /generate, tools and JSON on its OpenAI-compatible route."""
 
+    chat_model_class = ChatMonsterAPI
     model_id = "meta-llama/Meta-Llama-3.1-8B-Instruct"
     base_url_property = "monsterapi_base_url"
     override_model_id = "google/gemma-2-9b-it"
-
-    @property
-    def chat_model_class(self) -> type[ChatMonsterAPI]:
-        return ChatMonsterAPI
 
     @pytest.mark.xfail(
         reason=(
