@@ -73,7 +73,9 @@ def undecodable_chunks(chunks: list[bytes]) -> int:
 ClientT = TypeVar("ClientT")
 
 
-def on_emulator(cls: type[ClientT], emu: Emulator, base_url: str, model: str, **kw: Any) -> ClientT:
+def on_emulator(
+    cls: type[ClientT], emu: Emulator, base_url: str, model: str, /, **kw: Any
+) -> ClientT:
     """One of the package's classes on the emulator, with retry sleeps skipped.
 
     ``base_url`` is the emulator URL of the class's provider (``emu.ffm_base_url`` ...);
