@@ -58,7 +58,7 @@ def _ms(seconds: float | None) -> str:
     return "" if seconds is None else f"{seconds * 1e3:.3f}"
 
 
-def _yes(ok: bool) -> str:
+def _yes(*, ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
@@ -77,11 +77,11 @@ def latency_table(rows: Sequence[Row]) -> list[str]:
                 _ms(r.openai_s),
                 f"{r.openai_ratio:.2f}",
                 f"{r.speedup:.2f}x",
-                _yes(r.speedup >= OPENAI_SPEEDUP_TARGET),
+                _yes(ok=r.speedup >= OPENAI_SPEEDUP_TARGET),
             ]
         out.append(
             f"| {r.name} | {r.mode} | {r.op} | {chunks} | {_ms(r.ours_s)} | {_ms(r.floor_s)} "
-            f"| {r.ratio:.2f} | <= {r.target} | {_yes(r.ratio <= r.target)} | "
+            f"| {r.ratio:.2f} | <= {r.target} | {_yes(ok=r.ratio <= r.target)} | "
             + " | ".join(openai)
             + " |"
         )
@@ -241,7 +241,7 @@ def write(
         f"langchain-core 1.x: loads almost nothing) | {imports.bare_s * 1e3:.1f} |",
         "",
         f"Ratio ours / baseline: **{imports.ratio:.2f}** (target <= {IMPORT_TARGET}: "
-        f"{_yes(imports.met)}); median of {imports.runs} fresh interpreters each, interleaved, "
+        f"{_yes(ok=imports.met)}); median of {imports.runs} fresh interpreters each, interleaved, "
         "timed around the import statement, with bytecode caches on both sides (see "
         "`benchmarks/importtime.py`). Heavy modules loaded by the import (emulator, "
         f"langgraph, agents, openai): {', '.join(imports.heavy_modules) or 'none'}.",

@@ -267,7 +267,7 @@ class Emulator:
             time.sleep(0.005)
         return True
 
-    def _take(self, route: str, stream: bool, replies: bool) -> Reply | Fault | None:
+    def _take(self, route: str, *, stream: bool, replies: bool) -> Reply | Fault | None:
         """Dequeue the first item that applies to this route and request kind."""
         with self._lock:
             for index, queued in enumerate(self._queue):

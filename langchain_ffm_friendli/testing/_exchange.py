@@ -22,10 +22,16 @@ from ._model import Reply
 if TYPE_CHECKING:
     from ._server import HttpRequest, ResponseWriter
 
-__all__ = ["Exchange", "Provider", "RecordedRequest", "Route", "Take"]
+__all__ = ["DetailErrorBody", "Exchange", "Provider", "RecordedRequest", "Route", "Take"]
 
-#: Takes the next queued item for a route: (route, stream, accept_replies) -> item.
-Take = Callable[[str, bool, bool], "Reply | Fault | None"]
+
+class Take(Protocol):
+    """Dequeues the next scripted item for a route and request kind."""
+
+    def __call__(self, route: str, *, stream: bool, replies: bool) -> Reply | Fault | None:
+        """The first queued item for ``route`` that this request can use, or None."""
+        ...
+
 
 _DEFAULT_MESSAGES = {
     400: "Bad Request",
@@ -152,7 +158,7 @@ class Exchange:
         Returns:
             The item, or None when nothing applicable is queued.
         """
-        return self._take(self.route, stream, replies)
+        return self._take(self.route, stream=stream, replies=replies)
 
     async def send_json(
         self, status: int, value: Any, headers: dict[str, str] | None = None
@@ -264,6 +270,23 @@ class Route:
     path: str
     name: str
     handler: Handler
+
+
+class DetailErrorBody:
+    """``Provider.error_body`` for FastAPI-style services: the text under ``detail``."""
+
+    def error_body(self, status: int, message: str) -> Any:
+        """FastAPI's error body: ``{"detail": message}`` (the status is not in the body).
+
+        Args:
+            status: The HTTP status (unused).
+            message: The error text.
+
+        Returns:
+            ``{"detail": message}``.
+        """
+        del status
+        return {"detail": message}
 
 
 class Provider(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -164,8 +164,8 @@ class Fault:
         after: int,
         message: str = "Internal server error during generation",
         status_code: int = 500,
-        as_event: bool = False,
         *,
+        as_event: bool = False,
         reply: Reply | None = None,
     ) -> Fault:
         """Send an in-stream error record after ``after`` records, then end cleanly.
@@ -262,6 +262,14 @@ class StreamEvent:
     is_record: bool = True
 
 
+class ErrorRecordEncoder(Protocol):
+    """A provider's framing of an in-stream error record."""
+
+    def __call__(self, message: str, status_code: int, *, as_event: bool) -> bytes:
+        """Frame ``message``/``status_code`` (as ``event: error`` when ``as_event``)."""
+        ...
+
+
 @dataclass(frozen=True)
 class StreamScript:
     """A stream as a provider frames it, plus the provider's encoders for faults.
@@ -277,7 +285,7 @@ class StreamScript:
     events: list[StreamEvent]
     pings: tuple[bytes, ...]
     malformed: bytes
-    error_record: Callable[[str, int, bool], bytes]
+    error_record: ErrorRecordEncoder
     split: Callable[[bytes], int]
 
 
@@ -313,7 +321,10 @@ async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault
                 await writer.finish()
                 return
             if kind == "error_record":
-                await emit(script.error_record(fault.message, fault.status_code, fault.as_event))
+                record = script.error_record(
+                    fault.message, fault.status_code, as_event=fault.as_event
+                )
+                await emit(record)
                 await writer.finish()
                 return
             if kind == "malformed":

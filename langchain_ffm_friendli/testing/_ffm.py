@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from ._exchange import Exchange, Route, json_bytes
+from ._exchange import DetailErrorBody, Exchange, Route, json_bytes
 from ._faults import (
     Fault,
     StreamEvent,
@@ -40,6 +40,8 @@ from ._model import (
 )
 
 __all__ = ["FFMProvider"]
+
+T = TypeVar("T")
 
 PREFIX = "/ffm/api"
 
@@ -284,6 +286,18 @@ def _tool_call_json(completion: Completion) -> list[dict[str, Any]]:
     return items
 
 
+def _summary_fields(completion: Completion) -> dict[str, Any]:
+    """What the response and a stream's final record say after ``generated_text``."""
+    return {
+        "details": None,
+        "total_time_taken": _time_taken(completion),
+        "prompt_tokens": completion.prompt_tokens,
+        "generated_tokens": completion.completion_tokens,
+        "total_tokens": completion.total_tokens,
+        "finish_reason": _finish_reason(completion),
+    }
+
+
 def encode_response(completion: Completion) -> dict[str, Any]:
     """The flat non-streaming FFM response for a completion.
 
@@ -295,12 +309,7 @@ def encode_response(completion: Completion) -> dict[str, Any]:
     """
     body: dict[str, Any] = {
         "generated_text": completion.text,
-        "details": None,
-        "total_time_taken": _time_taken(completion),
-        "prompt_tokens": completion.prompt_tokens,
-        "generated_tokens": completion.completion_tokens,
-        "total_tokens": completion.total_tokens,
-        "finish_reason": _finish_reason(completion),
+        **_summary_fields(completion),
         "function_call": None,
     }
     if completion.tool_calls:
@@ -349,17 +358,7 @@ def stream_records(completion: Completion) -> list[dict[str, Any]]:
             _tool_fragment({"index": index, "function": {"arguments": piece}})
             for piece in split_arguments(call.arguments)
         )
-    records.append(
-        {
-            "generated_text": "",
-            "details": None,
-            "total_time_taken": _time_taken(completion),
-            "prompt_tokens": completion.prompt_tokens,
-            "generated_tokens": completion.completion_tokens,
-            "total_tokens": completion.total_tokens,
-            "finish_reason": _finish_reason(completion),
-        }
-    )
+    records.append({"generated_text": "", **_summary_fields(completion)})
     return records
 
 
@@ -368,7 +367,7 @@ def _frame(record: Any) -> bytes:
     return b"data: " + json_bytes(record) + b"\r\n\r\n"
 
 
-def _error_event(message: str, status_code: int, as_event: bool) -> bytes:
+def _error_event(message: str, status_code: int, *, as_event: bool) -> bytes:
     """An in-stream error record (optionally as ``event: error``)."""
     data = _frame({"error": message, "status_code": status_code})
     return b"event: error\r\n" + data if as_event else data
@@ -401,7 +400,7 @@ def stream_script(completion: Completion) -> StreamScript:
 # --------------------------------------------------------------------------- routes
 
 
-class FFMProvider:
+class FFMProvider(DetailErrorBody):
     """The FFM provider: routes, FastAPI-style errors and ``X-API-KEY`` auth."""
 
     prefix = PREFIX
@@ -420,19 +419,6 @@ class FFMProvider:
             Route("POST", f"{PREFIX}/models/generate", "ffm.generate", _generate),
             Route("POST", f"{PREFIX}/models/embeddings", "ffm.embeddings", _embeddings),
         ]
-
-    def error_body(self, status: int, message: str) -> Any:
-        """FastAPI's error body.
-
-        Args:
-            status: The HTTP status (unused: FastAPI puts only the text in the body).
-            message: The error text.
-
-        Returns:
-            ``{"detail": message}``.
-        """
-        del status
-        return {"detail": message}
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
         """FastAPI's 404 for a model the service does not serve (``protocols/ffm.md`` §1.7).
@@ -493,56 +479,82 @@ async def _validated(exchange: Exchange) -> Mapping[str, Any] | None:
     return body
 
 
-async def _conversation(exchange: Exchange) -> None:
-    """``POST /models/conversation``: chat, tools, streaming."""
+async def _accepted(
+    exchange: Exchange, parse: Callable[[Mapping[str, Any]], tuple[str, T]]
+) -> tuple[Mapping[str, Any], T] | None:
+    """The body and what ``parse`` makes of it, or None once a 422 or 404 is sent.
+
+    The checks run in FastAPI's order: a body that is not a JSON object, then the
+    fields (``parse`` raises :class:`RequestError`), then an unknown model id (the
+    first item ``parse`` returns).
+    """
     body = await _validated(exchange)
     if body is None:
-        return
+        return None
     try:
-        model = _require_model(body)
-        messages = _messages(body)
-        stops, max_new = _parameters(body)
-        tools, choice = _tools(body)
-        request = ModelRequest(
-            messages=messages,
-            tools=tools,
-            tool_choice=choice,
-            stop=stops,
-            max_tokens=max_new,
-        )
-        _check_context(model, prompt_token_count(messages), max_new)
+        model, parsed = parse(body)
     except RequestError as exc:
         await exchange.send_request_error(exc)
-        return
+        return None
     if await exchange.reject_unknown_model(model):
-        return
-    await _answer(exchange, request, stream=body.get("stream") is True)
+        return None
+    return body, parsed
+
+
+def _required_inputs(body: Mapping[str, Any]) -> Any:
+    """The ``inputs`` field, which generate and embeddings require."""
+    if "inputs" not in body:
+        raise _missing(["inputs"], body)
+    return body["inputs"]
+
+
+def _conversation_request(body: Mapping[str, Any]) -> tuple[str, ModelRequest]:
+    """The model id and the chat request of a conversation body."""
+    model = _require_model(body)
+    messages = _messages(body)
+    stops, max_new = _parameters(body)
+    tools, choice = _tools(body)
+    request = ModelRequest(
+        messages=messages,
+        tools=tools,
+        tool_choice=choice,
+        stop=stops,
+        max_tokens=max_new,
+    )
+    _check_context(model, prompt_token_count(messages), max_new)
+    return model, request
+
+
+def _generate_request(body: Mapping[str, Any]) -> tuple[str, ModelRequest]:
+    """The model id and the request of a generate body (``inputs`` is one string)."""
+    model = _require_model(body)
+    inputs = _required_inputs(body)
+    if not isinstance(inputs, str):
+        raise _wrong_type(["inputs"], "string", inputs)
+    stops, max_new = _parameters(body)
+    request = ModelRequest(
+        messages=[{"role": "user", "content": inputs}],
+        stop=stops,
+        max_tokens=max_new,
+    )
+    _check_context(model, count_tokens(inputs), max_new)
+    return model, request
+
+
+async def _conversation(exchange: Exchange) -> None:
+    """``POST /models/conversation``: chat, tools, streaming."""
+    accepted = await _accepted(exchange, _conversation_request)
+    if accepted is not None:
+        body, request = accepted
+        await _answer(exchange, request, stream=body.get("stream") is True)
 
 
 async def _generate(exchange: Exchange) -> None:
     """``POST /models/generate``: raw prompt completion (``inputs`` is one string)."""
-    body = await _validated(exchange)
-    if body is None:
-        return
-    try:
-        model = _require_model(body)
-        if "inputs" not in body:
-            raise _missing(["inputs"], body)
-        if not isinstance(body["inputs"], str):
-            raise _wrong_type(["inputs"], "string", body["inputs"])
-        stops, max_new = _parameters(body)
-        request = ModelRequest(
-            messages=[{"role": "user", "content": body["inputs"]}],
-            stop=stops,
-            max_tokens=max_new,
-        )
-        _check_context(model, count_tokens(body["inputs"]), max_new)
-    except RequestError as exc:
-        await exchange.send_request_error(exc)
-        return
-    if await exchange.reject_unknown_model(model):
-        return
-    await _answer(exchange, request, stream=body.get("stream") is True)
+    accepted = await _accepted(exchange, _generate_request)
+    if accepted is not None:
+        body, request = accepted
+        await _answer(exchange, request, stream=body.get("stream") is True)
 
 
 #: Documented limits (tokens per text, tokens per request) of the embedding models.
@@ -592,27 +604,25 @@ def embedding(text: str) -> list[float]:
     return [round(v / norm, 6) for v in vector]
 
 
+def _embedding_inputs(body: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """The model id and the texts of an embeddings body."""
+    model = _require_model(body)
+    inputs = _required_inputs(body)
+    if not isinstance(inputs, list):
+        raise _wrong_type(["inputs"], "list", inputs)
+    for index, text in enumerate(inputs):
+        if not isinstance(text, str):
+            raise _wrong_type(["inputs", index], "string", text)
+    _check_embedding_limits(model, inputs)
+    return model, inputs
+
+
 async def _embeddings(exchange: Exchange) -> None:
     """``POST /models/embeddings``: ``{"model", "inputs": [...]}`` -> ``data[i]``."""
-    body = await _validated(exchange)
-    if body is None:
+    accepted = await _accepted(exchange, _embedding_inputs)
+    if accepted is None:
         return
-    try:
-        model = _require_model(body)
-        if "inputs" not in body:
-            raise _missing(["inputs"], body)
-        inputs = body["inputs"]
-        if not isinstance(inputs, list):
-            raise _wrong_type(["inputs"], "list", inputs)
-        for index, text in enumerate(inputs):
-            if not isinstance(text, str):
-                raise _wrong_type(["inputs", index], "string", text)
-        _check_embedding_limits(model, inputs)
-    except RequestError as exc:
-        await exchange.send_request_error(exc)
-        return
-    if await exchange.reject_unknown_model(model):
-        return
+    _, inputs = accepted
     item = exchange.take(stream=False, replies=False)
     if await exchange.apply_http_fault(item, stream=False):
         return

@@ -19,7 +19,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 __all__ = [
     "RequestError",
@@ -82,7 +85,9 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _bounds(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+def _bounds(
+    low: float | None, high: float | None, *, low_open: bool = False, high_open: bool = False
+) -> str:
     """Describe a range for an error message."""
     parts = []
     if low is not None:
@@ -125,7 +130,7 @@ def read_float(
     if (low is not None and (value <= low if low_open else value < low)) or (
         high is not None and (value >= high if high_open else value > high)
     ):
-        bounds = _bounds(low, high, low_open, high_open)
+        bounds = _bounds(low, high, low_open=low_open, high_open=high_open)
         raise RequestError(f"'{key}' must be {bounds}; got {show(value)}")
     return float(value)
 
@@ -155,7 +160,7 @@ def read_int(
     if not isinstance(value, int) or isinstance(value, bool):
         raise RequestError(f"'{key}' must be an integer; got {show(value)}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise RequestError(f"'{key}' must be {_bounds(low, high, False, False)}; got {value}")
+        raise RequestError(f"'{key}' must be {_bounds(low, high)}; got {value}")
     return value
 
 
@@ -325,70 +330,69 @@ def body_error(raw: bytes) -> dict[str, Any]:
     return {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}}
 
 
-def lax_int(
-    body: Mapping[str, Any], key: str, errors: list[dict[str, Any]], loc: Sequence[str] = ()
-) -> int | None:
-    """An optional integer in pydantic's lax mode (integral floats pass); None if unset.
+class LaxReader(Protocol[T_co]):
+    """Reads one optional field in pydantic's lax mode."""
 
-    Args:
-        body: The object holding the field.
-        key: The field name.
-        errors: Where a type error is appended.
-        loc: The path of ``body`` below the request body.
+    def __call__(
+        self,
+        body: Mapping[str, Any],
+        key: str,
+        errors: list[dict[str, Any]],
+        loc: Sequence[str] = (),
+    ) -> T_co | None:
+        """The value of ``body[key]``; None if unset or invalid (then an error is appended).
 
-    Returns:
-        The value, or None when unset or invalid.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
+        Args:
+            body: The object holding the field.
+            key: The field name.
+            errors: Where a type error is appended.
+            loc: The path of ``body`` below the request body.
+        """
+        ...
+
+
+def _lax_reader(type_name: str, convert: Callable[[Any], T | None]) -> LaxReader[T]:
+    """A lax-mode reader that accepts what ``convert`` accepts and names ``type_name`` if not."""
+
+    def read(
+        body: Mapping[str, Any],
+        key: str,
+        errors: list[dict[str, Any]],
+        loc: Sequence[str] = (),
+    ) -> T | None:
+        value = body.get(key)
+        if value is None:
+            return None
+        converted = convert(value)
+        if converted is None:
+            errors.append(wrong_type([*loc, key], type_name, value))
+        return converted
+
+    return read
+
+
+def _as_lax_int(value: Any) -> int | None:
+    """An int, or an integral float as int (``bool`` excluded)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        errors.append(wrong_type([*loc, key], "int", value))
         return None
     return value
 
 
-def lax_float(
-    body: Mapping[str, Any], key: str, errors: list[dict[str, Any]], loc: Sequence[str] = ()
-) -> float | None:
-    """An optional finite number; None if unset.
-
-    Args:
-        body: The object holding the field.
-        key: The field name.
-        errors: Where a type error is appended.
-        loc: The path of ``body`` below the request body.
-
-    Returns:
-        The value, or None when unset or invalid.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if not is_number(value) or not math.isfinite(value):
-        errors.append(wrong_type([*loc, key], "float", value))
-        return None
-    return float(value)
+def _as_finite_float(value: Any) -> float | None:
+    """A finite JSON number as float (``bool`` excluded)."""
+    return float(value) if is_number(value) and math.isfinite(value) else None
 
 
-def lax_bool(
-    body: Mapping[str, Any], key: str, errors: list[dict[str, Any]], loc: Sequence[str] = ()
-) -> bool | None:
-    """An optional boolean; None if unset.
+def _as_bool(value: Any) -> bool | None:
+    """A JSON boolean."""
+    return value if isinstance(value, bool) else None
 
-    Args:
-        body: The object holding the field.
-        key: The field name.
-        errors: Where a type error is appended.
-        loc: The path of ``body`` below the request body.
 
-    Returns:
-        The value, or None when unset or invalid.
-    """
-    value = body.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    errors.append(wrong_type([*loc, key], "bool", value))
-    return None
+#: An optional integer in pydantic's lax mode (integral floats pass).
+lax_int: LaxReader[int] = _lax_reader("int", _as_lax_int)
+#: An optional finite number.
+lax_float: LaxReader[float] = _lax_reader("float", _as_finite_float)
+#: An optional boolean.
+lax_bool: LaxReader[bool] = _lax_reader("bool", _as_bool)

@@ -313,7 +313,7 @@ def _error_type(status: int) -> str:
     return "invalid_request_error"
 
 
-def error_event(message: str, status_code: int, as_event: bool) -> bytes:
+def error_event(message: str, status_code: int, *, as_event: bool) -> bytes:
     """An in-stream error: ``data: {"error": {"message", "type", "param", "code"}}``.
 
     Args:

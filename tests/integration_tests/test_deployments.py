@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -73,18 +72,14 @@ def _run_worker(*args: str) -> tuple[dict[str, Any], str]:
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
-def loop_results(emu: Emulator) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+def loop_results(module_emu: Emulator) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
     """Every case's 2,000 asyncio.run calls, two interpreters at a time (2 cores)."""
 
     def run(case: tuple[str, str]) -> tuple[dict[str, Any], str]:
         name, op = case
-        return _run_worker("loops", name, op, str(CALLS), _base_url(emu, name), emu.api_key)
+        return _run_worker(
+            "loops", name, op, str(CALLS), _base_url(module_emu, name), module_emu.api_key
+        )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(LOOP_CASES, pool.map(run, LOOP_CASES), strict=True))
@@ -105,8 +100,10 @@ def test_asyncio_run_per_call_leaves_no_socket_memory_or_warning(
 
 
 @pytest.mark.parametrize("name", ["ChatFFM", "MonsterAPILLM"])
-def test_a_forked_child_and_its_parent_each_get_their_own_answers(emu: Emulator, name: str) -> None:
-    result, stderr = _run_worker("fork", name, _base_url(emu, name), emu.api_key)
+def test_a_forked_child_and_its_parent_each_get_their_own_answers(
+    module_emu: Emulator, name: str
+) -> None:
+    result, stderr = _run_worker("fork", name, _base_url(module_emu, name), module_emu.api_key)
     child, parent = result["child"], result["parent"]
     assert child["ok"], child
     for side in (child, parent):
@@ -118,8 +115,12 @@ def test_a_forked_child_and_its_parent_each_get_their_own_answers(emu: Emulator,
     assert [line for line in stderr.splitlines() if any(b in line for b in BAD_OUTPUT)] == []
 
 
-def test_calls_on_one_loop_reuse_one_pooled_connection(emu: Emulator) -> None:
-    llm = ChatFFM(model="llama3.3-ffm-70b-32k-chat", base_url=emu.ffm_base_url, api_key=emu.api_key)
+def test_calls_on_one_loop_reuse_one_pooled_connection(module_emu: Emulator) -> None:
+    llm = ChatFFM(
+        model="llama3.3-ffm-70b-32k-chat",
+        base_url=module_emu.ffm_base_url,
+        api_key=module_emu.api_key,
+    )
 
     async def main() -> int:
         for i in range(20):
@@ -130,12 +131,14 @@ def test_calls_on_one_loop_reuse_one_pooled_connection(emu: Emulator) -> None:
         return len(client._transport._pool.connections)  # type: ignore[attr-defined]
 
     assert asyncio.run(main()) == 1
-    assert emu.wait_for_connections(0)  # and closed when the loop shut down
+    assert module_emu.wait_for_connections(0)  # and closed when the loop shut down
 
 
-def test_a_thread_with_its_own_loop_works_while_another_loop_is_alive(emu: Emulator) -> None:
+def test_a_thread_with_its_own_loop_works_while_another_loop_is_alive(module_emu: Emulator) -> None:
     llm = ChatFriendli(
-        model="meta-llama-3.1-8b-instruct", base_url=emu.friendli_base_url, api_key=emu.api_key
+        model="meta-llama-3.1-8b-instruct",
+        base_url=module_emu.friendli_base_url,
+        api_key=module_emu.api_key,
     )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)

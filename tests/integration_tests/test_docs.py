@@ -10,7 +10,6 @@ import ast
 import asyncio
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -53,12 +52,6 @@ def test_there_are_docs_to_check() -> None:
         assert required in names
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
 def run_python(code: str, namespace: dict[str, Any]) -> None:
     compiled = compile(code, "<docs>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     result = eval(compiled, namespace)  # our own docs
@@ -67,14 +60,14 @@ def run_python(code: str, namespace: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_every_code_block_runs(page: Path, emulator: Emulator) -> None:
+def test_every_code_block_runs(page: Path, module_emu: Emulator) -> None:
     env = {
-        "FFM_API_KEY": emulator.api_key,
-        "FFM_BASE_URL": emulator.ffm_base_url,
-        "FRIENDLI_TOKEN": emulator.api_key,
-        "FRIENDLI_BASE_URL": emulator.friendli_base_url,
-        "MONSTER_API_KEY": emulator.api_key,
-        "MONSTER_API_BASE": emulator.monsterapi_base_url,
+        "FFM_API_KEY": module_emu.api_key,
+        "FFM_BASE_URL": module_emu.ffm_base_url,
+        "FRIENDLI_TOKEN": module_emu.api_key,
+        "FRIENDLI_BASE_URL": module_emu.friendli_base_url,
+        "MONSTER_API_KEY": module_emu.api_key,
+        "MONSTER_API_BASE": module_emu.monsterapi_base_url,
     }
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     ran = 0

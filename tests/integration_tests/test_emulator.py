@@ -10,61 +10,33 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
+from tests.integration_tests import _shared
+from tests.integration_tests._shared import function_tool, undecodable_chunks
 
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
-    with Emulator() as emu:
-        yield emu
-
-
-MAGIC_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "magic_function",
-        "description": "Apply a magic function to an input.",
-        "parameters": {
-            "type": "object",
-            "properties": {"input": {"type": "integer"}},
-            "required": ["input"],
-        },
-    },
-}
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather of a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "city": {"type": "string"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["city"],
-        },
-    },
-}
-CUSTOMER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "create_customer",
-        "description": "Create a customer.",
-        "parameters": {
-            "type": "object",
-            "properties": {"customer_name": {"type": "string"}},
-            "required": ["customer_name"],
-        },
-    },
-}
+MAGIC_TOOL = function_tool(
+    "magic_function",
+    {"input": {"type": "integer"}},
+    ["input"],
+    "Apply a magic function to an input.",
+)
+WEATHER_TOOL = function_tool(
+    "get_weather",
+    {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+    ["city"],
+    "Get the current weather of a city.",
+)
+CUSTOMER_TOOL = function_tool(
+    "create_customer",
+    {"customer_name": {"type": "string"}},
+    ["customer_name"],
+    "Create a customer.",
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -105,25 +77,9 @@ def auth(emu: Emulator) -> dict[str, str]:
     return {"X-API-KEY": emu.api_key}
 
 
-def sse_events(raw: bytes) -> list[tuple[str, str]]:
-    """A strict SSE parser: (event, data) per dispatched event; comments skipped."""
-    events: list[tuple[str, str]] = []
-    event, data = "message", []
-    for line in raw.decode("utf-8").split("\r\n"):
-        if line == "":
-            if data:
-                events.append((event, "\n".join(data)))
-            event, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
-    return events
+def sse_events(raw: bytes) -> list[tuple[str | None, str]]:
+    """FFM's SSE events: CRLF line ends only, unnamed events are ``message``."""
+    return _shared.sse_events(raw, line_break="\r\n", default_event="message")
 
 
 def records(raw: bytes) -> list[dict[str, Any]]:
@@ -178,17 +134,17 @@ async def test_async_context_manager() -> None:
         assert response.status_code == 200
 
 
-def test_fixture_gives_fresh_state(emulator: Emulator) -> None:
-    assert emulator.requests == []
-    assert emulator.pending == 0
-    assert emulator.running
+def test_fixture_gives_fresh_state(emu: Emulator) -> None:
+    assert emu.requests == []
+    assert emu.pending == 0
+    assert emu.running
 
 
 # -------------------------------------------------------------------- response shapes
 
 
-def test_non_stream_shape(emulator: Emulator) -> None:
-    response = post(emulator, body("你好, emulator"))
+def test_non_stream_shape(emu: Emulator) -> None:
+    response = post(emu, body("你好, emulator"))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert "你好".encode() in response.content  # UTF-8, not \u escapes
@@ -213,8 +169,8 @@ def test_non_stream_shape(emulator: Emulator) -> None:
     assert data["total_tokens"] == data["prompt_tokens"] + data["generated_tokens"]
 
 
-def test_stream_wire_format(emulator: Emulator) -> None:
-    response, chunks = stream_raw(emulator, body("台北 weather"))
+def test_stream_wire_format(emu: Emulator) -> None:
+    response, chunks = stream_raw(emu, body("台北 weather"))
     raw = b"".join(chunks)
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert response.headers["transfer-encoding"] == "chunked"
@@ -226,13 +182,7 @@ def test_stream_wire_format(emulator: Emulator) -> None:
     assert b"[DONE]" not in raw
     # Events are written in two halves, and some halves cut a multi-byte character.
     assert len(chunks) > 2 * len(records(raw))
-    undecodable = 0
-    for chunk in chunks:
-        try:
-            chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            undecodable += 1
-    assert undecodable > 0
+    assert undecodable_chunks(chunks) > 0
 
     recs = records(raw)
     assert recs[0] == {"generated_text": "", "details": None, "finish_reason": None}
@@ -251,15 +201,15 @@ def test_stream_wire_format(emulator: Emulator) -> None:
     text = "".join(rec["generated_text"] for rec in recs)
     assert text == "Hello! This is the FFM emulator. You said: 台北 weather"
     # Same text and counts as the non-streaming answer.
-    plain = post(emulator, body("台北 weather")).json()
+    plain = post(emu, body("台北 weather")).json()
     assert plain["generated_text"] == text
     assert plain["generated_tokens"] == final["generated_tokens"]
     assert plain["prompt_tokens"] == final["prompt_tokens"]
 
 
-def test_stream_pings_come_early_even_for_short_streams(emulator: Emulator) -> None:
-    emulator.queue(Reply(text=""))
-    _, chunks = stream_raw(emulator, body())
+def test_stream_pings_come_early_even_for_short_streams(emu: Emulator) -> None:
+    emu.queue(Reply(text=""))
+    _, chunks = stream_raw(emu, body())
     raw = b"".join(chunks)
     events = sse_events(raw)
     assert ("ping", "2024-05-20 06:00:15.123456") in events
@@ -271,8 +221,8 @@ def test_stream_pings_come_early_even_for_short_streams(emulator: Emulator) -> N
 
 
 @pytest.mark.parametrize("style", ["native", "no_id"])
-def test_native_tool_calls_non_stream(emulator: Emulator, style: Any) -> None:
-    emulator.queue(
+def test_native_tool_calls_non_stream(emu: Emulator, style: Any) -> None:
+    emu.queue(
         Reply(
             tool_calls=[
                 ToolCall("get_weather", {"city": "台北"}, id="call_abc"),
@@ -281,7 +231,7 @@ def test_native_tool_calls_non_stream(emulator: Emulator, style: Any) -> None:
             tool_call_style=style,
         )
     )
-    response = post(emulator, body("weather?", tools=[WEATHER_TOOL, MAGIC_TOOL]))
+    response = post(emu, body("weather?", tools=[WEATHER_TOOL, MAGIC_TOOL]))
     assert '"city": "台北"'.encode() in response.content.replace(b'\\"', b'"')
     data = response.json()
     assert data["generated_text"] == ""
@@ -298,14 +248,14 @@ def test_native_tool_calls_non_stream(emulator: Emulator, style: Any) -> None:
 
 
 @pytest.mark.parametrize("style", ["native", "no_id"])
-def test_native_tool_calls_stream(emulator: Emulator, style: Any) -> None:
-    emulator.queue(
+def test_native_tool_calls_stream(emu: Emulator, style: Any) -> None:
+    emu.queue(
         Reply(
             tool_calls=[ToolCall("get_weather", {"city": "台北"}), ToolCall("magic_function", {})],
             tool_call_style=style,
         )
     )
-    _, chunks = stream_raw(emulator, body("weather?", tools=[WEATHER_TOOL, MAGIC_TOOL]))
+    _, chunks = stream_raw(emu, body("weather?", tools=[WEATHER_TOOL, MAGIC_TOOL]))
     recs = records(b"".join(chunks))
     first = recs[0]
     assert first["generated_text"] == ""
@@ -335,105 +285,103 @@ def test_native_tool_calls_stream(emulator: Emulator, style: Any) -> None:
     assert final["generated_tokens"] > 0
 
 
-def test_text_style_tool_calls(emulator: Emulator) -> None:
+def test_text_style_tool_calls(emu: Emulator) -> None:
     reply = Reply(tool_calls=[ToolCall("get_weather", {"city": "台北"})], tool_call_style="text")
-    emulator.queue(reply, reply)
+    emu.queue(reply, reply)
     expected = '<function=get_weather>{"city": "台北"}</function>'
-    data = post(emulator, body("weather?", tools=[WEATHER_TOOL])).json()
+    data = post(emu, body("weather?", tools=[WEATHER_TOOL])).json()
     assert data["generated_text"] == expected
     assert data["finish_reason"] == "stop_sequence"
     assert "tool_calls" not in data
-    _, chunks = stream_raw(emulator, body("weather?", tools=[WEATHER_TOOL]))
+    _, chunks = stream_raw(emu, body("weather?", tools=[WEATHER_TOOL]))
     recs = records(b"".join(chunks))
     assert "".join(r["generated_text"] for r in recs) == expected
     assert all("tool_calls" not in r for r in recs)
     assert recs[-1]["finish_reason"] == "stop_sequence"
 
 
-def test_scripted_reply_overrides(emulator: Emulator) -> None:
-    emulator.queue(
+def test_scripted_reply_overrides(emu: Emulator) -> None:
+    emu.queue(
         Reply(text="scripted", finish_reason="stop_sequence", prompt_tokens=7, completion_tokens=2)
     )
-    data = post(emulator, body()).json()
+    data = post(emu, body()).json()
     assert data["generated_text"] == "scripted"
     assert data["finish_reason"] == "stop_sequence"
     assert (data["prompt_tokens"], data["generated_tokens"], data["total_tokens"]) == (7, 2, 9)
 
 
-def test_queue_is_fifo_and_route_scoped(emulator: Emulator) -> None:
-    emulator.queue(Reply(text="one"), Reply(text="two"), route="ffm.conversation")
-    emulator.queue(Reply(text="three"))
-    assert emulator.pending == 3
-    texts = [post(emulator, body()).json()["generated_text"] for _ in range(4)]
+def test_queue_is_fifo_and_route_scoped(emu: Emulator) -> None:
+    emu.queue(Reply(text="one"), Reply(text="two"), route="ffm.conversation")
+    emu.queue(Reply(text="three"))
+    assert emu.pending == 3
+    texts = [post(emu, body()).json()["generated_text"] for _ in range(4)]
     assert texts[:3] == ["one", "two", "three"]
     assert texts[3].startswith("Hello! This is the FFM emulator.")
-    emulator.queue(Fault.status(503), route="ffm.generate")
-    assert post(emulator, body()).status_code == 200
-    assert emulator.pending == 1
+    emu.queue(Fault.status(503), route="ffm.generate")
+    assert post(emu, body()).status_code == 200
+    assert emu.pending == 1
 
 
-def test_stream_only_fault_waits_for_a_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.truncated(after=1), Reply(text="plain"))
-    assert post(emulator, body()).json()["generated_text"] == "plain"
-    _, chunks = stream_raw(emulator, body())
+def test_stream_only_fault_waits_for_a_stream(emu: Emulator) -> None:
+    emu.queue(Fault.truncated(after=1), Reply(text="plain"))
+    assert post(emu, body()).json()["generated_text"] == "plain"
+    _, chunks = stream_raw(emu, body())
     assert all(r["finish_reason"] is None for r in records(b"".join(chunks)))
-    assert emulator.pending == 0
+    assert emu.pending == 0
 
 
 # ---------------------------------------------------------------------- default model
 
 
-def test_default_model_calls_tool_with_prompt_number(emulator: Emulator) -> None:
+def test_default_model_calls_tool_with_prompt_number(emu: Emulator) -> None:
     payload = body("What is the value of magic_function(3)? Use the tool.", tools=[MAGIC_TOOL])
-    data = post(emulator, payload).json()
+    data = post(emu, payload).json()
     assert data["finish_reason"] == "tool_calls"
     (call,) = data["tool_calls"]
     assert call["function"]["name"] == "magic_function"
     assert json.loads(call["function"]["arguments"]) == {"input": 3}
     assert call["id"].startswith("call_")
-    _, chunks = stream_raw(emulator, payload)
+    _, chunks = stream_raw(emu, payload)
     streamed = assembled_tool_calls(records(b"".join(chunks)))
     assert json.loads(streamed[0]["arguments"]) == {"input": 3}
     assert streamed[0]["id"] == call["id"]  # deterministic ids
 
 
-def test_default_model_unicode_args(emulator: Emulator) -> None:
+def test_default_model_unicode_args(emu: Emulator) -> None:
     payload = body("Create a customer named '你好啊集团'", tools=[MAGIC_TOOL, CUSTOMER_TOOL])
-    response = post(emulator, payload)
+    response = post(emu, payload)
     assert "你好啊集团".encode() in response.content  # not \u-escaped in the arguments
     (call,) = response.json()["tool_calls"]
     assert call["function"]["name"] == "create_customer"
     assert json.loads(call["function"]["arguments"]) == {"customer_name": "你好啊集团"}
 
 
-def test_default_model_picks_best_matching_tool(emulator: Emulator) -> None:
+def test_default_model_picks_best_matching_tool(emu: Emulator) -> None:
     payload = body("What is the weather in San Francisco, CA?", tools=[MAGIC_TOOL, WEATHER_TOOL])
-    (call,) = post(emulator, payload).json()["tool_calls"]
+    (call,) = post(emu, payload).json()["tool_calls"]
     assert call["function"]["name"] == "get_weather"
     assert json.loads(call["function"]["arguments"]) == {"city": "San Francisco, CA"}
 
 
-def test_default_model_forced_tool_choice(emulator: Emulator) -> None:
+def test_default_model_forced_tool_choice(emu: Emulator) -> None:
     named = {"type": "function", "function": {"name": "magic_function"}}
-    data = post(
-        emulator, body("Hello!", tools=[WEATHER_TOOL, MAGIC_TOOL], tool_choice=named)
-    ).json()
+    data = post(emu, body("Hello!", tools=[WEATHER_TOOL, MAGIC_TOOL], tool_choice=named)).json()
     (call,) = data["tool_calls"]
     assert call["function"]["name"] == "magic_function"
     assert json.loads(call["function"]["arguments"]) == {"input": 1}
-    data = post(emulator, body("Hello!", tools=[MAGIC_TOOL], tool_choice="required")).json()
+    data = post(emu, body("Hello!", tools=[MAGIC_TOOL], tool_choice="required")).json()
     assert data["tool_calls"][0]["function"]["name"] == "magic_function"
 
 
-def test_default_model_answers_text_without_reason_to_call(emulator: Emulator) -> None:
-    data = post(emulator, body("Hello!", tools=[MAGIC_TOOL])).json()
+def test_default_model_answers_text_without_reason_to_call(emu: Emulator) -> None:
+    data = post(emu, body("Hello!", tools=[MAGIC_TOOL])).json()
     assert data["finish_reason"] == "stop_sequence"
     assert "tool_calls" not in data
-    data = post(emulator, body("Use the tool", tools=[MAGIC_TOOL], tool_choice="none")).json()
+    data = post(emu, body("Use the tool", tools=[MAGIC_TOOL], tool_choice="none")).json()
     assert "tool_calls" not in data
 
 
-def test_default_model_uses_tool_result(emulator: Emulator) -> None:
+def test_default_model_uses_tool_result(emu: Emulator) -> None:
     call = {
         "id": "call_1",
         "type": "function",
@@ -448,12 +396,12 @@ def test_default_model_uses_tool_result(emulator: Emulator) -> None:
         ],
         "tools": [MAGIC_TOOL],
     }
-    data = post(emulator, payload).json()
+    data = post(emu, payload).json()
     assert data["generated_text"] == "The tool returned: 5."
     assert data["finish_reason"] == "stop_sequence"
 
 
-def test_default_model_json_schema_instance(emulator: Emulator) -> None:
+def test_default_model_json_schema_instance(emu: Emulator) -> None:
     schema = {
         "title": "Joke",
         "type": "object",
@@ -482,7 +430,7 @@ def test_default_model_json_schema_instance(emulator: Emulator) -> None:
             {"role": "user", "content": "Tell me a joke about cats"},
         ],
     }
-    document = json.loads(post(emulator, payload).json()["generated_text"])
+    document = json.loads(post(emu, payload).json()["generated_text"])
     assert set(document) == {"setup", "punchline", "tags"}
     assert isinstance(document["setup"], str)
     assert document["setup"]
@@ -491,25 +439,25 @@ def test_default_model_json_schema_instance(emulator: Emulator) -> None:
     assert isinstance(document["tags"][0]["weight"], int | float)
 
 
-def test_default_model_json_keys_and_fallback(emulator: Emulator) -> None:
+def test_default_model_json_keys_and_fallback(emu: Emulator) -> None:
     prompt = "Answer in JSON with the keys 'setup' and 'punchline'. Tell me a joke about dogs."
-    document = json.loads(post(emulator, body(prompt)).json()["generated_text"])
+    document = json.loads(post(emu, body(prompt)).json()["generated_text"])
     assert set(document) == {"setup", "punchline"}
     assert all(isinstance(v, str) and v for v in document.values())
-    document = json.loads(post(emulator, body("Say hi in json")).json()["generated_text"])
+    document = json.loads(post(emu, body("Say hi in json")).json()["generated_text"])
     assert set(document) == {"answer"}
 
 
-def test_stop_sequences_and_max_new_tokens(emulator: Emulator) -> None:
-    data = post(emulator, body("Hi", parameters={"stop_sequences": ["emulator"]})).json()
+def test_stop_sequences_and_max_new_tokens(emu: Emulator) -> None:
+    data = post(emu, body("Hi", parameters={"stop_sequences": ["emulator"]})).json()
     assert data["generated_text"] == "Hello! This is the FFM emulator"
     assert data["finish_reason"] == "stop_sequence"
-    data = post(emulator, body("Hi", parameters={"max_new_tokens": 3})).json()
+    data = post(emu, body("Hi", parameters={"max_new_tokens": 3})).json()
     assert data["generated_text"] == "Hello! This"
     assert data["finish_reason"] == "length"
     assert data["generated_tokens"] == 3
-    emulator.queue(Reply(text="one two three four"))
-    _, chunks = stream_raw(emulator, body(parameters={"max_new_tokens": 2}))
+    emu.queue(Reply(text="one two three four"))
+    _, chunks = stream_raw(emu, body(parameters={"max_new_tokens": 2}))
     recs = records(b"".join(chunks))
     assert "".join(r["generated_text"] for r in recs) == "one two"
     assert recs[-1]["finish_reason"] == "length"
@@ -519,53 +467,51 @@ def test_stop_sequences_and_max_new_tokens(emulator: Emulator) -> None:
 # ----------------------------------------------------------------------------- faults
 
 
-def test_status_fault_default_body_and_retry_headers(emulator: Emulator) -> None:
-    emulator.queue(Fault.status(429, retry_after="1", retry_after_ms=250), Reply(text="ok"))
-    response = post(emulator, body())
+def test_status_fault_default_body_and_retry_headers(emu: Emulator) -> None:
+    emu.queue(Fault.status(429, retry_after="1", retry_after_ms=250), Reply(text="ok"))
+    response = post(emu, body())
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"
     assert response.headers["retry-after-ms"] == "250"
     assert response.headers["content-type"] == "application/json"
     assert isinstance(response.json()["detail"], str)
     assert response.json()["detail"]
-    assert post(emulator, body()).json()["generated_text"] == "ok"
+    assert post(emu, body()).json()["generated_text"] == "ok"
 
 
-def test_status_fault_custom_bodies(emulator: Emulator) -> None:
+def test_status_fault_custom_bodies(emu: Emulator) -> None:
     html = "<html><body><h1>502 Bad Gateway</h1></body></html>"
-    emulator.queue(
+    emu.queue(
         Fault.status(502, body=html),
         Fault.status(500, body={"detail": [{"msg": "boom"}]}, headers={"x-request-id": "r-1"}),
     )
-    response = post(emulator, body())
+    response = post(emu, body())
     assert response.status_code == 502
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == html
-    response = post(emulator, body())
+    response = post(emu, body())
     assert response.status_code == 500
     assert response.json() == {"detail": [{"msg": "boom"}]}
     assert response.headers["x-request-id"] == "r-1"
 
 
-def test_slow_first_byte(emulator: Emulator) -> None:
-    emulator.queue(Fault.slow_first_byte(0.3))
+def test_slow_first_byte(emu: Emulator) -> None:
+    emu.queue(Fault.slow_first_byte(0.3))
     with pytest.raises(httpx.ReadTimeout):
-        post(emulator, body(), timeout=httpx.Timeout(5, read=0.05))
-    emulator.queue(Fault.slow_first_byte(0.2, reply=Reply(text="late")))
+        post(emu, body(), timeout=httpx.Timeout(5, read=0.05))
+    emu.queue(Fault.slow_first_byte(0.2, reply=Reply(text="late")))
     started = time.monotonic()
-    data = post(emulator, body()).json()
+    data = post(emu, body()).json()
     assert time.monotonic() - started >= 0.2
     assert data["generated_text"] == "late"
 
 
-def test_disconnect_mid_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.disconnect(after=3))
+def test_disconnect_mid_stream(emu: Emulator) -> None:
+    emu.queue(Fault.disconnect(after=3))
     received: list[bytes] = []
     with (
         httpx.Client(timeout=10) as client,
-        client.stream(
-            "POST", chat_url(emulator), json=body(stream=True), headers=auth(emulator)
-        ) as r,
+        client.stream("POST", chat_url(emu), json=body(stream=True), headers=auth(emu)) as r,
     ):
         assert r.status_code == 200
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
@@ -575,16 +521,16 @@ def test_disconnect_mid_stream(emulator: Emulator) -> None:
     assert all(rec["finish_reason"] is None for rec in recs)
 
 
-def test_disconnect_non_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.disconnect(after=0))
+def test_disconnect_non_stream(emu: Emulator) -> None:
+    emu.queue(Fault.disconnect(after=0))
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        post(emulator, body())
-    assert post(emulator, body()).status_code == 200
+        post(emu, body())
+    assert post(emu, body()).status_code == 200
 
 
-def test_malformed_record(emulator: Emulator) -> None:
-    emulator.queue(Fault.malformed(after=2))
-    _, chunks = stream_raw(emulator, body())
+def test_malformed_record(emu: Emulator) -> None:
+    emu.queue(Fault.malformed(after=2))
+    _, chunks = stream_raw(emu, body())
     raw = b"".join(chunks)
     assert b"data: {not json\r\n\r\n" in raw
     events = sse_events(raw)
@@ -595,13 +541,13 @@ def test_malformed_record(emulator: Emulator) -> None:
 
 
 @pytest.mark.parametrize("as_event", [False, True])
-def test_error_record(emulator: Emulator, as_event: bool) -> None:
-    emulator.queue(
+def test_error_record(emu: Emulator, *, as_event: bool) -> None:
+    emu.queue(
         Fault.error_record(
             after=2, message="CUDA out of memory", status_code=503, as_event=as_event
         )
     )
-    response, chunks = stream_raw(emulator, body())  # ends cleanly: no exception
+    response, chunks = stream_raw(emu, body())  # ends cleanly: no exception
     raw = b"".join(chunks)
     assert response.status_code == 200
     events = sse_events(raw)
@@ -612,33 +558,33 @@ def test_error_record(emulator: Emulator, as_event: bool) -> None:
     assert all(r.get("finish_reason") is None for r in records(raw))
 
 
-def test_truncated_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.truncated(after=4))
-    _, chunks = stream_raw(emulator, body())  # clean chunked end
+def test_truncated_stream(emu: Emulator) -> None:
+    emu.queue(Fault.truncated(after=4))
+    _, chunks = stream_raw(emu, body())  # clean chunked end
     recs = records(b"".join(chunks))
     assert len(recs) == 4
     assert all(r["finish_reason"] is None for r in recs)
 
 
-def test_truncated_never_sends_the_final_record(emulator: Emulator) -> None:
-    emulator.queue(Fault.truncated(after=10_000))
-    _, chunks = stream_raw(emulator, body())
+def test_truncated_never_sends_the_final_record(emu: Emulator) -> None:
+    emu.queue(Fault.truncated(after=10_000))
+    _, chunks = stream_raw(emu, body())
     recs = records(b"".join(chunks))
     assert recs
     assert all(r["finish_reason"] is None for r in recs)
 
 
-def test_stall(emulator: Emulator) -> None:
-    emulator.queue(Fault.stall(after=2, seconds=0.25))
+def test_stall(emu: Emulator) -> None:
+    emu.queue(Fault.stall(after=2, seconds=0.25))
     started = time.monotonic()
-    _, chunks = stream_raw(emulator, body())
+    _, chunks = stream_raw(emu, body())
     assert time.monotonic() - started >= 0.25
     assert records(b"".join(chunks))[-1]["finish_reason"] == "stop_sequence"
 
 
-def test_ping_storm(emulator: Emulator) -> None:
-    emulator.queue(Fault.ping_storm(count=3))
-    _, chunks = stream_raw(emulator, body())
+def test_ping_storm(emu: Emulator) -> None:
+    emu.queue(Fault.ping_storm(count=3))
+    _, chunks = stream_raw(emu, body())
     raw = b"".join(chunks)
     recs = records(raw)
     pings = raw.count(b"event: ping\r\n") + raw.count(b": ping - ")
@@ -651,11 +597,11 @@ def test_ping_storm(emulator: Emulator) -> None:
 # --------------------------------------------------------------- auth and validation
 
 
-def test_auth(emulator: Emulator) -> None:
-    response = post(emulator, body(), key="wrong")
+def test_auth(emu: Emulator) -> None:
+    response = post(emu, body(), key="wrong")
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid API key"}
-    response = httpx.post(chat_url(emulator), json=body())
+    response = httpx.post(chat_url(emu), json=body())
     assert response.status_code == 401
 
 
@@ -665,12 +611,12 @@ def test_custom_api_key() -> None:
         assert post(emu, body(), key="emulator-key").status_code == 401
 
 
-def test_not_found_and_method(emulator: Emulator) -> None:
-    response = httpx.post(emulator.ffm_base_url + "/models/nope", json={}, headers=auth(emulator))
+def test_not_found_and_method(emu: Emulator) -> None:
+    response = httpx.post(emu.ffm_base_url + "/models/nope", json={}, headers=auth(emu))
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
-    assert httpx.post(emulator.url + "/api/models/conversation").status_code == 404
-    assert httpx.get(chat_url(emulator), headers=auth(emulator)).status_code == 405
+    assert httpx.post(emu.url + "/api/models/conversation").status_code == 404
+    assert httpx.get(chat_url(emu), headers=auth(emu)).status_code == 405
 
 
 @pytest.mark.parametrize(
@@ -688,15 +634,15 @@ def test_not_found_and_method(emulator: Emulator) -> None:
         ("max_new_tokens", 0),
     ],
 )
-def test_parameter_validation(emulator: Emulator, name: str, value: Any) -> None:
-    response = post(emulator, body(parameters={name: value}))
+def test_parameter_validation(emu: Emulator, name: str, value: Any) -> None:
+    response = post(emu, body(parameters={name: value}))
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert isinstance(detail, str)
     assert name in detail
 
 
-def test_valid_boundaries_and_unknown_keys(emulator: Emulator) -> None:
+def test_valid_boundaries_and_unknown_keys(emu: Emulator) -> None:
     parameters = {
         "temperature": 0.01,
         "top_p": 1,
@@ -709,8 +655,8 @@ def test_valid_boundaries_and_unknown_keys(emulator: Emulator) -> None:
         "stop": [],
         "temperature_typo": None,
     }
-    assert post(emulator, body(parameters=parameters)).status_code == 200
-    assert post(emulator, body(parameters={"temperature": None})).status_code == 200
+    assert post(emu, body(parameters=parameters)).status_code == 200
+    assert post(emu, body(parameters={"temperature": None})).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -725,66 +671,66 @@ def test_valid_boundaries_and_unknown_keys(emulator: Emulator) -> None:
         ["not", "an", "object"],
     ],
 )
-def test_schema_validation(emulator: Emulator, payload: Any) -> None:
-    response = post(emulator, payload)
+def test_schema_validation(emu: Emulator, payload: Any) -> None:
+    response = post(emu, payload)
     assert response.status_code == 422
     assert isinstance(response.json()["detail"], list)
 
 
-def test_invalid_json_and_context_overflow(emulator: Emulator) -> None:
+def test_invalid_json_and_context_overflow(emu: Emulator) -> None:
     response = httpx.post(
-        chat_url(emulator),
+        chat_url(emu),
         content=b"{nope",
-        headers={**auth(emulator), "content-type": "application/json"},
+        headers={**auth(emu), "content-type": "application/json"},
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
     huge = "word " * 9000
     response = post(
-        emulator, {"model": "llama3-ffm-8b-chat", "messages": [{"role": "user", "content": huge}]}
+        emu, {"model": "llama3-ffm-8b-chat", "messages": [{"role": "user", "content": huge}]}
     )
     assert response.status_code == 422
     assert "max_new_tokens" in response.json()["detail"]
 
 
-def test_validation_does_not_consume_the_queue(emulator: Emulator) -> None:
-    emulator.queue(Reply(text="kept"))
-    assert post(emulator, body(parameters={"temperature": 0})).status_code == 422
-    assert post(emulator, body(), key="bad").status_code == 401
-    assert post(emulator, body()).json()["generated_text"] == "kept"
+def test_validation_does_not_consume_the_queue(emu: Emulator) -> None:
+    emu.queue(Reply(text="kept"))
+    assert post(emu, body(parameters={"temperature": 0})).status_code == 422
+    assert post(emu, body(), key="bad").status_code == 401
+    assert post(emu, body()).json()["generated_text"] == "kept"
 
 
 # ---------------------------------------------------------------------- request log
 
 
-def test_request_log(emulator: Emulator) -> None:
+def test_request_log(emu: Emulator) -> None:
     payload = body("嗨", parameters={"max_new_tokens": 5}, stream=False)
-    post(emulator, payload, key=emulator.api_key)
-    httpx.post(emulator.url + "/nowhere", content=b"raw")
-    (chat, missing) = emulator.requests
+    post(emu, payload, key=emu.api_key)
+    httpx.post(emu.url + "/nowhere", content=b"raw")
+    (chat, missing) = emu.requests
     assert chat.method == "POST"
     assert chat.path == "/ffm/api/models/conversation"
     assert chat.route == "ffm.conversation"
-    assert chat.headers["x-api-key"] == emulator.api_key
+    assert chat.headers["x-api-key"] == emu.api_key
     assert chat.headers["content-type"] == "application/json"
     assert chat.json == payload
     assert json.loads(chat.body) == payload
     assert missing.route is None
     assert missing.json is None
     assert missing.body == b"raw"
-    emulator.queue(Reply(text="x"))
-    emulator.reset()
-    assert emulator.requests == []
-    assert emulator.pending == 0
+    emu.queue(Reply(text="x"))
+    emu.reset()
+    assert emu.requests == []
+    assert emu.pending == 0
 
 
 # ------------------------------------------------------------------ other FFM routes
 
 
-def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
-    headers = auth(emulator)
+def test_generate_and_embeddings_routes(emu: Emulator) -> None:
+    headers = auth(emu)
     response = httpx.post(
-        emulator.ffm_base_url + "/models/generate",
+        emu.ffm_base_url + "/models/generate",
         json={
             "model": "llama3.1-ffm-70b-32k-chat",
             "inputs": "台灣最高的山是",
@@ -795,9 +741,9 @@ def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
     data = response.json()
     assert data["finish_reason"] == "length"
     assert data["generated_tokens"] == 4
-    emulator.queue(Reply(text="unused by embeddings"))
+    emu.queue(Reply(text="unused by embeddings"))
     response = httpx.post(
-        emulator.ffm_base_url + "/models/embeddings",
+        emu.ffm_base_url + "/models/embeddings",
         json={"model": "ffm-embedding", "inputs": ["a", "b", "a"]},
         headers=headers,
     )
@@ -807,15 +753,15 @@ def test_generate_and_embeddings_routes(emulator: Emulator) -> None:
     assert by_index[0]["embedding"] == by_index[2]["embedding"]
     assert by_index[0]["embedding"] != by_index[1]["embedding"]
     assert data["usage"]["prompt_tokens"] == data["usage"]["total_tokens"] == 3
-    assert emulator.pending == 1
-    assert [r.route for r in emulator.requests] == ["ffm.generate", "ffm.embeddings"]
+    assert emu.pending == 1
+    assert [r.route for r in emu.requests] == ["ffm.generate", "ffm.embeddings"]
 
 
-def test_embeddings_order_is_shuffled_and_limits_enforced(emulator: Emulator) -> None:
-    headers = auth(emulator)
+def test_embeddings_order_is_shuffled_and_limits_enforced(emu: Emulator) -> None:
+    headers = auth(emu)
     texts = [f"t{i}" for i in range(20)]
     response = httpx.post(
-        emulator.ffm_base_url + "/models/embeddings",
+        emu.ffm_base_url + "/models/embeddings",
         json={"model": "ffm-embedding", "inputs": texts},
         headers=headers,
     )
@@ -823,20 +769,20 @@ def test_embeddings_order_is_shuffled_and_limits_enforced(emulator: Emulator) ->
     assert sorted(indices) == list(range(20))
     assert indices != list(range(20))
     too_long = httpx.post(
-        emulator.ffm_base_url + "/models/embeddings",
+        emu.ffm_base_url + "/models/embeddings",
         json={"model": "ffm-embedding", "inputs": ["字" * 2049]},
         headers=headers,
     )
     assert too_long.status_code == 422
     assert "must have less than 2048 tokens" in too_long.json()["detail"]
     batch = httpx.post(
-        emulator.ffm_base_url + "/models/embeddings",
+        emu.ffm_base_url + "/models/embeddings",
         json={"model": "ffm-embedding", "inputs": ["字" * 1500, "字" * 1500]},
         headers=headers,
     )
     assert batch.status_code == 422
     big = httpx.post(
-        emulator.ffm_base_url + "/models/embeddings",
+        emu.ffm_base_url + "/models/embeddings",
         json={"model": "ffm-embedding-v2", "inputs": ["字" * 1500, "字" * 1500]},
         headers=headers,
     )
@@ -847,36 +793,34 @@ def test_embeddings_order_is_shuffled_and_limits_enforced(emulator: Emulator) ->
 
 
 @pytest.mark.asyncio
-async def test_200_concurrent_requests(emulator: Emulator) -> None:
+async def test_200_concurrent_requests(emu: Emulator) -> None:
     limits = httpx.Limits(max_connections=250, max_keepalive_connections=250)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
 
         async def one(index: int) -> str:
             payload = body(f"request {index}", stream=index % 2 == 0)
-            response = await client.post(chat_url(emulator), json=payload, headers=auth(emulator))
+            response = await client.post(chat_url(emu), json=payload, headers=auth(emu))
             assert response.status_code == 200
             if index % 2 == 0:
                 return "".join(r["generated_text"] for r in records(response.content))
             return str(response.json()["generated_text"])
 
         texts = await asyncio.gather(*(one(i) for i in range(200)))
-        assert emulator.active_connections > 1
+        assert emu.active_connections > 1
     assert all(text.endswith(f"request {i}") for i, text in enumerate(texts))
-    assert len(emulator.requests) == 200
-    assert await asyncio.to_thread(emulator.wait_for_connections, 0, 5.0)
+    assert len(emu.requests) == 200
+    assert await asyncio.to_thread(emu.wait_for_connections, 0, 5.0)
 
 
-def test_active_connections_return_to_zero(emulator: Emulator) -> None:
+def test_active_connections_return_to_zero(emu: Emulator) -> None:
     clients = [httpx.Client(timeout=10) for _ in range(3)]
     for client in clients:
-        assert (
-            client.post(chat_url(emulator), json=body(), headers=auth(emulator)).status_code == 200
-        )
-    assert emulator.wait_for_connections(3)
+        assert client.post(chat_url(emu), json=body(), headers=auth(emu)).status_code == 200
+    assert emu.wait_for_connections(3)
     for client in clients:
         client.close()
-    assert emulator.wait_for_connections(0)
-    assert emulator.active_connections == 0
+    assert emu.wait_for_connections(0)
+    assert emu.active_connections == 0
 
 
 def test_stop_closes_open_connections() -> None:
@@ -892,11 +836,11 @@ def test_stop_closes_open_connections() -> None:
         emu.stop()
 
 
-def test_client_leaving_a_stream_early_frees_the_connection(emulator: Emulator) -> None:
-    emulator.queue(Fault.stall(after=2, seconds=0.2))
+def test_client_leaving_a_stream_early_frees_the_connection(emu: Emulator) -> None:
+    emu.queue(Fault.stall(after=2, seconds=0.2))
     with httpx.Client(timeout=10) as client:
         with client.stream(
-            "POST", chat_url(emulator), json=body(stream=True), headers=auth(emulator)
+            "POST", chat_url(emu), json=body(stream=True), headers=auth(emu)
         ) as response:
             next(response.iter_raw())
-        assert emulator.wait_for_connections(0)
+        assert emu.wait_for_connections(0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -19,39 +18,13 @@ import httpx
 import pytest
 
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
-    with Emulator() as emu:
-        yield emu
-
+from tests.integration_tests._shared import function_tool, sse_events
 
 MODEL = "meta-llama-3.1-8b-instruct"
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather of a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-LOG_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "log_result",
-        "parameters": {
-            "type": "object",
-            "properties": {"text": {"type": "string"}},
-            "required": ["text"],
-        },
-    },
-}
+WEATHER_TOOL = function_tool(
+    "get_weather", {"city": {"type": "string"}}, ["city"], "Get the current weather of a city."
+)
+LOG_TOOL = function_tool("log_result", {"text": {"type": "string"}}, ["text"])
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -83,28 +56,6 @@ def post(
     return httpx.post(url, json=payload, headers=headers or auth(emu), timeout=10)
 
 
-def sse_events(raw: bytes) -> list[tuple[str | None, str]]:
-    """A strict SSE parser: (event name or None, data) per event; comments skipped."""
-    events: list[tuple[str | None, str]] = []
-    event: str | None = None
-    data: list[str] = []
-    for line in raw.decode("utf-8").replace("\r\n", "\n").split("\n"):
-        if line == "":
-            if data:
-                events.append((event, "\n".join(data)))
-            event, data = None, []
-        elif line.startswith(":"):
-            continue
-        else:
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
-    return events
-
-
 def stream(
     emu: Emulator, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
 ) -> tuple[httpx.Response, bytes]:
@@ -132,8 +83,8 @@ def chat_text(recs: list[dict[str, Any]], index: int = 0) -> str:
 # ------------------------------------------------------------------- chat: responses
 
 
-def test_chat_non_stream_shape(emulator: Emulator) -> None:
-    response = post(emulator, chat_url(emulator), chat_body("Hi there"))
+def test_chat_non_stream_shape(emu: Emulator) -> None:
+    response = post(emu, chat_url(emu), chat_body("Hi there"))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     data = response.json()
@@ -156,9 +107,9 @@ def test_chat_non_stream_shape(emulator: Emulator) -> None:
     assert usage["completion_tokens"] > 0
 
 
-def test_chat_stream_shape(emulator: Emulator) -> None:
+def test_chat_stream_shape(emu: Emulator) -> None:
     payload = chat_body("Hi there", stream_options={"include_usage": True})
-    response, raw = stream(emulator, chat_url(emulator), payload)
+    response, raw = stream(emu, chat_url(emu), payload)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(raw)
@@ -180,16 +131,16 @@ def test_chat_stream_shape(emulator: Emulator) -> None:
     assert all(r["usage"] is None for r in recs[:-1])
 
 
-def test_chat_stream_without_include_usage_has_no_usage_chunk(emulator: Emulator) -> None:
-    _, raw = stream(emulator, chat_url(emulator), chat_body())
+def test_chat_stream_without_include_usage_has_no_usage_chunk(emu: Emulator) -> None:
+    _, raw = stream(emu, chat_url(emu), chat_body())
     recs = records(raw)
     assert all(r["choices"] for r in recs)
     assert recs[-1]["choices"][0]["finish_reason"] == "stop"
 
 
-def test_chat_tool_calls(emulator: Emulator) -> None:
+def test_chat_tool_calls(emu: Emulator) -> None:
     payload = chat_body("What's the weather in Paris?", tools=[WEATHER_TOOL])
-    data = post(emulator, chat_url(emulator), payload).json()
+    data = post(emu, chat_url(emu), payload).json()
     choice = data["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     assert choice["message"]["content"] is None
@@ -200,7 +151,7 @@ def test_chat_tool_calls(emulator: Emulator) -> None:
     assert isinstance(call["function"]["arguments"], str)
     assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
 
-    _, raw = stream(emulator, chat_url(emulator), payload)
+    _, raw = stream(emu, chat_url(emu), payload)
     recs = records(raw)
     fragments = [
         fragment for r in recs for fragment in r["choices"][0]["delta"].get("tool_calls", [])
@@ -224,7 +175,7 @@ def test_chat_tool_calls(emulator: Emulator) -> None:
     }
 
 
-def test_chat_tool_round_trip_and_tool_choice(emulator: Emulator) -> None:
+def test_chat_tool_round_trip_and_tool_choice(emu: Emulator) -> None:
     messages = [
         {"role": "user", "content": "What's the weather in Paris?"},
         {
@@ -241,24 +192,22 @@ def test_chat_tool_round_trip_and_tool_choice(emulator: Emulator) -> None:
         {"role": "tool", "tool_call_id": "call_1", "content": "18 degrees"},
     ]
     payload = {"model": MODEL, "messages": messages, "tools": [WEATHER_TOOL]}
-    data = post(emulator, chat_url(emulator), payload).json()
+    data = post(emu, chat_url(emu), payload).json()
     assert data["choices"][0]["message"]["content"] == "The tool returned: 18 degrees."
     none = post(
-        emulator,
-        chat_url(emulator),
+        emu,
+        chat_url(emu),
         chat_body("weather?", tools=[WEATHER_TOOL], tool_choice="none"),
     )
     assert "tool_calls" not in none.json()["choices"][0]["message"]
     named = {"type": "function", "function": {"name": "get_weather"}}
-    forced = post(
-        emulator, chat_url(emulator), chat_body("hi", tools=[WEATHER_TOOL], tool_choice=named)
-    )
+    forced = post(emu, chat_url(emu), chat_body("hi", tools=[WEATHER_TOOL], tool_choice=named))
     assert forced.json()["choices"][0]["finish_reason"] == "tool_calls"
 
 
-def test_chat_n_and_logprobs(emulator: Emulator) -> None:
+def test_chat_n_and_logprobs(emu: Emulator) -> None:
     payload = chat_body("Hi", n=3, logprobs=True, top_logprobs=2)
-    data = post(emulator, chat_url(emulator), payload).json()
+    data = post(emu, chat_url(emu), payload).json()
     assert [c["index"] for c in data["choices"]] == [0, 1, 2]
     one = data["choices"][0]
     content = one["logprobs"]["content"]
@@ -271,10 +220,10 @@ def test_chat_n_and_logprobs(emulator: Emulator) -> None:
     single = data["usage"]["completion_tokens"] // 3
     assert data["usage"]["completion_tokens"] == 3 * single == 3 * len(content)
     # Deterministic: the same request gets the same logprobs.
-    again = post(emulator, chat_url(emulator), payload).json()
+    again = post(emu, chat_url(emu), payload).json()
     assert again["choices"][0]["logprobs"] == one["logprobs"]
 
-    _, raw = stream(emulator, chat_url(emulator), chat_body("Hi", n=2, logprobs=True))
+    _, raw = stream(emu, chat_url(emu), chat_body("Hi", n=2, logprobs=True))
     recs = records(raw)
     assert chat_text(recs, 0) == chat_text(recs, 1) == one["message"]["content"]
     token_chunks = [r for r in recs if r["choices"][0]["delta"].get("content")]
@@ -282,7 +231,7 @@ def test_chat_n_and_logprobs(emulator: Emulator) -> None:
     assert {r["choices"][0]["index"] for r in recs[:2]} == {0, 1}  # interleaved
 
 
-def test_chat_response_formats(emulator: Emulator) -> None:
+def test_chat_response_formats(emu: Emulator) -> None:
     schema = {
         "type": "object",
         "properties": {
@@ -295,7 +244,7 @@ def test_chat_response_formats(emulator: Emulator) -> None:
     }
     fmt = {"type": "json_schema", "json_schema": {"name": "meal", "schema": schema}}
     payload = chat_body("Suggest 'Pad Thai' with 450 calories as JSON.", response_format=fmt)
-    content = post(emulator, chat_url(emulator), payload).json()["choices"][0]["message"]["content"]
+    content = post(emu, chat_url(emu), payload).json()["choices"][0]["message"]["content"]
     value = json.loads(content)
     assert set(value) == {"dish", "calories", "vegan", "tags"}
     assert value["dish"] == "Pad Thai"
@@ -305,43 +254,41 @@ def test_chat_response_formats(emulator: Emulator) -> None:
     assert all(isinstance(tag, str) for tag in value["tags"])
 
     json_mode = chat_body("Answer in JSON", response_format={"type": "json_object"})
-    content = post(emulator, chat_url(emulator), json_mode).json()["choices"][0]["message"][
-        "content"
-    ]
+    content = post(emu, chat_url(emu), json_mode).json()["choices"][0]["message"]["content"]
     assert isinstance(json.loads(content), dict)
 
     regex = {"type": "regex", "schema": "[0-9]{3}-[0-9]{4}"}
-    content = post(emulator, chat_url(emulator), chat_body("phone?", response_format=regex)).json()[
+    content = post(emu, chat_url(emu), chat_body("phone?", response_format=regex)).json()[
         "choices"
     ][0]["message"]["content"]
     assert re.fullmatch(regex["schema"], content)
     alternatives = {"type": "regex", "schema": r"(yes|no), \w+ (\d\.\d+)?"}
-    content = post(
-        emulator, chat_url(emulator), chat_body("?", response_format=alternatives)
-    ).json()["choices"][0]["message"]["content"]
+    content = post(emu, chat_url(emu), chat_body("?", response_format=alternatives)).json()[
+        "choices"
+    ][0]["message"]["content"]
     assert re.fullmatch(alternatives["schema"], content)
 
 
-def test_chat_stop_and_max_tokens(emulator: Emulator) -> None:
-    data = post(emulator, chat_url(emulator), chat_body("Hi", stop=["Friendli"])).json()
+def test_chat_stop_and_max_tokens(emu: Emulator) -> None:
+    data = post(emu, chat_url(emu), chat_body("Hi", stop=["Friendli"])).json()
     assert data["choices"][0]["message"]["content"] == "Hello! This is the "  # stop excluded
     assert data["choices"][0]["finish_reason"] == "stop"
-    data = post(emulator, chat_url(emulator), chat_body("Hi", max_tokens=2)).json()
+    data = post(emu, chat_url(emu), chat_body("Hi", max_tokens=2)).json()
     assert data["choices"][0]["message"]["content"] == "Hello!"
     assert data["choices"][0]["finish_reason"] == "length"
     assert data["usage"]["completion_tokens"] == 2
-    _, raw = stream(emulator, chat_url(emulator), chat_body("Hi", max_tokens=2))
+    _, raw = stream(emu, chat_url(emu), chat_body("Hi", max_tokens=2))
     recs = records(raw)
     assert chat_text(recs) == "Hello!"
     assert recs[-1]["choices"][0]["finish_reason"] == "length"
 
 
-def test_chat_scripted_reply(emulator: Emulator) -> None:
-    emulator.queue(
+def test_chat_scripted_reply(emu: Emulator) -> None:
+    emu.queue(
         Reply(text="Sure.", tool_calls=[ToolCall("get_weather", {"city": "台北"})]),
         route="friendli.chat",
     )
-    data = post(emulator, chat_url(emulator), chat_body(tools=[WEATHER_TOOL])).json()
+    data = post(emu, chat_url(emu), chat_body(tools=[WEATHER_TOOL])).json()
     message = data["choices"][0]["message"]
     assert message["content"] == "Sure."
     assert message["tool_calls"][0]["function"]["arguments"] == '{"city": "台北"}'
@@ -350,37 +297,35 @@ def test_chat_scripted_reply(emulator: Emulator) -> None:
 # --------------------------------------------------------------- chat: auth & routes
 
 
-def test_auth_per_product_and_team_header(emulator: Emulator) -> None:
+def test_auth_per_product_and_team_header(emu: Emulator) -> None:
     base = {"messages": [{"role": "user", "content": "Hi"}]}
-    container = httpx.post(emulator.friendli_container_base_url + "/chat/completions", json=base)
+    container = httpx.post(emu.friendli_container_base_url + "/chat/completions", json=base)
     assert container.status_code == 200  # no key, no model
     assert container.json()["model"] is None
-    container = httpx.post(
-        emulator.friendli_container_base_url + "/completions", json={"prompt": "x"}
-    )
+    container = httpx.post(emu.friendli_container_base_url + "/completions", json={"prompt": "x"})
     assert container.status_code == 200
     for url in (
-        chat_url(emulator),
-        emulator.friendli_dedicated_base_url + "/chat/completions",
-        completions_url(emulator),
-        tools_url(emulator),
+        chat_url(emu),
+        emu.friendli_dedicated_base_url + "/chat/completions",
+        completions_url(emu),
+        tools_url(emu),
     ):
         for headers in ({}, {"Authorization": "Bearer wrong"}):
             response = httpx.post(url, json={**base, "model": MODEL}, headers=headers)
             assert response.status_code == 401, url
             assert response.json() == {"detail": "Unauthorized. Please provide a valid credential."}
     dedicated = post(
-        emulator,
-        emulator.friendli_dedicated_base_url + "/chat/completions",
+        emu,
+        emu.friendli_dedicated_base_url + "/chat/completions",
         {**base, "model": "ep-123:adapter"},
-        headers={**auth(emulator), "X-Friendli-Team": "team-42"},
+        headers={**auth(emu), "X-Friendli-Team": "team-42"},
     )
     assert dedicated.status_code == 200
     assert dedicated.json()["model"] == "ep-123:adapter"
-    recorded = emulator.requests[-1]
+    recorded = emu.requests[-1]
     assert recorded.route == "friendli.chat"
     assert recorded.headers["x-friendli-team"] == "team-42"
-    missing = post(emulator, chat_url(emulator), base)
+    missing = post(emu, chat_url(emu), base)
     assert missing.status_code == 422
     assert "'model'" in missing.json()["detail"]
 
@@ -417,18 +362,18 @@ def test_auth_per_product_and_team_header(emulator: Emulator) -> None:
         ({"messages": []}, "messages"),
     ],
 )
-def test_chat_validation(emulator: Emulator, extra: dict[str, Any], field: str) -> None:
-    emulator.queue(Reply(text="kept"))
-    response = post(emulator, chat_url(emulator), chat_body(**extra))
+def test_chat_validation(emu: Emulator, extra: dict[str, Any], field: str) -> None:
+    emu.queue(Reply(text="kept"))
+    response = post(emu, chat_url(emu), chat_body(**extra))
     assert response.status_code == 422
     detail = response.json()["detail"]
     assert f"'{field}'" in detail
-    assert emulator.pending == 1  # validation does not consume the queue
+    assert emu.pending == 1  # validation does not consume the queue
 
 
-def test_chat_validation_observed_message_and_valid_edges(emulator: Emulator) -> None:
+def test_chat_validation_observed_message_and_valid_edges(emu: Emulator) -> None:
     payload = chat_body(tools=[WEATHER_TOOL], response_format={"type": "json_object"})
-    assert post(emulator, chat_url(emulator), payload).json() == {
+    assert post(emu, chat_url(emu), payload).json() == {
         "detail": "The 'response_format' field cannot be set when tools are specified"
     }
     edges = chat_body(
@@ -452,8 +397,8 @@ def test_chat_validation_observed_message_and_valid_edges(emulator: Emulator) ->
         reasoning_effort="low",
         some_future_field={"ignored": True},
     )
-    assert post(emulator, chat_url(emulator), edges).status_code == 200
-    not_json = httpx.post(chat_url(emulator), content=b"{nope", headers=auth(emulator))
+    assert post(emu, chat_url(emu), edges).status_code == 200
+    not_json = httpx.post(chat_url(emu), content=b"{nope", headers=auth(emu))
     assert not_json.status_code == 422
     assert "detail" in not_json.json()
 
@@ -461,22 +406,22 @@ def test_chat_validation_observed_message_and_valid_edges(emulator: Emulator) ->
 # ------------------------------------------------------------------ chat: faults
 
 
-def test_chat_status_fault_with_retry_after(emulator: Emulator) -> None:
-    emulator.queue(Fault.status(429, retry_after="2"), route="friendli.chat")
-    response = post(emulator, chat_url(emulator), chat_body())
+def test_chat_status_fault_with_retry_after(emu: Emulator) -> None:
+    emu.queue(Fault.status(429, retry_after="2"), route="friendli.chat")
+    response = post(emu, chat_url(emu), chat_body())
     assert response.status_code == 429
     assert response.headers["retry-after"] == "2"
     assert "detail" in response.json()
-    assert post(emulator, chat_url(emulator), chat_body()).status_code == 200
+    assert post(emu, chat_url(emu), chat_body()).status_code == 200
 
 
-def test_chat_disconnect_mid_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.disconnect(after=2))
+def test_chat_disconnect_mid_stream(emu: Emulator) -> None:
+    emu.queue(Fault.disconnect(after=2))
     received: list[bytes] = []
     with (
         httpx.Client(timeout=10) as client,
         client.stream(
-            "POST", chat_url(emulator), json=chat_body(stream=True), headers=auth(emulator)
+            "POST", chat_url(emu), json=chat_body(stream=True), headers=auth(emu)
         ) as response,
     ):
         assert response.status_code == 200
@@ -487,40 +432,40 @@ def test_chat_disconnect_mid_stream(emulator: Emulator) -> None:
     assert b"[DONE]" not in raw
 
 
-def test_chat_malformed_and_error_record(emulator: Emulator) -> None:
-    emulator.queue(Fault.malformed(after=1))
-    _, raw = stream(emulator, chat_url(emulator), chat_body())
+def test_chat_malformed_and_error_record(emu: Emulator) -> None:
+    emu.queue(Fault.malformed(after=1))
+    _, raw = stream(emu, chat_url(emu), chat_body())
     events = sse_events(raw)
     assert events[1] == (None, "{not json")
     assert events[-1] == (None, "[DONE]")  # the stream goes on
 
-    emulator.queue(Fault.error_record(after=2, message="boom", status_code=503))
-    _, raw = stream(emulator, chat_url(emulator), chat_body())
+    emu.queue(Fault.error_record(after=2, message="boom", status_code=503))
+    _, raw = stream(emu, chat_url(emu), chat_body())
     events = sse_events(raw)
     assert len(events) == 3
     assert json.loads(events[-1][1]) == {
         "error": {"message": "boom", "type": "server_error", "param": None, "code": 503}
     }
-    emulator.queue(Fault.error_record(after=0, status_code=429, as_event=True))
-    _, raw = stream(emulator, chat_url(emulator), chat_body())
+    emu.queue(Fault.error_record(after=0, status_code=429, as_event=True))
+    _, raw = stream(emu, chat_url(emu), chat_body())
     (event,) = sse_events(raw)
     assert event[0] == "error"
     assert json.loads(event[1])["error"]["type"] == "rate_limit_error"
 
 
-def test_chat_truncated_stall_and_ping_storm(emulator: Emulator) -> None:
-    emulator.queue(Fault.truncated(after=3))
-    _, raw = stream(emulator, chat_url(emulator), chat_body())
+def test_chat_truncated_stall_and_ping_storm(emu: Emulator) -> None:
+    emu.queue(Fault.truncated(after=3))
+    _, raw = stream(emu, chat_url(emu), chat_body())
     assert len(sse_events(raw)) == 3
     assert b"[DONE]" not in raw
-    emulator.queue(Fault.ping_storm(2), Fault.stall(after=1, seconds=0.05))
-    _, raw = stream(emulator, chat_url(emulator), chat_body())
-    normal = records(stream(emulator, chat_url(emulator), chat_body())[1])
+    emu.queue(Fault.ping_storm(2), Fault.stall(after=1, seconds=0.05))
+    _, raw = stream(emu, chat_url(emu), chat_body())
+    normal = records(stream(emu, chat_url(emu), chat_body())[1])
     assert raw.count(b": keep-alive\n\n") == len(normal) + 1  # [DONE] gets its pings too
     assert chat_text(records(raw)) == chat_text(normal)
     assert sse_events(raw)[-1] == (None, "[DONE]")
-    emulator.queue(Fault.slow_first_byte(0.05, reply=Reply(text="late")))
-    data = post(emulator, chat_url(emulator), chat_body()).json()
+    emu.queue(Fault.slow_first_byte(0.05, reply=Reply(text="late")))
+    data = post(emu, chat_url(emu), chat_body()).json()
     assert data["choices"][0]["message"]["content"] == "late"
 
 
@@ -540,9 +485,9 @@ def tool_stream(
     return statuses, events
 
 
-def test_tool_assisted_seed_example(emulator: Emulator) -> None:
+def test_tool_assisted_seed_example(emu: Emulator) -> None:
     statuses, events = tool_stream(
-        emulator, "What is 3 + 6?", [{"type": "math:calculator"}], max_tokens=200
+        emu, "What is 3 + 6?", [{"type": "math:calculator"}], max_tokens=200
     )
     assert [s["status"] for s in statuses] == ["STARTED", "ENDED"]
     started, ended = statuses
@@ -576,24 +521,24 @@ def test_tool_assisted_seed_example(emulator: Emulator) -> None:
     assert events[-1][1] == "[DONE]"
 
 
-def test_tool_assisted_token_event_forms(emulator: Emulator) -> None:
+def test_tool_assisted_token_event_forms(emu: Emulator) -> None:
     forms = []
     for _ in range(3):
-        _, events = tool_stream(emulator, "What is 2 * 21?", [{"type": "math:calculator"}])
+        _, events = tool_stream(emu, "What is 2 * 21?", [{"type": "math:calculator"}])
         forms.append({name for name, data in events if name != "tool_status" and data != "[DONE]"})
     assert forms == [{None}, {"message"}, {"token"}]
     _, raw = stream(
-        emulator,
-        tools_url(emulator),
+        emu,
+        tools_url(emu),
         chat_body("Hi", tools=[{"type": "web:url"}]),
-        headers={**auth(emulator), "X-Emulator-Token-Event": "token"},
+        headers={**auth(emu), "X-Emulator-Token-Event": "token"},
     )
     assert {name for name, _ in sse_events(raw)[:-1]} == {"token"}
 
 
-def test_tool_assisted_non_stream_returns_only_the_answer(emulator: Emulator) -> None:
+def test_tool_assisted_non_stream_returns_only_the_answer(emu: Emulator) -> None:
     payload = chat_body("What is 3 + 6?", tools=[{"type": "math:calculator"}])
-    data = post(emulator, tools_url(emulator), payload).json()
+    data = post(emu, tools_url(emu), payload).json()
     assert data["object"] == "chat.completion"
     assert data["choices"] == [
         {
@@ -605,7 +550,7 @@ def test_tool_assisted_non_stream_returns_only_the_answer(emulator: Emulator) ->
     assert "tool_status" not in json.dumps(data)
 
 
-def test_calculator_really_computes(emulator: Emulator) -> None:
+def test_calculator_really_computes(emu: Emulator) -> None:
     cases = {
         "Compute (2 + 3) * -4 ** 2 please": ("(2 + 3) * -4 ** 2", "-80"),
         "What is 150 * 1.60934?": ("150 * 1.60934", "241.401000000000"),
@@ -613,15 +558,15 @@ def test_calculator_really_computes(emulator: Emulator) -> None:
         "2^10 - 0.5?": ("2^10 - 0.5", "1023.50000000000"),
     }
     for prompt, (expression, raw) in cases.items():
-        statuses, _ = tool_stream(emulator, prompt, [{"type": "math:calculator"}])
+        statuses, _ = tool_stream(emu, prompt, [{"type": "math:calculator"}])
         assert statuses[0]["parameters"] == [{"name": "expression", "value": expression}]
         assert json.loads(json.loads(statuses[-1]["result"])) == {"result": f"{expression}={raw}"}
 
 
-def test_statistics_and_calendar_really_compute(emulator: Emulator) -> None:
+def test_statistics_and_calendar_really_compute(emu: Emulator) -> None:
     tools = [{"type": "math:statistics"}, {"type": "math:calendar"}]
     statuses, events = tool_stream(
-        emulator, "What are the mean and median of 2, 4, 4, 4, 5, 5, 7, 9?", tools
+        emu, "What are the mean and median of 2, 4, 4, 4, 5, 5, 7, 9?", tools
     )
     (ended,) = [s for s in statuses if s["status"] == "ENDED"]
     assert ended["name"] == "math:statistics"
@@ -634,21 +579,19 @@ def test_statistics_and_calendar_really_compute(emulator: Emulator) -> None:
     assert "mean = 5" in text
     assert "median = 4.5" in text
 
-    statuses, _ = tool_stream(emulator, "What day of the week was 2024-05-20?", tools)
+    statuses, _ = tool_stream(emu, "What day of the week was 2024-05-20?", tools)
     assert [s["name"] for s in statuses] == ["math:calendar", "math:calendar"]
     assert json.loads(statuses[-1]["result"]) == {"date": "2024-05-20", "weekday": "Monday"}
-    statuses, _ = tool_stream(
-        emulator, "How many days between January 1, 2024 and 1 March 2024?", tools
-    )
+    statuses, _ = tool_stream(emu, "How many days between January 1, 2024 and 1 March 2024?", tools)
     assert json.loads(statuses[-1]["result"])["days"] == 60
-    data = post(emulator, tools_url(emulator), chat_body("What is today's date?", tools=tools))
+    data = post(emu, tools_url(emu), chat_body("What is today's date?", tools=tools))
     today = date.today().isoformat()
     assert today in data.json()["choices"][0]["message"]["content"]
 
 
-def test_tool_errors_and_resume_generation(emulator: Emulator) -> None:
+def test_tool_errors_and_resume_generation(emu: Emulator) -> None:
     tools = [{"type": "math:calculator"}]
-    statuses, events = tool_stream(emulator, "What is 1 / 0?", tools)
+    statuses, events = tool_stream(emu, "What is 1 / 0?", tools)
     assert [s["status"] for s in statuses] == ["STARTED", "ERRORED"]
     assert statuses[-1]["error"] == {"type": "INVALID_PARAMETER", "msg": "division by zero"}
     assert statuses[-1]["result"] is None
@@ -656,16 +599,16 @@ def test_tool_errors_and_resume_generation(emulator: Emulator) -> None:
     assert chat_text(chunks) == ""  # generation stops without resume_generation
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     data = post(
-        emulator,
-        tools_url(emulator),
+        emu,
+        tools_url(emu),
         chat_body("What is 1 / 0?", tools=tools, resume_generation=True),
     ).json()
     assert "division by zero" in data["choices"][0]["message"]["content"]
-    statuses, _ = tool_stream(emulator, "What weekday is 2023-02-30?", [{"type": "math:calendar"}])
+    statuses, _ = tool_stream(emu, "What weekday is 2023-02-30?", [{"type": "math:calendar"}])
     assert statuses[-1]["status"] == "ERRORED"
 
 
-def test_canned_tools_and_user_function(emulator: Emulator) -> None:
+def test_canned_tools_and_user_function(emu: Emulator) -> None:
     tools = [
         {"type": "web:search"},
         {"type": "file:text", "files": ["file-1"]},
@@ -673,7 +616,7 @@ def test_canned_tools_and_user_function(emulator: Emulator) -> None:
         LOG_TOOL,
     ]
     statuses, events = tool_stream(
-        emulator, "Search the latest news and log the result", tools, tool_choice="required"
+        emu, "Search the latest news and log the result", tools, tool_choice="required"
     )
     assert [(s["name"], s["status"]) for s in statuses] == [
         ("web:search", "STARTED"),
@@ -687,14 +630,14 @@ def test_canned_tools_and_user_function(emulator: Emulator) -> None:
     assert fragments[0]["function"]["name"] == "log_result"
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
     data = post(
-        emulator,
-        tools_url(emulator),
+        emu,
+        tools_url(emu),
         chat_body("Summarize the attached document", tools=tools),
     ).json()
     assert "[emulator canned result for file:text]" in data["choices"][0]["message"]["content"]
 
 
-def test_tool_assisted_validation(emulator: Emulator) -> None:
+def test_tool_assisted_validation(emu: Emulator) -> None:
     bad = [
         {"tools": [{"type": "math:abacus"}]},
         {"tools": [{"type": "file:text"}]},
@@ -703,7 +646,7 @@ def test_tool_assisted_validation(emulator: Emulator) -> None:
         {"top_p": 2},
     ]
     for extra in bad:
-        response = post(emulator, tools_url(emulator), chat_body("Hi", **extra))
+        response = post(emu, tools_url(emu), chat_body("Hi", **extra))
         assert response.status_code == 422, extra
         assert "detail" in response.json()
     # response_format / min_tokens do not exist on this endpoint: ignored, not 422.
@@ -712,14 +655,14 @@ def test_tool_assisted_validation(emulator: Emulator) -> None:
         tools=[{"type": "math:calculator"}],
         response_format={"type": "json_object"},
     )
-    assert post(emulator, tools_url(emulator), ignored).status_code == 200
+    assert post(emu, tools_url(emu), ignored).status_code == 200
 
 
 # ----------------------------------------------------------------- text completions
 
 
-def test_completions_non_stream(emulator: Emulator) -> None:
-    data = post(emulator, completions_url(emulator), {"model": MODEL, "prompt": "Once upon"}).json()
+def test_completions_non_stream(emu: Emulator) -> None:
+    data = post(emu, completions_url(emu), {"model": MODEL, "prompt": "Once upon"}).json()
     assert data["id"].startswith("cmpl-")
     assert data["object"] == "text_completion"
     assert data["model"] == MODEL
@@ -733,7 +676,7 @@ def test_completions_non_stream(emulator: Emulator) -> None:
     assert data["usage"]["prompt_tokens"] == 2
 
     payload = {"model": MODEL, "tokens": [128000, 2028, 374], "n": 2, "seed": [7, 8], "logprobs": 2}
-    data = post(emulator, completions_url(emulator), payload).json()
+    data = post(emu, completions_url(emu), payload).json()
     first, second = data["choices"]
     assert (first["index"], second["index"]) == (0, 1)
     assert (first["seed"], second["seed"]) == (7, 8)
@@ -745,26 +688,26 @@ def test_completions_non_stream(emulator: Emulator) -> None:
     assert all(len(top) == 2 for top in logprobs["top_logprobs"])
 
 
-def test_completions_limits(emulator: Emulator) -> None:
+def test_completions_limits(emu: Emulator) -> None:
     payload = {"model": MODEL, "prompt": "Once upon", "stop": [" emulator"]}
-    data = post(emulator, completions_url(emulator), payload).json()
+    data = post(emu, completions_url(emu), payload).json()
     assert data["choices"][0]["text"] == " This is the Friendli"
     payload = {"model": MODEL, "prompt": "Once upon", "max_total_tokens": 5}
-    data = post(emulator, completions_url(emulator), payload).json()
+    data = post(emu, completions_url(emu), payload).json()
     assert data["choices"][0]["finish_reason"] == "length"
     assert data["usage"]["completion_tokens"] == 3
     payload = {"model": MODEL, "prompt": "Once upon", "timeout_microseconds": 10}
-    assert post(emulator, completions_url(emulator), payload).status_code == 429
+    assert post(emu, completions_url(emu), payload).status_code == 429
 
 
-def test_completions_stream_current_format(emulator: Emulator) -> None:
+def test_completions_stream_current_format(emu: Emulator) -> None:
     payload = {
         "model": MODEL,
         "prompt": "Once upon",
         "max_tokens": 3,
         "stream_options": {"include_usage": True},
     }
-    response, raw = stream(emulator, completions_url(emulator), payload)
+    response, raw = stream(emu, completions_url(emu), payload)
     assert response.status_code == 200
     events = sse_events(raw)
     assert all(name is None for name, _ in events)
@@ -781,10 +724,10 @@ def test_completions_stream_current_format(emulator: Emulator) -> None:
     assert usage["usage"]["completion_tokens"] == 3
 
 
-def test_completions_stream_legacy_format(emulator: Emulator) -> None:
+def test_completions_stream_legacy_format(emu: Emulator) -> None:
     payload = {"model": MODEL, "prompt": "Once upon", "max_tokens": 3}
-    headers = {**auth(emulator), "X-Emulator-Stream-Format": "legacy"}
-    _, raw = stream(emulator, completions_url(emulator), payload, headers=headers)
+    headers = {**auth(emu), "X-Emulator-Stream-Format": "legacy"}
+    _, raw = stream(emu, completions_url(emu), payload, headers=headers)
     assert b"[DONE]" not in raw
     recs = records(raw)
     lines, complete = recs[:-1], recs[-1]
@@ -833,18 +776,16 @@ def test_completions_stream_legacy_format(emulator: Emulator) -> None:
         ({"model": None}, ["model"]),
     ],
 )
-def test_completions_validation(
-    emulator: Emulator, extra: dict[str, Any], fields: list[str]
-) -> None:
+def test_completions_validation(emu: Emulator, extra: dict[str, Any], fields: list[str]) -> None:
     payload = {"model": MODEL, "prompt": "Once upon", **extra}
-    response = post(emulator, completions_url(emulator), payload)
+    response = post(emu, completions_url(emu), payload)
     assert response.status_code == 422
     detail = response.json()["detail"]
     for field in fields:
         assert f"'{field}'" in detail, detail
 
 
-def test_completions_accepts_legacy_and_current_fields(emulator: Emulator) -> None:
+def test_completions_accepts_legacy_and_current_fields(emu: Emulator) -> None:
     payload = {
         "model": MODEL,
         "prompt": ["First", "Second"],
@@ -873,7 +814,7 @@ def test_completions_accepts_legacy_and_current_fields(emulator: Emulator) -> No
         "seed": 11,
         "response_format": {"type": "regex", "schema": "(yes|no)"},
     }
-    data = post(emulator, completions_url(emulator), payload).json()
+    data = post(emu, completions_url(emu), payload).json()
     assert [c["text"] for c in data["choices"]] == ["yes", "yes"]
     assert [c["index"] for c in data["choices"]] == [0, 1]
     assert [c["seed"] for c in data["choices"]] == [11, 11]
@@ -882,34 +823,34 @@ def test_completions_accepts_legacy_and_current_fields(emulator: Emulator) -> No
 # ------------------------------------------------------------- completions: faults
 
 
-def test_completions_faults(emulator: Emulator) -> None:
-    emulator.queue(Fault.status(503, retry_after="1"), route="friendli.completions")
-    response = post(emulator, completions_url(emulator), {"model": MODEL, "prompt": "x"})
+def test_completions_faults(emu: Emulator) -> None:
+    emu.queue(Fault.status(503, retry_after="1"), route="friendli.completions")
+    response = post(emu, completions_url(emu), {"model": MODEL, "prompt": "x"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
-    assert emulator.requests[-1].route == "friendli.completions"
+    assert emu.requests[-1].route == "friendli.completions"
 
-    emulator.queue(Fault.disconnect(after=2))
+    emu.queue(Fault.disconnect(after=2))
     payload = {"model": MODEL, "prompt": "Once upon", "stream": True}
     with (
         httpx.Client(timeout=10) as client,
-        client.stream("POST", completions_url(emulator), json=payload, headers=auth(emulator)) as r,
+        client.stream("POST", completions_url(emu), json=payload, headers=auth(emu)) as r,
     ):
         received: list[bytes] = []
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             received.extend(r.iter_raw())
     assert len(records(b"".join(received))) == 2
 
-    emulator.queue(Fault.malformed(after=1), Fault.error_record(after=2, message="overloaded"))
-    _, raw = stream(emulator, completions_url(emulator), payload)
+    emu.queue(Fault.malformed(after=1), Fault.error_record(after=2, message="overloaded"))
+    _, raw = stream(emu, completions_url(emu), payload)
     assert sse_events(raw)[1] == (None, "{not json")
     assert sse_events(raw)[-1] == (None, "[DONE]")
-    _, raw = stream(emulator, completions_url(emulator), payload)
+    _, raw = stream(emu, completions_url(emu), payload)
     last = json.loads(sse_events(raw)[-1][1])
     assert last["error"]["message"] == "overloaded"
     assert last["error"]["code"] == 500
 
-    emulator.queue(Fault.status(500), route="friendli.tools_chat")
-    response = post(emulator, tools_url(emulator), chat_body("What is 3 + 6?"))
+    emu.queue(Fault.status(500), route="friendli.tools_chat")
+    response = post(emu, tools_url(emu), chat_body("What is 3 + 6?"))
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}

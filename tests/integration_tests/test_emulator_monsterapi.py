@@ -11,21 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply, ToolCall
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh emulator per test (this suite does not enable the opt-in plugin)."""
-    with Emulator() as emu:
-        yield emu
-
+from tests.integration_tests._shared import undecodable_chunks
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 GREETING = "Hello! This is the MonsterAPI emulator. You said: "
@@ -114,8 +106,8 @@ def detail(response: httpx.Response) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- non-stream
 
 
-def test_non_stream_shape(emulator: Emulator) -> None:
-    response = post(emulator, chat("你好, emulator"))
+def test_non_stream_shape(emu: Emulator) -> None:
+    response = post(emu, chat("你好, emulator"))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert "你好".encode() in response.content  # raw UTF-8
@@ -132,70 +124,70 @@ def test_non_stream_shape(emulator: Emulator) -> None:
     assert isinstance(body["credits_consumed"], float)
     assert body["credits_consumed"] > 0
     assert "finish_reason" not in response.text
-    (recorded,) = emulator.requests
+    (recorded,) = emu.requests
     assert recorded.route == "monsterapi.generate"
-    assert recorded.headers["authorization"] == f"Bearer {emulator.api_key}"
+    assert recorded.headers["authorization"] == f"Bearer {emu.api_key}"
 
 
-def test_prompt_is_echoed_and_messages_are_not(emulator: Emulator) -> None:
-    plain = post(emulator, completion("Once upon a time")).json()["response"]
+def test_prompt_is_echoed_and_messages_are_not(emu: Emulator) -> None:
+    plain = post(emu, completion("Once upon a time")).json()["response"]
     assert plain["text"] == ["Once upon a time" + GREETING + "Once upon a time"]
-    templated = post(emulator, completion(LLAMA_PROMPT)).json()["response"]
+    templated = post(emu, completion(LLAMA_PROMPT)).json()["response"]
     assert templated["text"] == [LLAMA_PROMPT + GREETING + "台北 weather?"]
-    messages = post(emulator, chat("台北 weather?")).json()["response"]
+    messages = post(emu, chat("台北 weather?")).json()["response"]
     assert messages["text"] == [GREETING + "台北 weather?"]
 
 
 def test_input_tokens_follow_the_model_template() -> None:
-    with Emulator(models=["some/new-model"]) as emulator:
+    with Emulator(models=["some/new-model"]) as emu:
         counts = {
-            model: post(emulator, {**chat("hi"), "model": model}).json()["response"]["token_counts"]
+            model: post(emu, {**chat("hi"), "model": model}).json()["response"]["token_counts"]
             for model in (MODEL, "google/gemma-2-9b-it", "some/new-model")
         }
     assert counts[MODEL]["input"] > counts["google/gemma-2-9b-it"]["input"] > 1
     assert counts["some/new-model"]["input"] > 1  # an added id gets a generic template
 
 
-def test_n_outputs_differ_and_are_deterministic(emulator: Emulator) -> None:
-    first = post(emulator, chat("hi", n=3, best_of=4)).json()["response"]
+def test_n_outputs_differ_and_are_deterministic(emu: Emulator) -> None:
+    first = post(emu, chat("hi", n=3, best_of=4)).json()["response"]
     texts = first["text"]
     assert len(texts) == 3
     assert len(set(texts)) == 3
     assert texts[0] == GREETING + "hi"
     assert all(text.endswith("You said: hi") for text in texts)
-    assert post(emulator, chat("hi", n=3, best_of=4)).json()["response"]["text"] == texts
-    single = post(emulator, chat("hi")).json()["response"]["token_counts"]["output"]
+    assert post(emu, chat("hi", n=3, best_of=4)).json()["response"]["text"] == texts
+    single = post(emu, chat("hi")).json()["response"]["token_counts"]["output"]
     assert first["token_counts"]["output"] >= 3 * single - 3
-    many = post(emulator, completion("x", n=7)).json()["response"]["text"]
+    many = post(emu, completion("x", n=7)).json()["response"]["text"]
     assert len(set(many)) == 7
     assert all(text.startswith("x") for text in many)
 
 
-def test_max_tokens_cuts_every_output(emulator: Emulator) -> None:
-    data = post(emulator, chat("hi", max_tokens=3, n=2)).json()["response"]
+def test_max_tokens_cuts_every_output(emu: Emulator) -> None:
+    data = post(emu, chat("hi", max_tokens=3, n=2)).json()["response"]
     assert data["text"] == ["Hello! This", "Hi! This"]
     assert data["token_counts"]["output"] == 6
-    echoed = post(emulator, completion("Q:", max_tokens=1)).json()["response"]
+    echoed = post(emu, completion("Q:", max_tokens=1)).json()["response"]
     assert echoed["text"] == ["Q:Hello"]
     assert echoed["token_counts"]["output"] == 1
 
 
-def test_scripted_reply_overrides(emulator: Emulator) -> None:
-    emulator.queue(
+def test_scripted_reply_overrides(emu: Emulator) -> None:
+    emu.queue(
         Reply(text="scripted 文字", prompt_tokens=7, completion_tokens=9),
         Reply(text="echo me"),
         Reply(tool_calls=[ToolCall("get_weather", {"city": "台北"})]),
     )
-    data = post(emulator, chat(n=2)).json()["response"]
+    data = post(emu, chat(n=2)).json()["response"]
     assert data["text"] == ["scripted 文字", "scripted 文字"]
     assert data["token_counts"] == {"input": 7, "output": 9}
-    assert post(emulator, completion("P: ")).json()["response"]["text"] == ["P: echo me"]
-    (text,) = post(emulator, chat()).json()["response"]["text"]
+    assert post(emu, completion("P: ")).json()["response"]["text"] == ["P: echo me"]
+    (text,) = post(emu, chat()).json()["response"]["text"]
     assert text == '<function=get_weather>{"city": "台北"}</function>'
-    assert emulator.pending == 0
+    assert emu.pending == 0
 
 
-def test_unknown_fields_and_nulls_are_accepted(emulator: Emulator) -> None:
+def test_unknown_fields_and_nulls_are_accepted(emu: Emulator) -> None:
     payload = chat(
         "hi",
         best_of=None,
@@ -205,7 +197,7 @@ def test_unknown_fields_and_nulls_are_accepted(emulator: Emulator) -> None:
         seed=1,
         mock_response=False,
     )
-    response = post(emulator, payload)
+    response = post(emu, payload)
     assert response.status_code == 200
     assert response.json()["response"]["text"] == [GREETING + "hi"]
 
@@ -244,10 +236,8 @@ def test_unknown_fields_and_nulls_are_accepted(emulator: Emulator) -> None:
         ({"temperature": 0, "n": 2}, "best_of", "best_of must be 1 when using greedy"),
     ],
 )
-def test_sampling_rules(
-    emulator: Emulator, extra: dict[str, Any], field: str, message: str
-) -> None:
-    (entry,) = detail(post(emulator, chat(**extra)))
+def test_sampling_rules(emu: Emulator, extra: dict[str, Any], field: str, message: str) -> None:
+    (entry,) = detail(post(emu, chat(**extra)))
     assert entry["loc"] == ["body", field]
     assert entry["type"] == "value_error"
     assert entry["msg"].startswith("Value error, ")
@@ -268,8 +258,8 @@ def test_sampling_rules(
         {"min_p": 1, "max_tokens": 1, "n": 1.0},
     ],
 )
-def test_valid_boundaries(emulator: Emulator, extra: dict[str, Any]) -> None:
-    response = post(emulator, chat(**extra))
+def test_valid_boundaries(emu: Emulator, extra: dict[str, Any]) -> None:
+    response = post(emu, chat(**extra))
     assert response.status_code == 200, response.text
     assert len(response.json()["response"]["text"]) == int(extra.get("n", 1))
 
@@ -311,14 +301,14 @@ def test_valid_boundaries(emulator: Emulator, extra: dict[str, Any]) -> None:
         (["not", "an", "object"], ["body"], "dict_type"),
     ],
 )
-def test_schema_validation(emulator: Emulator, payload: Any, loc: list[Any], kind: str) -> None:
-    entries = detail(post(emulator, payload))
+def test_schema_validation(emu: Emulator, payload: Any, loc: list[Any], kind: str) -> None:
+    entries = detail(post(emu, payload))
     assert entries[0]["loc"] == loc
     assert entries[0]["type"] == kind
 
 
-def test_type_errors_are_reported_together(emulator: Emulator) -> None:
-    entries = detail(post(emulator, {"prompt": 1, "n": "x", "top_k": 0.5}))
+def test_type_errors_are_reported_together(emu: Emulator) -> None:
+    entries = detail(post(emu, {"prompt": 1, "n": "x", "top_k": 0.5}))
     assert [e["loc"] for e in entries] == [
         ["body", "model"],
         ["body", "prompt"],
@@ -329,69 +319,69 @@ def test_type_errors_are_reported_together(emulator: Emulator) -> None:
 
 def test_model_template_rules() -> None:
     # microsoft/phi-2 is from an earlier revision of the reference page (no chat template).
-    with Emulator(models=["microsoft/phi-2"]) as emulator:
-        _check_template_rules(emulator)
+    with Emulator(models=["microsoft/phi-2"]) as emu:
+        _check_template_rules(emu)
 
 
-def _check_template_rules(emulator: Emulator) -> None:
+def _check_template_rules(emu: Emulator) -> None:
     system_first = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
-    (entry,) = detail(post(emulator, {"model": "google/gemma-2-9b-it", "messages": system_first}))
+    (entry,) = detail(post(emu, {"model": "google/gemma-2-9b-it", "messages": system_first}))
     assert entry["loc"] == ["body", "messages", 0, "role"]
     assert "System role not supported" in entry["msg"]
     twice = [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
-    (entry,) = detail(post(emulator, {"model": "google/gemma-2-9b-it", "messages": twice}))
+    (entry,) = detail(post(emu, {"model": "google/gemma-2-9b-it", "messages": twice}))
     assert entry["loc"] == ["body", "messages", 1, "role"]
     assert "must alternate" in entry["msg"]
-    (entry,) = detail(post(emulator, {"model": "microsoft/phi-2", "messages": twice}))
+    (entry,) = detail(post(emu, {"model": "microsoft/phi-2", "messages": twice}))
     assert entry["loc"] == ["body", "messages"]
-    assert post(emulator, {"model": MODEL, "messages": system_first}).status_code == 200
-    assert post(emulator, {"model": "microsoft/phi-2", "prompt": "x"}).status_code == 200
+    assert post(emu, {"model": MODEL, "messages": system_first}).status_code == 200
+    assert post(emu, {"model": "microsoft/phi-2", "prompt": "x"}).status_code == 200
 
 
-def test_invalid_json(emulator: Emulator) -> None:
+def test_invalid_json(emu: Emulator) -> None:
     response = httpx.post(
-        url(emulator),
+        url(emu),
         content=b"{nope",
-        headers={**auth(emulator), "content-type": "application/json"},
+        headers={**auth(emu), "content-type": "application/json"},
     )
     (entry,) = detail(response)
     assert entry["type"] == "json_invalid"
-    (entry,) = detail(httpx.post(url(emulator), headers=auth(emulator)))
+    (entry,) = detail(httpx.post(url(emu), headers=auth(emu)))
     assert entry["type"] == "missing"
 
 
-def test_validation_does_not_consume_the_queue(emulator: Emulator) -> None:
-    emulator.queue(Reply(text="kept"))
-    assert post(emulator, chat(top_k=0)).status_code == 422
-    assert httpx.post(url(emulator), json=chat()).status_code == 401
-    assert post(emulator, chat()).json()["response"]["text"] == ["kept"]
+def test_validation_does_not_consume_the_queue(emu: Emulator) -> None:
+    emu.queue(Reply(text="kept"))
+    assert post(emu, chat(top_k=0)).status_code == 422
+    assert httpx.post(url(emu), json=chat()).status_code == 401
+    assert post(emu, chat()).json()["response"]["text"] == ["kept"]
 
 
-def test_auth(emulator: Emulator) -> None:
+def test_auth(emu: Emulator) -> None:
     for headers in (
         {},
         {"Authorization": "Bearer wrong"},
-        {"Authorization": emulator.api_key},
-        {"X-API-KEY": emulator.api_key},
+        {"Authorization": emu.api_key},
+        {"X-API-KEY": emu.api_key},
     ):
-        response = httpx.post(url(emulator), json=chat(), headers=headers)
+        response = httpx.post(url(emu), json=chat(), headers=headers)
         assert response.status_code == 401
         assert response.json() == {"detail": "Invalid API key"}
-    assert post(emulator, chat()).status_code == 200
+    assert post(emu, chat()).status_code == 200
 
 
-def test_not_found_and_method(emulator: Emulator) -> None:
-    response = httpx.post(emulator.monsterapi_base_url + "/nope", json={}, headers=auth(emulator))
+def test_not_found_and_method(emu: Emulator) -> None:
+    response = httpx.post(emu.monsterapi_base_url + "/nope", json={}, headers=auth(emu))
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
-    assert httpx.get(url(emulator), headers=auth(emulator)).status_code == 405
+    assert httpx.get(url(emu), headers=auth(emu)).status_code == 405
 
 
 # -------------------------------------------------------------------------- stream
 
 
-def test_stream_wire_format(emulator: Emulator) -> None:
-    response, chunks = stream_raw(emulator, chat("台北 weather"))
+def test_stream_wire_format(emu: Emulator) -> None:
+    response, chunks = stream_raw(emu, chat("台北 weather"))
     raw = b"".join(chunks)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/octet-stream"
@@ -411,29 +401,28 @@ def test_stream_wire_format(emulator: Emulator) -> None:
     assert texts[-1] == [final]
     assert texts[0] == ["Hello"]
     assert (
-        len(records)
-        == post(emulator, chat("台北 weather")).json()["response"]["token_counts"]["output"]
+        len(records) == post(emu, chat("台北 weather")).json()["response"]["token_counts"]["output"]
     )
-    assert post(emulator, chat("台北 weather")).json()["response"]["text"] == [final]
+    assert post(emu, chat("台北 weather")).json()["response"]["text"] == [final]
     assert not any(isinstance(r, dict) and "token_counts" in str(r) for r in records)
 
 
-def test_stream_records_are_exactly_vllm_json_dumps_by_default(emulator: Emulator) -> None:
+def test_stream_records_are_exactly_vllm_json_dumps_by_default(emu: Emulator) -> None:
     # vLLM's /generate writes every record as (json.dumps({"text": text_outputs}) + "\0").
     for content in ("hi", "台北 天氣"):
-        _, chunks = stream_raw(emulator, chat(content))
+        _, chunks = stream_raw(emu, chat(content))
         records = split_records(b"".join(chunks))
         assert len(records) > 2
         for record in records:
             assert record == json.dumps({"text": json.loads(record)["text"]}).encode("ascii")
-    emulator.queue(Reply(text="x"))
-    _, chunks = stream_raw(emulator, chat("hi"))
+    emu.queue(Reply(text="x"))
+    _, chunks = stream_raw(emu, chat("hi"))
     assert b"".join(chunks) == b'{"text": ["x"]}\0'
 
 
-def test_mixed_records_fault_rotates_the_tolerated_shapes(emulator: Emulator) -> None:
-    emulator.queue(Fault.mixed_records(reply=Reply(text="台北 天氣 weather")))
-    _, chunks = stream_raw(emulator, chat())
+def test_mixed_records_fault_rotates_the_tolerated_shapes(emu: Emulator) -> None:
+    emu.queue(Fault.mixed_records(reply=Reply(text="台北 天氣 weather")))
+    _, chunks = stream_raw(emu, chat())
     records = split_records(b"".join(chunks))
     forms = [form_of(json.loads(r)) for r in records]
     assert forms == [FORMS[i % 3] for i in range(len(forms))]
@@ -441,12 +430,12 @@ def test_mixed_records_fault_rotates_the_tolerated_shapes(emulator: Emulator) ->
     assert records[1] == '{"response":{"text":["台北"]}}'.encode()  # raw UTF-8, compact
     assert records[2] == '["台北 天"]'.encode()  # a bare list, cumulative
     # The fault is spent: the next stream has vLLM's shape again.
-    _, chunks = stream_raw(emulator, chat())
+    _, chunks = stream_raw(emu, chat())
     assert {form_of(json.loads(r)) for r in split_records(b"".join(chunks))} == {"text"}
 
 
-def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
-    _, chunks = stream_raw(emulator, chat("台北 天氣 weather"))
+def test_stream_writes_split_records_and_characters(emu: Emulator) -> None:
+    _, chunks = stream_raw(emu, chat("台北 天氣 weather"))
     raw = b"".join(chunks)
     records = split_records(raw)
     assert len(chunks) >= 2 * len(records)
@@ -456,50 +445,42 @@ def test_stream_writes_split_records_and_characters(emulator: Emulator) -> None:
     assert b"\0" in chunks
     assert texts_of(json.loads(records[-1])) == [GREETING + "台北 天氣 weather"]
     # Raw UTF-8 records (fault mixed_records) get a multi-byte character cut in two.
-    emulator.queue(Fault.mixed_records())
-    _, chunks = stream_raw(emulator, chat("台北 天氣 weather"))
-    undecodable = 0
-    for chunk in chunks:
-        try:
-            chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            undecodable += 1
-    assert undecodable > 0
+    emu.queue(Fault.mixed_records())
+    _, chunks = stream_raw(emu, chat("台北 天氣 weather"))
+    assert undecodable_chunks(chunks) > 0
     # Splitting on NUL only after buffering everything recovers valid JSON records.
     records = split_records(b"".join(chunks))
     assert texts_of(json.loads(records[-1])) == [GREETING + "台北 天氣 weather"]
 
 
-def test_stream_prompt_echo_in_every_record(emulator: Emulator) -> None:
-    texts = stream_texts(emulator, completion(LLAMA_PROMPT))
+def test_stream_prompt_echo_in_every_record(emu: Emulator) -> None:
+    texts = stream_texts(emu, completion(LLAMA_PROMPT))
     assert all(t[0].startswith(LLAMA_PROMPT) for t in texts)
     assert texts[0] == [LLAMA_PROMPT + "Hello"]
     assert texts[-1] == [LLAMA_PROMPT + GREETING + "台北 weather?"]
 
 
-def test_stream_n_outputs(emulator: Emulator) -> None:
-    texts = stream_texts(emulator, chat("hi", n=3, max_tokens=40))
+def test_stream_n_outputs(emu: Emulator) -> None:
+    texts = stream_texts(emu, chat("hi", n=3, max_tokens=40))
     assert all(len(t) == 3 for t in texts)
     for index in range(3):
         column = [t[index] for t in texts]
         for before, after in itertools.pairwise(column):
             assert after.startswith(before)
-    final = post(emulator, chat("hi", n=3, max_tokens=40)).json()["response"]["text"]
+    final = post(emu, chat("hi", n=3, max_tokens=40)).json()["response"]["text"]
     assert texts[-1] == final
     # Shorter sequences keep their final text while longer ones go on.
     assert texts[-2][0] == final[0]
     assert texts[-2][2] != final[2]
 
 
-def test_stream_max_tokens(emulator: Emulator) -> None:
-    assert stream_texts(emulator, chat("hi", max_tokens=2)) == [["Hello"], ["Hello!"]]
+def test_stream_max_tokens(emu: Emulator) -> None:
+    assert stream_texts(emu, chat("hi", max_tokens=2)) == [["Hello"], ["Hello!"]]
 
 
-def test_beam_search_stream_rewrites_text(emulator: Emulator) -> None:
-    texts = stream_texts(emulator, chat("台北", **{**BEAM, "n": 2, "best_of": 3}))
-    final = post(emulator, chat("台北", **{**BEAM, "n": 2, "best_of": 3})).json()["response"][
-        "text"
-    ]
+def test_beam_search_stream_rewrites_text(emu: Emulator) -> None:
+    texts = stream_texts(emu, chat("台北", **{**BEAM, "n": 2, "best_of": 3}))
+    final = post(emu, chat("台北", **{**BEAM, "n": 2, "best_of": 3})).json()["response"]["text"]
     assert texts[-1] == final
     assert final[0] == GREETING + "台北"
     for index in range(2):
@@ -519,26 +500,26 @@ def test_beam_search_stream_rewrites_text(emulator: Emulator) -> None:
 
 
 @pytest.mark.parametrize("text", ["one", "two words", "台"])
-def test_beam_search_rewrites_short_texts(emulator: Emulator, text: str) -> None:
-    emulator.queue(Reply(text=text))
-    texts = stream_texts(emulator, completion("P", **BEAM))
+def test_beam_search_rewrites_short_texts(emu: Emulator, text: str) -> None:
+    emu.queue(Reply(text=text))
+    texts = stream_texts(emu, completion("P", **BEAM))
     column = [t[0] for t in texts]
     assert column[-1] == "P" + text
     assert any(not b.startswith(a) for a, b in itertools.pairwise(column))
 
 
-def test_empty_reply_streams_one_record(emulator: Emulator) -> None:
-    emulator.queue(Reply(text=""), Reply(text=""))
-    assert stream_texts(emulator, chat()) == [[""]]
-    assert stream_texts(emulator, completion("P")) == [["P"]]
+def test_empty_reply_streams_one_record(emu: Emulator) -> None:
+    emu.queue(Reply(text=""), Reply(text=""))
+    assert stream_texts(emu, chat()) == [[""]]
+    assert stream_texts(emu, completion("P")) == [["P"]]
 
 
 # -------------------------------------------------------------------------- faults
 
 
-def test_status_fault_504_with_retry_after(emulator: Emulator) -> None:
-    emulator.queue(Fault.status(504, retry_after="2"), Fault.status(504, retry_after="1"))
-    response = post(emulator, chat())
+def test_status_fault_504_with_retry_after(emu: Emulator) -> None:
+    emu.queue(Fault.status(504, retry_after="2"), Fault.status(504, retry_after="1"))
+    response = post(emu, chat())
     assert response.status_code == 504
     assert response.headers["retry-after"] == "2"
     assert response.json() == {
@@ -546,43 +527,43 @@ def test_status_fault_504_with_retry_after(emulator: Emulator) -> None:
     }
     with (
         httpx.Client(timeout=10) as client,
-        client.stream("POST", url(emulator), json=chat(stream=True), headers=auth(emulator)) as r,
+        client.stream("POST", url(emu), json=chat(stream=True), headers=auth(emu)) as r,
     ):
         assert r.status_code == 504
         assert r.headers["retry-after"] == "1"
         assert json.loads(r.read())["error"]["code"] == 504
-    assert post(emulator, chat()).status_code == 200
+    assert post(emu, chat()).status_code == 200
 
 
-def test_status_fault_custom_bodies(emulator: Emulator) -> None:
-    emulator.queue(
+def test_status_fault_custom_bodies(emu: Emulator) -> None:
+    emu.queue(
         Fault.status(504, body="<html>504 Gateway Time-out</html>"),
         Fault.status(429),
         Fault.status(400, body={"detail": "bad"}),
     )
-    response = post(emulator, chat())
+    response = post(emu, chat())
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == "<html>504 Gateway Time-out</html>"
-    response = post(emulator, chat())
+    response = post(emu, chat())
     assert response.status_code == 429
     assert isinstance(response.json()["detail"], str)
-    assert post(emulator, chat()).json() == {"detail": "bad"}
+    assert post(emu, chat()).json() == {"detail": "bad"}
 
 
-def test_slow_first_byte(emulator: Emulator) -> None:
-    emulator.queue(Fault.slow_first_byte(0.2, reply=Reply(text="late")))
+def test_slow_first_byte(emu: Emulator) -> None:
+    emu.queue(Fault.slow_first_byte(0.2, reply=Reply(text="late")))
     started = time.monotonic()
-    data = post(emulator, chat()).json()
+    data = post(emu, chat()).json()
     assert time.monotonic() - started >= 0.2
     assert data["response"]["text"] == ["late"]
 
 
-def test_disconnect_mid_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.disconnect(after=3))
+def test_disconnect_mid_stream(emu: Emulator) -> None:
+    emu.queue(Fault.disconnect(after=3))
     received: list[bytes] = []
     with (
         httpx.Client(timeout=10) as client,
-        client.stream("POST", url(emulator), json=chat(stream=True), headers=auth(emulator)) as r,
+        client.stream("POST", url(emu), json=chat(stream=True), headers=auth(emu)) as r,
     ):
         assert r.status_code == 200
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
@@ -596,16 +577,16 @@ def test_disconnect_mid_stream(emulator: Emulator) -> None:
     ]
 
 
-def test_disconnect_non_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.disconnect())
+def test_disconnect_non_stream(emu: Emulator) -> None:
+    emu.queue(Fault.disconnect())
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        post(emulator, chat())
-    assert post(emulator, chat()).status_code == 200
+        post(emu, chat())
+    assert post(emu, chat()).status_code == 200
 
 
-def test_malformed_record(emulator: Emulator) -> None:
-    emulator.queue(Fault.malformed(after=2))
-    _, chunks = stream_raw(emulator, chat("hi"))
+def test_malformed_record(emu: Emulator) -> None:
+    emu.queue(Fault.malformed(after=2))
+    _, chunks = stream_raw(emu, chat("hi"))
     raw = b"".join(chunks)
     records = split_records(raw)
     assert records[2] == b"{not json"
@@ -614,9 +595,9 @@ def test_malformed_record(emulator: Emulator) -> None:
     assert texts_of(json.loads(records[-1])) == [GREETING + "hi"]  # the stream goes on
 
 
-def test_error_record(emulator: Emulator) -> None:
-    emulator.queue(Fault.error_record(after=2, message="CUDA out of memory", status_code=503))
-    response, chunks = stream_raw(emulator, chat("hi"))  # ends cleanly
+def test_error_record(emu: Emulator) -> None:
+    emu.queue(Fault.error_record(after=2, message="CUDA out of memory", status_code=503))
+    response, chunks = stream_raw(emu, chat("hi"))  # ends cleanly
     assert response.status_code == 200
     raw = b"".join(chunks)
     assert raw.endswith(b"\0")
@@ -627,34 +608,34 @@ def test_error_record(emulator: Emulator) -> None:
     }
 
 
-def test_truncated_stream_ends_inside_a_record(emulator: Emulator) -> None:
-    emulator.queue(Fault.truncated(after=2))
-    _, chunks = stream_raw(emulator, chat("hi"))  # clean chunked end
+def test_truncated_stream_ends_inside_a_record(emu: Emulator) -> None:
+    emu.queue(Fault.truncated(after=2))
+    _, chunks = stream_raw(emu, chat("hi"))  # clean chunked end
     raw = b"".join(chunks)
     *complete, partial = raw.split(b"\0")
     assert len(complete) == 2
     assert partial
     with pytest.raises(ValueError):
         json.loads(partial)
-    emulator.queue(Fault.truncated(after=10_000))
-    _, chunks = stream_raw(emulator, chat("hi"))
+    emu.queue(Fault.truncated(after=10_000))
+    _, chunks = stream_raw(emu, chat("hi"))
     raw = b"".join(chunks)
     assert not raw.endswith(b"\0")  # even the final record is cut
     with pytest.raises(ValueError):
         json.loads(raw.rsplit(b"\0", 1)[-1])
 
 
-def test_stall(emulator: Emulator) -> None:
-    emulator.queue(Fault.stall(after=2, seconds=0.2))
+def test_stall(emu: Emulator) -> None:
+    emu.queue(Fault.stall(after=2, seconds=0.2))
     started = time.monotonic()
-    texts = stream_texts(emulator, chat("hi"))
+    texts = stream_texts(emu, chat("hi"))
     assert time.monotonic() - started >= 0.2
     assert texts[-1] == [GREETING + "hi"]
 
 
-def test_ping_storm_sends_empty_records(emulator: Emulator) -> None:
-    emulator.queue(Fault.ping_storm(count=2))
-    _, chunks = stream_raw(emulator, chat("hi"))
+def test_ping_storm_sends_empty_records(emu: Emulator) -> None:
+    emu.queue(Fault.ping_storm(count=2))
+    _, chunks = stream_raw(emu, chat("hi"))
     raw = b"".join(chunks)
     records = split_records(raw)
     assert raw.count(b"\0") == 3 * len(records)
@@ -662,8 +643,8 @@ def test_ping_storm_sends_empty_records(emulator: Emulator) -> None:
     assert texts_of(json.loads(records[-1])) == [GREETING + "hi"]
 
 
-def test_stream_only_faults_wait_for_a_stream(emulator: Emulator) -> None:
-    emulator.queue(Fault.malformed(after=0), Reply(text="plain"))
-    assert post(emulator, chat()).json()["response"]["text"] == ["plain"]
-    _, chunks = stream_raw(emulator, chat())
+def test_stream_only_faults_wait_for_a_stream(emu: Emulator) -> None:
+    emu.queue(Fault.malformed(after=0), Reply(text="plain"))
+    assert post(emu, chat()).json()["response"]["text"] == ["plain"]
+    _, chunks = stream_raw(emu, chat())
     assert split_records(b"".join(chunks))[0] == b"{not json"

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,12 +23,6 @@ pytest_plugins = ["pytester"]
 FFM = "llama3.3-ffm-70b-32k-chat"
 FRIENDLI = "meta-llama-3.1-8b-instruct"
 MONSTER = "meta-llama/Meta-Llama-3.1-8B-Instruct"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def chat_models(emu: Emulator, model: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -68,12 +68,6 @@ WEATHER = {
         },
     },
 }
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def sdk(emu: Emulator, product: str = "") -> SyncFriendli:
@@ -152,13 +146,13 @@ CHAT_CASES = {
 @pytest.mark.parametrize("product", ["serverless", "dedicated", "container"])
 @pytest.mark.parametrize("case", sorted(CHAT_CASES))
 def test_friendli_sdk_parses_every_chat_response_and_stream(
-    emu: Emulator, case: str, product: str
+    module_emu: Emulator, case: str, product: str
 ) -> None:
-    client = sdk(emu, product)
+    client = sdk(module_emu, product)
     api = getattr(client, product).chat
     kwargs: dict[str, Any] = {"model": MODEL if product != "dedicated" else "ep-123abc"}
     if product == "container":  # the container SDK takes its URL per call
-        kwargs["server_url"] = f"{emu.url}/friendli/container"
+        kwargs["server_url"] = f"{module_emu.url}/friendli/container"
     kwargs.update(CHAT_CASES[case])
     result = api.complete(**kwargs)
     assert isinstance(result, fm.ServerlessChatCompleteSuccess)  # every product's model
@@ -180,15 +174,17 @@ def test_friendli_sdk_parses_every_chat_response_and_stream(
     assert finishes == [result.choices[0].finish_reason] * kwargs.get("n", 1)
 
 
-def test_friendli_sdk_parses_reasoning_replies(emu: Emulator) -> None:
-    emu.queue(Reply(text="42.", reasoning="Six times seven."), Reply(text="42.", reasoning="6*7"))
-    result = sdk(emu).serverless.chat.complete(
+def test_friendli_sdk_parses_reasoning_replies(module_emu: Emulator) -> None:
+    module_emu.queue(
+        Reply(text="42.", reasoning="Six times seven."), Reply(text="42.", reasoning="6*7")
+    )
+    result = sdk(module_emu).serverless.chat.complete(
         model="deepseek-ai/DeepSeek-R1-0528", messages=[{"role": "user", "content": "6*7?"}]
     )
     assert result.choices[0].message.content == "42."
-    assert emu.requests[-1].route == "friendli.chat"
+    assert module_emu.requests[-1].route == "friendli.chat"
     events = list(
-        sdk(emu).serverless.chat.complete(
+        sdk(module_emu).serverless.chat.complete(
             model="deepseek-ai/DeepSeek-R1-0528",
             messages=[{"role": "user", "content": "6*7?"}],
             stream=True,
@@ -206,8 +202,10 @@ def test_friendli_sdk_parses_reasoning_replies(emu: Emulator) -> None:
     ],
     ids=["prompt", "tokens", "n_logprobs"],
 )
-def test_friendli_sdk_parses_completions_and_streams(emu: Emulator, extra: dict[str, Any]) -> None:
-    api = sdk(emu).serverless.completions
+def test_friendli_sdk_parses_completions_and_streams(
+    module_emu: Emulator, extra: dict[str, Any]
+) -> None:
+    api = sdk(module_emu).serverless.completions
     result = api.complete(serverless_completions_body={"model": MODEL, "max_tokens": 8, **extra})
     assert isinstance(result, fm.ServerlessCompletionsSuccess)
     assert len(result.choices) == extra.get("n", 1)
@@ -222,7 +220,7 @@ def test_friendli_sdk_parses_completions_and_streams(emu: Emulator, extra: dict[
     assert streamed == result.choices[0].text
 
 
-def test_tool_assisted_stream_validates_against_sdk_models(emu: Emulator) -> None:
+def test_tool_assisted_stream_validates_against_sdk_models(module_emu: Emulator) -> None:
     # SDK 0.16 dropped the tool-assisted endpoint but keeps its event models.
     body = {
         "model": MODEL,
@@ -230,8 +228,8 @@ def test_tool_assisted_stream_validates_against_sdk_models(emu: Emulator) -> Non
         "tools": [{"type": "math:calculator"}],
         "stream": True,
     }
-    url = emu.url + "/friendli/serverless/tools/v1/chat/completions"
-    headers = {"Authorization": f"Bearer {emu.api_key}", "X-Emulator-Token-Event": "token"}
+    url = module_emu.url + "/friendli/serverless/tools/v1/chat/completions"
+    headers = {"Authorization": f"Bearer {module_emu.api_key}", "X-Emulator-Token-Event": "token"}
     raw = httpx.post(url, json=body, headers=headers).content.decode()
     statuses, tokens = [], []
     for block in raw.strip().split("\n\n"):
@@ -249,15 +247,15 @@ def test_tool_assisted_stream_validates_against_sdk_models(emu: Emulator) -> Non
 # ------------------------------------------------------------ friendli SDK: our requests
 
 
-def test_chat_friendli_request_bodies_validate_against_the_sdk(emu: Emulator) -> None:
+def test_chat_friendli_request_bodies_validate_against_the_sdk(module_emu: Emulator) -> None:
     def get_weather(city: str) -> str:
         """Get the weather of a city."""
         return "sunny"
 
     model = ChatFriendli(
         model=MODEL,
-        base_url=emu.friendli_base_url,
-        api_key=emu.api_key,
+        base_url=module_emu.friendli_base_url,
+        api_key=module_emu.api_key,
         temperature=0.5,
         max_tokens=64,
         top_p=0.9,
@@ -275,7 +273,7 @@ def test_chat_friendli_request_bodies_validate_against_the_sdk(emu: Emulator) ->
         eos_token=[2],
         chat_template_kwargs={"enable_thinking": False},
     )
-    emu.reset()
+    module_emu.reset()
     model.invoke("Hello!")
     list(model.stream("Hello!"))
     tools = model.bind_tools([get_weather], tool_choice="auto", parallel_tool_calls=True)
@@ -287,7 +285,7 @@ def test_chat_friendli_request_bodies_validate_against_the_sdk(emu: Emulator) ->
         WEATHER["function"]["parameters"] | {"title": "City"}, method="json_schema"
     ).invoke("Tell me about 'Taipei'.")
     model.invoke([HumanMessage("hi"), AIMessage("Hello"), HumanMessage("again")])
-    bodies = [r.json for r in emu.requests]
+    bodies = [r.json for r in module_emu.requests]
     assert len(bodies) == 6
     for body in bodies:
         gaps = schema_gaps(fm.ServerlessChatCompletionBody, body)
@@ -326,14 +324,16 @@ def test_chat_friendli_request_bodies_validate_against_the_sdk(emu: Emulator) ->
     ids=["sampling", "beam_search"],
 )
 def test_friendli_llm_request_bodies_validate_against_the_sdk(
-    emu: Emulator, params: dict[str, Any]
+    module_emu: Emulator, params: dict[str, Any]
 ) -> None:
-    llm = FriendliLLM(model=MODEL, base_url=emu.friendli_base_url, api_key=emu.api_key, **params)
-    emu.reset()
+    llm = FriendliLLM(
+        model=MODEL, base_url=module_emu.friendli_base_url, api_key=module_emu.api_key, **params
+    )
+    module_emu.reset()
     llm.invoke("Once upon a time")
     if "num_beams" not in params:  # the seed: beam search cannot stream
         list(llm.stream("Once upon a time"))
-    for recorded in emu.requests:
+    for recorded in module_emu.requests:
         assert recorded.route == "friendli.completions"
         gaps = schema_gaps(fm.CompletionsServerlessBodyWithPrompt, recorded.json)
         assert set(gaps) <= SDK_SCHEMA_ALLOWLIST, (gaps, recorded.json)
@@ -348,10 +348,10 @@ def test_friendli_llm_request_bodies_validate_against_the_sdk(
 
 
 @pytest.mark.parametrize("route", ["friendli", "monsterapi"])
-def test_openai_sdk_streams_with_usage_and_tools(emu: Emulator, route: str) -> None:
-    base = emu.friendli_base_url if route == "friendli" else emu.monsterapi_base_url
+def test_openai_sdk_streams_with_usage_and_tools(module_emu: Emulator, route: str) -> None:
+    base = module_emu.friendli_base_url if route == "friendli" else module_emu.monsterapi_base_url
     model = MODEL if route == "friendli" else MONSTER_MODEL
-    client = openai.OpenAI(base_url=base, api_key=emu.api_key, max_retries=0)
+    client = openai.OpenAI(base_url=base, api_key=module_emu.api_key, max_retries=0)
     messages: Any = [{"role": "user", "content": "The weather in 'Taipei' and in 'Tokyo'?"}]
     stream = client.chat.completions.create(
         model=model,
@@ -382,8 +382,10 @@ def test_openai_sdk_streams_with_usage_and_tools(emu: Emulator, route: str) -> N
     assert whole.usage.total_tokens == chunks[-1].usage.total_tokens
 
 
-def test_openai_sdk_text_completions_stream_with_usage(emu: Emulator) -> None:
-    client = openai.OpenAI(base_url=emu.friendli_base_url, api_key=emu.api_key, max_retries=0)
+def test_openai_sdk_text_completions_stream_with_usage(module_emu: Emulator) -> None:
+    client = openai.OpenAI(
+        base_url=module_emu.friendli_base_url, api_key=module_emu.api_key, max_retries=0
+    )
     stream = client.completions.create(
         model=MODEL,
         prompt="Once upon a time",
@@ -397,13 +399,17 @@ def test_openai_sdk_text_completions_stream_with_usage(emu: Emulator) -> None:
     assert chunks[-1].usage.completion_tokens == 8
 
 
-def test_openai_sdk_sees_unknown_models_as_not_found(emu: Emulator) -> None:
+def test_openai_sdk_sees_unknown_models_as_not_found(module_emu: Emulator) -> None:
     messages: Any = [{"role": "user", "content": "hi"}]
-    client = openai.OpenAI(base_url=emu.friendli_base_url, api_key=emu.api_key, max_retries=0)
+    client = openai.OpenAI(
+        base_url=module_emu.friendli_base_url, api_key=module_emu.api_key, max_retries=0
+    )
     with pytest.raises(openai.NotFoundError) as friendli:
         client.chat.completions.create(model="no-such-model", messages=messages)
     assert friendli.value.body == {"detail": "Model 'no-such-model' not found."}
-    client = openai.OpenAI(base_url=emu.monsterapi_base_url, api_key=emu.api_key, max_retries=0)
+    client = openai.OpenAI(
+        base_url=module_emu.monsterapi_base_url, api_key=module_emu.api_key, max_retries=0
+    )
     with pytest.raises(openai.NotFoundError, match="does not exist"):  # vLLM's error object
         client.chat.completions.create(model="no-such-model", messages=messages)
 
@@ -424,7 +430,9 @@ def vllm_get_streaming_response(response: requests.Response) -> Iterable[list[st
             yield output
 
 
-def vllm_post_http_request(emu: Emulator, prompt: str, n: int, stream: bool) -> requests.Response:
+def vllm_post_http_request(
+    emu: Emulator, prompt: str, n: int, *, stream: bool
+) -> requests.Response:
     """vLLM's example ``post_http_request`` plus the ``model`` and key MonsterAPI needs."""
     headers = {"User-Agent": "Test Client", "Authorization": f"Bearer {emu.api_key}"}
     pload = {
@@ -447,23 +455,25 @@ def vllm_post_http_request(emu: Emulator, prompt: str, n: int, stream: bool) -> 
 
 
 @pytest.mark.parametrize("n", [1, 2])
-def test_vllm_example_client_reads_the_monsterapi_stream(emu: Emulator, n: int) -> None:
+def test_vllm_example_client_reads_the_monsterapi_stream(module_emu: Emulator, n: int) -> None:
     prompt = "台北 weather?"
-    outputs = list(vllm_get_streaming_response(vllm_post_http_request(emu, prompt, n, True)))
+    outputs = list(
+        vllm_get_streaming_response(vllm_post_http_request(module_emu, prompt, n, stream=True))
+    )
     assert len(outputs) > 2
     assert all(len(texts) == n for texts in outputs)
     assert all(text.startswith(prompt) for texts in outputs for text in texts)  # the echo
-    final = vllm_post_http_request(emu, prompt, n, False).json()["response"]["text"]
+    final = vllm_post_http_request(module_emu, prompt, n, stream=False).json()["response"]["text"]
     assert outputs[-1] == final
 
 
-def test_mixed_records_fault_breaks_vllm_but_not_our_client(emu: Emulator) -> None:
-    emu.queue(Fault.mixed_records())
+def test_mixed_records_fault_breaks_vllm_but_not_our_client(module_emu: Emulator) -> None:
+    module_emu.queue(Fault.mixed_records())
     with pytest.raises((KeyError, TypeError)):
-        list(vllm_get_streaming_response(vllm_post_http_request(emu, "hi", 1, True)))
+        list(vllm_get_streaming_response(vllm_post_http_request(module_emu, "hi", 1, stream=True)))
     chat = ChatMonsterAPI(
-        model=MONSTER_MODEL, base_url=emu.monsterapi_base_url, api_key=emu.api_key
+        model=MONSTER_MODEL, base_url=module_emu.monsterapi_base_url, api_key=module_emu.api_key
     )
-    emu.queue(Fault.mixed_records(reply=Reply(text="台北 is sunny today.")))
+    module_emu.queue(Fault.mixed_records(reply=Reply(text="台北 is sunny today.")))
     assert "".join(str(c.content) for c in chat.stream("hi")) == "台北 is sunny today."
-    assert emu.pending == 0
+    assert module_emu.pending == 0

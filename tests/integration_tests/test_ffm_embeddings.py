@@ -2,7 +2,6 @@
 
 import asyncio
 import math
-from collections.abc import Iterator
 
 import pytest
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
@@ -23,12 +22,6 @@ class TestFFMEmbeddingsIntegration(EmbeddingsIntegrationTests):
     def embedding_model_params(self) -> dict:
         emu = shared_emulator()
         return {"model": "ffm-embedding", "base_url": emu.ffm_base_url, "api_key": emu.api_key}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def make(emu: Emulator, **kw: object) -> FFMEmbeddings:

@@ -3,7 +3,6 @@
 import logging
 import os
 import socket
-from collections.abc import Iterator
 from unittest import mock
 
 import httpx
@@ -45,12 +44,6 @@ def make(emu: Emulator, **kw: object) -> tuple[ChatFFM, list[float]]:
 
     llm.transport.asleep = asleep
     return llm, sleeps
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 # ----------------------------------------------------------------------------- retries
@@ -188,7 +181,10 @@ def test_streaming_flag_makes_invoke_stream(emu: Emulator) -> None:
     message = llm.invoke("hi")
     assert message.content == ANSWER
     assert emu.requests[-1].json["stream"] is True
-    assert message.usage_metadata is not None
+    usage = message.usage_metadata  # the streamed final record's counts reach the message
+    assert usage is not None
+    assert usage["output_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
 
 
 def test_slow_first_byte_raises_the_timeout_type(emu: Emulator) -> None:

@@ -1,7 +1,5 @@
 """FFMLLM over loopback: invoke, stream, async, batch, stop, usage, validation, errors."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from langchain_ffm_friendli import FFMLLM
@@ -12,20 +10,13 @@ from langchain_ffm_friendli.errors import (
     RateLimitError,
 )
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply
+from tests.integration_tests._shared import on_emulator
 
 MODEL = "llama3-ffm-8b-chat"
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
-
-
 def make(emu: Emulator, **kw: object) -> FFMLLM:
-    llm = FFMLLM(model=MODEL, base_url=emu.ffm_base_url, api_key=emu.api_key, **kw)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(FFMLLM, emu, emu.ffm_base_url, MODEL, **kw)
 
 
 def test_invoke_posts_inputs_with_ffm_parameters(emu: Emulator) -> None:

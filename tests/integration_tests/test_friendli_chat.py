@@ -2,7 +2,6 @@
 endpoints, validation before sending, and typed errors from Friendli's error bodies."""
 
 import os
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -18,6 +17,7 @@ from langchain_ffm_friendli.errors import (
     RateLimitError,
 )
 from langchain_ffm_friendli.testing import Emulator, Fault
+from tests.integration_tests._shared import on_emulator
 
 MODEL = "meta-llama-3.1-8b-instruct"
 
@@ -28,22 +28,8 @@ def get_weather(city: str) -> str:
     return f"{city}: sunny"
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
-
-
 def make(emu: Emulator, **kw: object) -> ChatFriendli:
-    params: dict[str, object] = {
-        "model": MODEL,
-        "base_url": emu.friendli_base_url,
-        "api_key": emu.api_key,
-    }
-    params.update(kw)
-    llm = ChatFriendli(**params)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(ChatFriendli, emu, emu.friendli_base_url, MODEL, **kw)
 
 
 def merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
@@ -84,7 +70,10 @@ def test_seed_example_stream_shows_statuses_before_the_answer(emu: Emulator) -> 
     total = merge(chunks)
     assert [s["status"] for s in total.additional_kwargs["tool_status"]] == ["STARTED", "ENDED"]
     assert "9" in str(total.content)
-    assert total.usage_metadata is not None
+    usage = total.usage_metadata
+    assert usage is not None
+    assert usage["output_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
 
 
 async def test_tool_status_is_a_custom_event_as_it_happens(emu: Emulator) -> None:

@@ -1,7 +1,5 @@
 """FriendliLLM: each field on the wire, each documented constraint, both stream formats."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from langchain_ffm_friendli import FriendliLLM
@@ -11,27 +9,14 @@ from langchain_ffm_friendli.errors import (
     RateLimitError,
 )
 from langchain_ffm_friendli.testing import Emulator, Fault
+from tests.integration_tests._shared import on_emulator
 
 MODEL = "meta-llama-3.1-8b-instruct"
 LEGACY = {"X-Emulator-Stream-Format": "legacy"}
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
-
-
 def make(emu: Emulator, **kw: object) -> FriendliLLM:
-    params: dict[str, object] = {
-        "model": MODEL,
-        "base_url": emu.friendli_base_url,
-        "api_key": emu.api_key,
-    }
-    params.update(kw)
-    llm = FriendliLLM(**params)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(FriendliLLM, emu, emu.friendli_base_url, MODEL, **kw)
 
 
 # every seed field with a value the server accepts (beam-search ones tested together below)

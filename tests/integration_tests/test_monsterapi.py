@@ -1,7 +1,6 @@
 """ChatMonsterAPI and MonsterAPILLM over loopback against the emulator's /v1/generate."""
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
@@ -15,27 +14,18 @@ from langchain_ffm_friendli.errors import (
     MalformedRecordError,
 )
 from langchain_ffm_friendli.testing import Emulator, Fault, Reply
+from tests.integration_tests._shared import on_emulator
 
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 ANSWER = "Hello! This is the MonsterAPI emulator. You said: "
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
-
-
 def chat(emu: Emulator, **kw: object) -> ChatMonsterAPI:
-    llm = ChatMonsterAPI(model=MODEL, base_url=emu.monsterapi_base_url, api_key=emu.api_key, **kw)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(ChatMonsterAPI, emu, emu.monsterapi_base_url, MODEL, **kw)
 
 
 def llm_(emu: Emulator, **kw: object) -> MonsterAPILLM:
-    llm = MonsterAPILLM(model=MODEL, base_url=emu.monsterapi_base_url, api_key=emu.api_key, **kw)  # type: ignore[arg-type]
-    llm.transport.sleep = lambda _s: None
-    return llm
+    return on_emulator(MonsterAPILLM, emu, emu.monsterapi_base_url, MODEL, **kw)
 
 
 def test_chat_sends_messages_with_every_field_and_reads_usage_and_credits(emu: Emulator) -> None:

@@ -12,7 +12,6 @@ streamed calls on one instance, with no error and no growth in open connections.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from contextlib import aclosing
 from typing import Any
 
@@ -43,12 +42,6 @@ ABANDON_OTHERS = [
     for t in TARGETS
     if t.kind != "embeddings" and t.name not in ("ChatFFM", "ChatMonsterAPI")
 ]
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def _pool_size(client: httpx.Client | httpx.AsyncClient) -> int:
@@ -114,7 +107,7 @@ def test_1000_sync_streams_abandoned_after_the_first_chunk(emu: Emulator, target
 @pytest.mark.parametrize("close", [True, False], ids=["aclose", "dropped"])
 @pytest.mark.parametrize("target", ABANDON_MAIN)
 async def test_1000_async_streams_abandoned_after_the_first_chunk(
-    emu: Emulator, target: Target, close: bool
+    emu: Emulator, target: Target, *, close: bool
 ) -> None:
     await _abandon_async(emu, target, 1000, close=close)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import email.utils
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from langchain_core.exceptions import (
@@ -35,12 +35,6 @@ from ._reliability import BY_NAME, CASES, STREAM_CASES, Target, call, make
 
 MAX_RETRIES = 2
 BACKOFF = [0.5, 1.0]  # initial 0.5 s, doubled; jitter pinned to 0
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def _http_date(seconds_from_now: float) -> str:

@@ -9,8 +9,6 @@ full answer) and, where a record is to blame, that raw record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from langchain_ffm_friendli import errors
@@ -19,12 +17,6 @@ from langchain_ffm_friendli.testing import Emulator, Fault
 from ._reliability import STREAM_CASES, STREAM_OPS, TARGETS, Target, call, make
 
 AFTER = 4
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 async def _broken(
@@ -75,7 +67,7 @@ ERROR_RECORD_CASES = [
 
 @pytest.mark.parametrize(("target", "op", "as_event"), ERROR_RECORD_CASES)
 async def test_error_record_in_a_200_stream(
-    emu: Emulator, target: Target, op: str, as_event: bool
+    emu: Emulator, target: Target, op: str, *, as_event: bool
 ) -> None:
     fault = Fault.error_record(
         after=AFTER, message="GPU fell over", status_code=503, as_event=as_event

@@ -11,7 +11,6 @@ import base64
 import gzip
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,12 +23,6 @@ from ._hostile import CompressingProxy, RawServer, advertised_encodings, http_re
 from ._reliability import BY_NAME, TARGETS, Target, call, make
 
 ENCODINGS = advertised_encodings()
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def _base_path(target: Target, emu: Emulator) -> str:
@@ -54,12 +47,12 @@ def test_httpx_offers_at_least_gzip_and_deflate() -> None:
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize(("target", "op"), OPS)
 async def test_every_advertised_content_encoding_is_decoded_on_every_route(
-    emu: Emulator, target: Target, op: str, encoding: str
+    module_emu: Emulator, target: Target, op: str, encoding: str
 ) -> None:
-    direct, _ = make(target, emu)
+    direct, _ = make(target, module_emu)
     expected = await call(direct, op)
-    with CompressingProxy(emu.url, encoding) as proxy:
-        obj, _ = make(target, emu, base_url=proxy.url + _base_path(target, emu))
+    with CompressingProxy(module_emu.url, encoding) as proxy:
+        obj, _ = make(target, module_emu, base_url=proxy.url + _base_path(target, module_emu))
         assert await call(obj, op) == expected
         assert proxy.encoded >= 1
 
@@ -158,41 +151,41 @@ async def test_a_url_password_is_redacted_on_timeout() -> None:
 
 
 def test_url_credentials_are_sent_as_basic_auth_and_logged_nowhere(
-    emu: Emulator, caplog: pytest.LogCaptureFixture
+    module_emu: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    url = emu.ffm_base_url.replace("http://", f"http://gw:{PASSWORD}@")
-    emu.reset()
-    emu.queue(Fault.status(503))
-    obj, _ = make(BY_NAME["ChatFFM"], emu, base_url=url)
+    url = module_emu.ffm_base_url.replace("http://", f"http://gw:{PASSWORD}@")
+    module_emu.reset()
+    module_emu.queue(Fault.status(503))
+    obj, _ = make(BY_NAME["ChatFFM"], module_emu, base_url=url)
     assert "say hi" in str(obj.invoke("say hi").content)
-    sent = emu.requests[-1].headers["authorization"]
+    sent = module_emu.requests[-1].headers["authorization"]
     assert sent == "Basic " + base64.b64encode(f"gw:{PASSWORD}".encode()).decode()
     assert caplog.records, "expected httpx and retry log lines"
     assert [r.getMessage() for r in caplog.records if PASSWORD in r.getMessage()] == []
     assert PASSWORD not in repr(obj)
 
 
-def test_url_credentials_never_replace_a_provider_token(emu: Emulator) -> None:
-    emu.reset()
-    url = emu.friendli_base_url.replace("http://", f"http://gw:{PASSWORD}@")
-    obj, _ = make(BY_NAME["ChatFriendli"], emu, base_url=url)
+def test_url_credentials_never_replace_a_provider_token(module_emu: Emulator) -> None:
+    module_emu.reset()
+    url = module_emu.friendli_base_url.replace("http://", f"http://gw:{PASSWORD}@")
+    obj, _ = make(BY_NAME["ChatFriendli"], module_emu, base_url=url)
     with pytest.raises(errors.InvalidParameterError, match="base_url") as info:
         obj.invoke("hi")
     assert PASSWORD not in str(info.value)
-    assert emu.requests == []
+    assert module_emu.requests == []
 
 
 # --------------------------------------------------------------------------- retry log
 
 
 def test_each_retry_is_one_info_line_worded_like_the_openai_sdk(
-    emu: Emulator, caplog: pytest.LogCaptureFixture
+    module_emu: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="langchain_ffm_friendli")
-    emu.reset()
-    emu.queue(Fault.status(503), Fault.status(429))
-    llm, _ = make(BY_NAME["ChatFFM"], emu)
+    module_emu.reset()
+    module_emu.queue(Fault.status(503), Fault.status(429))
+    llm, _ = make(BY_NAME["ChatFFM"], module_emu)
     llm.invoke("hi")
     lines = [
         r.getMessage()
@@ -201,9 +194,11 @@ def test_each_retry_is_one_info_line_worded_like_the_openai_sdk(
     ]
     assert len(lines) == 2
     assert (
-        "retrying request to " + emu.ffm_base_url + "/models/conversation in 0.50 s (retry 1 of 2)"
+        "retrying request to "
+        + module_emu.ffm_base_url
+        + "/models/conversation in 0.50 s (retry 1 of 2)"
         in lines[0]
     )
     assert "in 1.00 s (retry 2 of 2)" in lines[1]
     assert "503" in lines[0]
-    assert all(emu.api_key not in line for line in lines)
+    assert all(module_emu.api_key not in line for line in lines)

@@ -462,14 +462,14 @@ def _dumps(value: Any) -> bytes:
 
 @FUZZ
 @given(
-    st.lists(
+    records=st.lists(
         st.tuples(st.sampled_from(["", "message", "token", "tool_status", "error"]), RECORD),
         max_size=6,
     ),
-    st.booleans(),
+    done=st.booleans(),
 )
 def test_records_of_any_shape_raise_only_typed_errors(
-    records: list[tuple[str, Any]], done: bool
+    *, records: list[tuple[str, Any]], done: bool
 ) -> None:
     data = b"".join(
         (b"event: " + event.encode() + b"\n" if event else b"")

@@ -1,6 +1,11 @@
-"""LangChain's standard unit suite for ChatFFM."""
+"""LangChain's standard unit suites for ChatFFM, FFMEmbeddings, ChatFriendli and ChatMonsterAPI.
+
+Each chat class also round-trips through dumpd()/load() with an explicit allowlist
+(see ``SERDES_XFAIL`` for why the standard ``test_serdes`` cannot pass).
+"""
 
 import os
+from typing import Any, ClassVar
 from unittest import mock
 
 import pytest
@@ -12,14 +17,45 @@ from langchain_ffm_friendli import ChatFFM, ChatFriendli, ChatMonsterAPI, FFMEmb
 
 SERDES_XFAIL = (
     "langchain-core's load() revives only classes on its built-in allowlist "
-    "(langchain_core.load.mapping), even with allowed_objects='all'; a third-party "
-    "class must be named explicitly: load(..., allowed_objects=[ChatFFM]). dumpd() "
-    "output is still checked against the snapshot, and test_serdes_round_trip below "
-    "round-trips it with the explicit allowlist."
+    "(langchain_core.load.mapping) and raises ValueError for a third-party class unless it "
+    "is named explicitly: load(..., allowed_objects=[ChatFFM]). dumpd() output is still "
+    "checked against the snapshot first, and test_serdes_round_trip round-trips it with "
+    "the explicit allowlist."
 )
 
 
-class TestChatFFMStandard(ChatModelUnitTests):
+class _SerdesWithAllowlist:
+    """The standard test_serdes (expected to fail in load()) plus an explicit round trip.
+
+    A subclass names the environment variable its API key is read from.
+    """
+
+    api_key_env: ClassVar[str]
+
+    @pytest.mark.xfail(reason=SERDES_XFAIL, raises=ValueError, strict=True)
+    def test_serdes(self, model: Any, snapshot: SnapshotAssertion) -> None:
+        super().test_serdes(model, snapshot)  # type: ignore[misc]
+
+    @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+    def test_serdes_round_trip(self, model: Any, snapshot: SnapshotAssertion) -> None:
+        with mock.patch.dict(os.environ, {self.api_key_env: "env-key"}):
+            serialized = dumpd(model)
+            assert serialized == snapshot(name="serialized")
+            revived = load(
+                serialized,
+                valid_namespaces=["langchain_ffm_friendli"],
+                allowed_objects=[type(model)],
+                secrets_from_env=True,
+            )
+        assert type(revived) is type(model)
+        assert revived.model_dump(exclude={"api_key"}) == model.model_dump(exclude={"api_key"})
+        assert revived.api_key is not None
+        assert revived.api_key.get_secret_value() == "env-key"
+
+
+class TestChatFFMStandard(_SerdesWithAllowlist, ChatModelUnitTests):
+    api_key_env = "FFM_API_KEY"
+
     @property
     def chat_model_class(self) -> type[ChatFFM]:
         return ChatFFM
@@ -38,27 +74,6 @@ class TestChatFFMStandard(ChatModelUnitTests):
             {"model": "llama3.3-ffm-70b-32k-chat"},
             {"api_key": "env-key", "base_url": "https://example.afs.twcc.ai/text-generation/api"},
         )
-
-    @pytest.mark.xfail(reason=SERDES_XFAIL, strict=True)
-    def test_serdes(self, model: ChatFFM, snapshot: SnapshotAssertion) -> None:  # type: ignore[override]
-        super().test_serdes(model, snapshot)
-
-    @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
-    def test_serdes_round_trip(self, model: ChatFFM, snapshot: SnapshotAssertion) -> None:
-        env = {"FFM_API_KEY": "env-key"}
-        with mock.patch.dict(os.environ, env):
-            serialized = dumpd(model)
-            assert serialized == snapshot(name="serialized")
-            revived = load(
-                serialized,
-                valid_namespaces=["langchain_ffm_friendli"],
-                allowed_objects=[ChatFFM],
-                secrets_from_env=True,
-            )
-        assert isinstance(revived, ChatFFM)
-        assert revived.model_dump(exclude={"api_key"}) == model.model_dump(exclude={"api_key"})
-        assert revived.api_key is not None
-        assert revived.api_key.get_secret_value() == "env-key"
 
 
 class TestFFMEmbeddingsStandard(EmbeddingsUnitTests):
@@ -79,7 +94,9 @@ class TestFFMEmbeddingsStandard(EmbeddingsUnitTests):
         )
 
 
-class TestChatFriendliStandard(ChatModelUnitTests):
+class TestChatFriendliStandard(_SerdesWithAllowlist, ChatModelUnitTests):
+    api_key_env = "FRIENDLI_TOKEN"
+
     @property
     def chat_model_class(self) -> type[ChatFriendli]:
         return ChatFriendli
@@ -96,12 +113,10 @@ class TestChatFriendliStandard(ChatModelUnitTests):
             {"api_key": "flp_env", "team_id": "team-1", "endpoint": "serverless"},
         )
 
-    @pytest.mark.xfail(reason=SERDES_XFAIL, strict=True)
-    def test_serdes(self, model: ChatFriendli, snapshot: SnapshotAssertion) -> None:  # type: ignore[override]
-        super().test_serdes(model, snapshot)
 
+class TestChatMonsterAPIStandard(_SerdesWithAllowlist, ChatModelUnitTests):
+    api_key_env = "MONSTER_API_KEY"
 
-class TestChatMonsterAPIStandard(ChatModelUnitTests):
     @property
     def chat_model_class(self) -> type[ChatMonsterAPI]:
         return ChatMonsterAPI
@@ -117,7 +132,3 @@ class TestChatMonsterAPIStandard(ChatModelUnitTests):
             {"model": "meta-llama/Meta-Llama-3.1-8B-Instruct"},
             {"api_key": "env-key", "base_url": "https://example.com/v1"},
         )
-
-    @pytest.mark.xfail(reason=SERDES_XFAIL, strict=True)
-    def test_serdes(self, model: ChatMonsterAPI, snapshot: SnapshotAssertion) -> None:  # type: ignore[override]
-        super().test_serdes(model, snapshot)

@@ -80,7 +80,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from .._exchange import Exchange, Handler, Route
+from .._exchange import DetailErrorBody, Exchange, Handler, Route
 from .._faults import StreamEvent, play_stream
 from .._fields import RequestError, read_bool
 from .._openai_chat import chat_handler, parse_chat_request, read_body, split_item, start_sse
@@ -127,7 +127,7 @@ _TOKEN_EVENTS: tuple[str | None, ...] = (None, "message", "token")
 _MAX_TOOLS = 128
 
 
-class FriendliProvider:
+class FriendliProvider(DetailErrorBody):
     """The Friendli provider: routes, ``{"detail": ...}`` errors and per-route bearer auth."""
 
     prefix = PREFIX
@@ -175,19 +175,6 @@ class FriendliProvider:
             )
         )
         return routes
-
-    def error_body(self, status: int, message: str) -> Any:
-        """Friendli's error body.
-
-        Args:
-            status: The HTTP status (not part of the body).
-            message: The error text.
-
-        Returns:
-            ``{"detail": message}``.
-        """
-        del status
-        return {"detail": message}
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
         """The serverless API's 404 for a model it does not serve (``friendli.md`` §5.1).

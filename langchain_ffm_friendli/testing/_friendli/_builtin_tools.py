@@ -15,11 +15,11 @@ import json
 import math
 import re
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from .._model import Completion, Reply, count_tokens, last_user_text
 from .._openai_chat import (
@@ -115,7 +115,12 @@ class _Outcome:
     progress: str | None = None
 
 
-_Runner = Callable[[str, Mapping[str, Any], bool], "_Outcome | None"]
+class _Runner(Protocol):
+    """A built-in tool's decision and run: None when the message does not call for it."""
+
+    def __call__(self, text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+        """Run the tool on ``text`` (always, when ``forced``)."""
+        ...
 
 
 def plan_runs(request: ChatRequest, *, resume: bool) -> list[ToolRun]:
@@ -153,12 +158,12 @@ def plan_runs(request: ChatRequest, *, resume: bool) -> list[ToolRun]:
         if name in seen:
             continue
         seen.add(name)
-        outcome = _RUNNERS[name](text, tool, False)
+        outcome = _RUNNERS[name](text, tool, forced=False)
         if outcome is not None:
             outcomes.append((name, outcome))
     if not outcomes and choice == "required" and not request.tools:
         first = request.server_tools[0]
-        forced = _RUNNERS[str(first["type"])](text, first, True)
+        forced = _RUNNERS[str(first["type"])](text, first, forced=True)
         if forced is not None:
             outcomes.append((str(first["type"]), forced))
     runs: list[ToolRun] = []
@@ -392,7 +397,7 @@ def pretty_number(value: float | Fraction) -> str:
     return text if text not in ("0", "-0") else f"{number:.4g}"
 
 
-def _calculator(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+def _calculator(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
     """``math:calculator``: evaluate the expression the message contains."""
     del tool
     expression = find_expression(text)
@@ -420,7 +425,7 @@ _STATS_RE = re.compile(
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)")
 
 
-def _statistics(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+def _statistics(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
     """``math:statistics``: really compute the statistics of the message's numbers."""
     del tool
     numbers = [float(n) for n in _NUMBER_RE.findall(_ISO_DATE_RE.sub(" ", text))]
@@ -509,7 +514,7 @@ def find_dates(text: str) -> list[tuple[str, tuple[int, int, int]]]:
     return [(written, parts) for _, written, parts in sorted(found)]
 
 
-def _calendar(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+def _calendar(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
     """``math:calendar``: a date's weekday, days between two dates, or today."""
     del tool
     if not forced and _CALENDAR_RE.search(text) is None:
@@ -578,7 +583,7 @@ def _canned(name: str, parameters: list[tuple[str, str]]) -> _Outcome:
 def _search(name: str) -> _Runner:
     """``web:search`` / ``linkup:search``: canned, when the message asks to search."""
 
-    def run(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+    def run(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
         del tool
         if not forced and _SEARCH_RE.search(text) is None:
             return None
@@ -587,7 +592,7 @@ def _search(name: str) -> _Runner:
     return run
 
 
-def _web_url(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+def _web_url(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
     """``web:url``: canned, when the message contains a URL."""
     del tool
     match = _URL_RE.search(text)
@@ -596,7 +601,7 @@ def _web_url(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | Non
     return _canned("web:url", [("url", match.group(0).rstrip(".,;:!?") if match else text)])
 
 
-def _python(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+def _python(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
     """``code:python-interpreter``: canned, when the message mentions code or Python."""
     del tool
     if not forced and _CODE_RE.search(text) is None:
@@ -605,7 +610,7 @@ def _python(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None
     return _canned("code:python-interpreter", [("code", code)])
 
 
-def _file_text(text: str, tool: Mapping[str, Any], forced: bool) -> _Outcome | None:
+def _file_text(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
     """``file:text``: canned, when the message mentions a file or document."""
     if not forced and _FILE_RE.search(text) is None:
         return None

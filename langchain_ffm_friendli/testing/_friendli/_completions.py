@@ -106,7 +106,7 @@ def _one_of(body: Mapping[str, Any], first: str, second: str) -> None:
         raise RequestError(f"Only one of '{first}' and '{second}' can be set")
 
 
-def _beam_search(body: Mapping[str, Any], stream: bool, n: int, stop: list[str]) -> None:
+def _beam_search(body: Mapping[str, Any], *, stream: bool, n: int, stop: list[str]) -> None:
     """The legacy beam-search fields and their documented restrictions."""
     beams = read_int(body, "num_beams", low=1, high=31)
     kind = body.get("beam_search_type")
@@ -176,7 +176,7 @@ def parse_completions_request(
     options = read_sampling(body, repetition_floor=1.0)
     max_total = read_int(body, "max_total_tokens", low=1)
     read_int(body, "min_total_tokens", low=0)
-    _beam_search(body, options.stream, options.n, options.stop)
+    _beam_search(body, stream=options.stream, n=options.n, stop=options.stop)
     read_int(body, "no_repeat_ngram", low=1)
     read_int(body, "encoder_no_repeat_ngram", low=1)
     read_float(body, "encoder_repetition_penalty", low=1.0)

@@ -245,7 +245,7 @@ def _split_point(event: bytes) -> int:
     return max(1, len(event) // 2)
 
 
-def _error_record(message: str, status_code: int, as_event: bool) -> bytes:
+def _error_record(message: str, status_code: int, *, as_event: bool) -> bytes:
     """The in-stream error record (Portkey's MonsterAPI error object)."""
     del as_event  # no event names in a NUL-delimited stream
     kind = "server_error" if status_code >= 500 else "invalid_request_error"
