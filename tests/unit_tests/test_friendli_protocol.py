@@ -284,7 +284,7 @@ def test_bad_seed_names_the_field(settings: dict, rule: str) -> None:
         ({"top_p": 0}, False, "top_p", "(0, 1]"),
     ],
 )
-def test_chat_rules_name_the_field(settings: dict, stream: bool, field: str, rule: str) -> None:
+def test_chat_rules_name_the_field(settings: dict, field: str, rule: str, *, stream: bool) -> None:
     error = raises_on(field, proto.validate_chat, settings, stream=stream)
     assert rule in str(error)
 
@@ -306,7 +306,7 @@ def test_chat_rules_name_the_field(settings: dict, stream: bool, field: str, rul
         ({"response_format": {"type": "regex", "schema": "[0-9]{3}-[0-9]{4}"}}, False),
     ],
 )
-def test_valid_chat_settings_pass(settings: dict, stream: bool) -> None:
+def test_valid_chat_settings_pass(settings: dict, *, stream: bool) -> None:
     proto.validate_chat(settings, stream=stream)
 
 
@@ -488,7 +488,7 @@ def test_friendli_tool_choice_refuses_unbound_or_odd_values(tool_choice: Any) ->
     ],
 )
 def test_completion_rules_name_the_fields(
-    settings: dict, stream: bool, field: str, rule: str
+    settings: dict, field: str, rule: str, *, stream: bool
 ) -> None:
     error = raises_on(field, proto.validate_completions, settings, stream=stream)
     assert rule in str(error)
@@ -527,7 +527,7 @@ def test_completion_rules_name_the_fields(
         ({"num_beams": 4, "n": 1}, False),
     ],
 )
-def test_valid_completion_settings_pass(settings: dict, stream: bool) -> None:
+def test_valid_completion_settings_pass(settings: dict, *, stream: bool) -> None:
     proto.validate_completions(settings, stream=stream)
 
 
