@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
 from langchain_core.messages.block_translators import get_translator
 
 from langchain_ffm_friendli import ChatFFM, ChatFriendli, ChatMonsterAPI
@@ -152,6 +152,15 @@ def test_an_errored_tool_is_an_error_result(emu: Emulator) -> None:
     assert result["output"] == "division by zero"
     assert result["extras"]["error"] == {"type": "INVALID_PARAMETER", "msg": "division by zero"}
     assert message.additional_kwargs["tool_status"][-1]["status"] == "ERRORED"
+
+
+def test_a_v1_answer_goes_back_as_history_as_its_text(emu: Emulator) -> None:
+    llm = make(emu, output_version="v1").bind_tools([CALCULATOR])
+    first = llm.invoke(QUESTION)
+    second = llm.invoke([HumanMessage(QUESTION), first, HumanMessage("And 2 + 2?")])
+    assert emu.requests[-1].json["messages"][1] == {"role": "assistant", "content": "3 + 6 = 9."}
+    assert types(second.content_blocks) == ["server_tool_call", "server_tool_result", "text"]
+    assert second.content_blocks[0]["args"] == {"expression": "2 + 2"}
 
 
 # --------------------------------------------------------------------------- v3 stream events

@@ -265,3 +265,20 @@ async def test_async_dispatch_writes_too(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(langgraph.config, "get_stream_writer", lambda: written.append)
     await _events.adispatch(CustomEvent("tool_status", ENDED), None)
     assert written == [{"tool_status": ENDED}]
+
+
+# --------------------------------------------------------------------------- back into a request
+
+
+def test_server_tool_blocks_are_not_sent_back_in_history() -> None:
+    from langchain_ffm_friendli._openai_format import content_to_text, message_to_dict
+
+    v1_answer = [*proto.server_tool_blocks([STARTED, ENDED]), {"type": "text", "text": "241.4"}]
+    assert content_to_text(v1_answer, provider="friendli", role="assistant") == "241.4"
+    chunk_form = [{"type": "server_tool_call_chunk", "args": "{}"}, {"type": "text", "text": "x"}]
+    assert content_to_text(chunk_form, provider="friendli", role="assistant") == "x"
+    message = AIMessage(v1_answer, additional_kwargs={"tool_status": [STARTED, ENDED]})
+    assert message_to_dict(message, provider="friendli") == {
+        "role": "assistant",
+        "content": "241.4",
+    }
