@@ -5,6 +5,11 @@ manager, so a model that emits custom events records the run's config and id
 for the duration of the stream; the stream driver dispatches through it, or
 through the ambient runnable config when there is none (agents, implicit
 streaming), or through the run manager when LangChain gives one.
+
+Inside a LangGraph node each event also goes to the graph's stream writer, as
+``{event.name: event.data}`` (e.g. ``{"tool_status": {...}}``), so
+``graph.stream(..., stream_mode="custom")`` shows it too. LangGraph is optional:
+without it, or outside a graph, nothing is written.
 """
 
 from __future__ import annotations
@@ -110,12 +115,29 @@ async def _aambient(event: CustomEvent) -> None:
     await manager.on_custom_event(event.name, event.data, run_id=run_id)
 
 
+def _write_to_graph(event: CustomEvent) -> None:
+    """Hand the event to the enclosing LangGraph node's stream writer, if there is one.
+
+    ``get_stream_writer`` raises ``RuntimeError`` outside any runnable and
+    ``KeyError`` inside a runnable that is not a graph node; both mean that no
+    graph listens. LangGraph is imported here because it is an optional extra.
+    """
+    try:
+        from langgraph.config import get_stream_writer
+
+        writer = get_stream_writer()
+    except (ImportError, RuntimeError, KeyError):
+        return
+    writer({event.name: event.data})
+
+
 def _notify_args(run_manager: Any, event: CustomEvent) -> tuple[Any, ...]:
     return (run_manager.handlers, "on_custom_event", "ignore_custom_event", event.name, event.data)
 
 
 def dispatch(event: CustomEvent, run_manager: CallbackManagerForLLMRun | None) -> None:
-    """Deliver a custom event to the run's handlers."""
+    """Deliver a custom event to the run's handlers (and a LangGraph node's writer)."""
+    _write_to_graph(event)
     if run_manager is None:
         _ambient(event)
         return
@@ -129,6 +151,7 @@ def dispatch(event: CustomEvent, run_manager: CallbackManagerForLLMRun | None) -
 
 async def adispatch(event: CustomEvent, run_manager: AsyncCallbackManagerForLLMRun | None) -> None:
     """Async :func:`dispatch`."""
+    _write_to_graph(event)
     if run_manager is None:
         await _aambient(event)
         return

@@ -48,8 +48,21 @@ __all__ = [
 ]
 
 # Content blocks that duplicate information already carried by ``tool_calls``
-# (Anthropic-style histories) or that hold only model-internal reasoning.
-_REDUNDANT_BLOCKS = frozenset({"tool_use", "tool_call", "thinking", "reasoning"})
+# (Anthropic-style histories), that hold only model-internal reasoning, or that
+# record tools the server ran itself (Friendli built-in tools under
+# ``output_version="v1"``: the answer text already says what they found, and the
+# chat API has no field to replay them).
+_REDUNDANT_BLOCKS = frozenset(
+    {
+        "tool_use",
+        "tool_call",
+        "thinking",
+        "reasoning",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+    }
+)
 
 
 def new_tool_call_id() -> str:

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import content as blocks
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import Generation
 
@@ -38,7 +40,11 @@ __all__ = [
     "friendli_tool_choice",
     "infer_endpoint",
     "parse_completion",
+    "server_tool_blocks",
+    "tool_status_blocks",
     "tools_url",
+    "translate_content",
+    "translate_content_chunk",
     "validate_chat",
     "validate_completions",
     "validate_sampling",
@@ -475,7 +481,10 @@ class ChatStream(OpenAIChatStream):
     """Friendli chat streams: OpenAI chunks plus tool-assisted ``tool_status`` events.
 
     A built-in tool's status becomes a custom event now and is kept, in order,
-    in ``additional_kwargs["tool_status"]``.
+    in ``additional_kwargs["tool_status"]``. Its chunk also carries
+    ``response_metadata["model_provider"]`` so that LangChain finds the Friendli
+    block translator for that chunk alone (:func:`translate_content_chunk`);
+    without it a ``stream(output_version="v1")`` chunk would lose its blocks.
     """
 
     def feed(self, record: Record) -> list[Delta]:
@@ -484,8 +493,129 @@ class ChatStream(OpenAIChatStream):
             status = record.data
             return [
                 Delta(
+                    metadata={"model_provider": self.provider},
                     extra={"tool_status": [status]},
                     event=CustomEvent("tool_status", status),
                 )
             ]
         return super().feed(record)
+
+
+# --------------------------------------------------------------------------- content blocks
+
+
+def _tool_args(parameters: Any) -> dict[str, Any]:
+    """``[{"name": n, "value": v}, ...]`` as ``{n: v}`` (values stay the strings sent)."""
+    if not isinstance(parameters, Sequence) or isinstance(parameters, str):
+        return {}
+    return {
+        str(p["name"]): p.get("value")
+        for p in parameters
+        if isinstance(p, Mapping) and p.get("name") is not None
+    }
+
+
+def tool_status_blocks(status: Mapping[str, Any]) -> list[blocks.ContentBlock]:
+    """The standard content blocks of one Friendli ``tool_status`` record.
+
+    ``STARTED`` is a ``server_tool_call`` (``id`` = ``tool_call_id``, ``name`` = the
+    built-in tool, ``args`` from ``parameters``); ``ENDED`` and ``ERRORED`` are a
+    ``server_tool_result`` (``status`` "success" / "error", ``output`` = ``result``
+    as Friendli sent it, which is often JSON text; for an error without a result,
+    the error's ``msg``). ``UPDATING`` (progress only) has no standard block and
+    gives none. Friendli's own fields (``error``, ``files``, ``message``) go in
+    ``extras`` when set.
+
+    Each block has an ``index`` made from the call id and its kind, so two tool
+    calls in one stream stay two blocks when chunks are merged or bridged to
+    stream events. A record without ``tool_call_id`` (seen for ``file:text``)
+    gets an empty id and no index.
+    """
+    kind = status.get("status")
+    call_id = status.get("tool_call_id")
+    call_id = call_id if isinstance(call_id, str) else ""
+    extras = {k: status[k] for k in ("error", "files", "message") if status.get(k) is not None}
+    if kind == "STARTED":
+        call = blocks.ServerToolCall(
+            type="server_tool_call",
+            id=call_id,
+            name=str(status.get("name") or ""),
+            args=_tool_args(status.get("parameters")),
+        )
+        if call_id:
+            call["index"] = f"{call_id}:call"
+        if extras:
+            call["extras"] = extras
+        return [call]
+    if kind not in ("ENDED", "ERRORED"):
+        return []
+    result = blocks.ServerToolResult(
+        type="server_tool_result",
+        tool_call_id=call_id,
+        status="success" if kind == "ENDED" else "error",
+    )
+    output = status.get("result")
+    error = status.get("error")
+    if output is None and kind == "ERRORED" and isinstance(error, Mapping):
+        output = error.get("msg")
+    if output is not None:
+        result["output"] = output
+    if call_id:
+        result["index"] = f"{call_id}:result"
+    if extras:
+        result["extras"] = extras
+    return [result]
+
+
+def server_tool_blocks(statuses: Any) -> list[blocks.ContentBlock]:
+    """The blocks of a list of ``tool_status`` records, in order (non-records skipped)."""
+    if not isinstance(statuses, Sequence) or isinstance(statuses, str):
+        return []
+    return [b for s in statuses if isinstance(s, Mapping) for b in tool_status_blocks(s)]
+
+
+def _with_server_tools(
+    message: AIMessage, fallback: list[blocks.ContentBlock]
+) -> list[blocks.ContentBlock]:
+    """Fallback blocks with the server-tool blocks after any leading reasoning.
+
+    Friendli runs the tools before it answers, so the calls and results come
+    before the answer's text.
+    """
+    tools = server_tool_blocks(message.additional_kwargs.get("tool_status"))
+    lead = 0
+    while lead < len(fallback) and fallback[lead].get("type") == "reasoning":
+        lead += 1
+    return [*fallback[:lead], *tools, *fallback[lead:]]
+
+
+def _without_provider(message: AIMessage) -> dict[str, Any]:
+    return {
+        "response_metadata": {
+            k: v for k, v in message.response_metadata.items() if k != "model_provider"
+        }
+    }
+
+
+def translate_content(message: AIMessage) -> list[blocks.ContentBlock]:
+    """LangChain's ``content_blocks`` for a Friendli message (block translator).
+
+    Registered for ``model_provider == "friendli"``. Without ``tool_status`` it
+    raises ``NotImplementedError``, LangChain's signal to use its own
+    best-effort parsing (which also makes ``reasoning_content`` a reasoning
+    block). With it, the result is that same parsing (of a copy without
+    ``model_provider``, so this translator is not called again) plus
+    :func:`server_tool_blocks`.
+    """
+    if not message.additional_kwargs.get("tool_status"):
+        raise NotImplementedError
+    plain = message.model_copy(update=_without_provider(message))
+    return _with_server_tools(message, plain.content_blocks)
+
+
+def translate_content_chunk(message: AIMessageChunk) -> list[blocks.ContentBlock]:
+    """:func:`translate_content` for a stream chunk (or a merged chunk)."""
+    if not message.additional_kwargs.get("tool_status"):
+        raise NotImplementedError
+    plain = message.model_copy(update=_without_provider(message))
+    return _with_server_tools(message, plain.content_blocks)

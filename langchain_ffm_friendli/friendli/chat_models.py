@@ -123,11 +123,17 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
             msg.content  # "3 + 6 = 9."
             msg.additional_kwargs["tool_status"]
             # [{"status": "STARTED", ...}, {"status": "ENDED", "result": ...}]
+            [b["type"] for b in msg.content_blocks]
+            # ["server_tool_call", "server_tool_result", "text"]
 
         Any built-in tool routes the request to the tool-assisted endpoint (which
         is always streamed under the hood). Its ``tool_status`` events are kept,
-        in order, in ``additional_kwargs["tool_status"]`` and dispatched as
-        LangChain custom events named ``"tool_status"`` (see ``astream_events``).
+        in order, in ``additional_kwargs["tool_status"]``, dispatched as
+        LangChain custom events named ``"tool_status"`` (see ``astream_events``)
+        and, inside a LangGraph node, written to the graph's
+        ``stream_mode="custom"`` stream as ``{"tool_status": status}``.
+        ``content_blocks`` (and ``content`` with ``output_version="v1"``) shows
+        them as ``server_tool_call`` / ``server_tool_result`` blocks.
         Built-in tools never appear in ``tool_calls``: the server runs them.
 
     Structured output:
