@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages import content as blocks
@@ -24,6 +24,7 @@ from langchain_ffm_friendli._openai_format import (
     openai_usage,
     tool_choice_to_openai,
 )
+from langchain_ffm_friendli._profiles import known_models, model_profile
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
@@ -31,11 +32,13 @@ __all__ = [
     "BUILTIN_TOOLS",
     "COMPLETION_FIELDS",
     "PROVIDER",
+    "REASONING_EFFORTS",
     "ChatStream",
     "CompletionStream",
     "InvalidParameterError",
     "builtin_tools",
     "check_builtin_endpoint",
+    "check_media",
     "completion_generation_info",
     "friendli_tool_choice",
     "infer_endpoint",
@@ -47,6 +50,7 @@ __all__ = [
     "translate_content_chunk",
     "validate_chat",
     "validate_completions",
+    "validate_reasoning",
     "validate_sampling",
 ]
 
@@ -64,6 +68,21 @@ BUILTIN_TOOLS: Final = frozenset(
         "linkup:search",
     }
 )
+
+
+ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultracode"]
+"""``reasoning_effort`` values: the chat bodies' enum in the friendli SDK 0.16.5
+(``ServerlessChatCompletionBodyReasoningEffort`` and its dedicated/container twins,
+friendli.md §2.1). Which of them a model honours depends on the model."""
+
+REASONING_EFFORTS: Final[tuple[str, ...]] = get_args(ReasoningEffort)
+
+#: Media part type -> (profile flag, what it is called in an error).
+_MEDIA_FLAGS: Final = {
+    "image_url": ("image_inputs", "image"),
+    "audio_url": ("audio_inputs", "audio"),
+    "video_url": ("video_inputs", "video"),
+}
 
 
 def _fail(name: str, message: str) -> InvalidParameterError:
@@ -175,9 +194,84 @@ def builtin_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[Mapping[str
     return found
 
 
+def validate_reasoning(settings: Mapping[str, Any]) -> None:
+    """The reasoning fields' types and values (friendli SDK 0.16.5 chat body models).
+
+    ``reasoning_effort`` is one of :data:`REASONING_EFFORTS`; ``reasoning_budget``
+    "a positive integer" (a token cap); ``parse_reasoning`` / ``include_reasoning``
+    booleans.
+    """
+    effort = settings.get("reasoning_effort")
+    if effort is not None and (not isinstance(effort, str) or effort not in REASONING_EFFORTS):
+        raise _fail(
+            "reasoning_effort", f"must be one of {', '.join(REASONING_EFFORTS)}; got {effort!r}"
+        )
+    _in_range(
+        settings,
+        "reasoning_budget",
+        lambda v: isinstance(v, int) and v >= 1,
+        "must be a positive integer (a cap on reasoning tokens)",
+    )
+    for name in ("parse_reasoning", "include_reasoning"):
+        value = settings.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise _fail(name, f"must be a boolean; got {value!r}")
+
+
+def _known_profile(model: str | None) -> Mapping[str, Any] | None:
+    """The profile of a documented Friendli model id, or None for any other id.
+
+    Dedicated endpoint ids, ``ID:ADAPTER`` routes, container models and ids we
+    have no record of are the user's own deployments (possibly vision models),
+    so nothing is known about their inputs.
+    """
+    if not model or ":" in model:
+        return None
+    wanted = model.strip().casefold()
+    if not any(known.casefold() == wanted for known in known_models(PROVIDER)):
+        return None
+    return model_profile(PROVIDER, model)
+
+
+def check_media(messages: Sequence[Mapping[str, Any]], model: str | None) -> None:
+    """Refuse image/audio/video parts a documented model does not take.
+
+    Friendli answers such a request with 422 ("This model does not support
+    image/video inputs", friendli.md §2.2); the model profile
+    (``image_inputs`` / ``audio_inputs`` / ``video_inputs``) says it first, naming
+    the part. Unknown ids (dedicated endpoints, adapters, containers) are allowed:
+    see :func:`_known_profile`.
+    """
+    profile = _known_profile(model)
+    if profile is None:
+        return
+    for index, message in enumerate(messages):
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for number, part in enumerate(content):
+            flag, what = _MEDIA_FLAGS.get(part.get("type"), (None, ""))
+            if flag is not None and not profile.get(flag):
+                able = sorted(m for m, p in _profiles_with(flag))
+                raise _fail(
+                    f"messages[{index}].content[{number}]",
+                    f"model {model!r} does not accept {what} input ({flag} is false in its "
+                    f"profile; Friendli would answer 422). Models that do: "
+                    f"{', '.join(able) or 'none documented'}; a dedicated endpoint or "
+                    "container serving a vision model is not checked",
+                )
+
+
+def _profiles_with(flag: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The documented Friendli models whose profile has ``flag`` set."""
+    profiles = [(m, model_profile(PROVIDER, m)) for m in known_models(PROVIDER)]
+    return [(m, p) for m, p in profiles if p.get(flag)]
+
+
 def validate_chat(settings: Mapping[str, Any], *, stream: bool) -> None:
     """Chat-completion rules the server enforces with a 422, checked before sending."""
     validate_sampling(settings)
+    validate_reasoning(settings)
     _in_range(
         settings,
         "top_logprobs",

@@ -48,6 +48,10 @@ CHAT_FIELDS = (
     "parallel_tool_calls",
     "response_format",
     "resume_generation",
+    "reasoning_effort",
+    "reasoning_budget",
+    "parse_reasoning",
+    "include_reasoning",
 )
 
 
@@ -69,7 +73,8 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         stop, frequency_penalty, presence_penalty, repetition_penalty, logit_bias,
         logprobs, top_logprobs, eos_token, min_tokens, chat_template_kwargs,
         parallel_tool_calls, response_format (json_object, json_schema, regex),
-        resume_generation (tool-assisted chat). Every one is also a per-call kwarg.
+        resume_generation (tool-assisted chat), reasoning_effort, reasoning_budget,
+        parse_reasoning, include_reasoning. Every one is also a per-call kwarg.
 
     Key init args — client params:
         api_key (from ``FRIENDLI_TOKEN``), team_id (``X-Friendli-Team``, from
@@ -136,6 +141,37 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         them as ``server_tool_call`` / ``server_tool_result`` blocks.
         Built-in tools never appear in ``tool_calls``: the server runs them.
 
+    Image input:
+        .. code-block:: python
+
+            from langchain_core.messages import HumanMessage
+
+            vision = ChatFriendli(model="google/gemma-4-31B-it")
+            vision.invoke([HumanMessage(content=[
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image", "url": "https://example.com/cat.png"},
+                # or {"type": "image", "base64": "...", "mime_type": "image/png"}
+            ])])
+
+        LangChain image/audio/video blocks (and OpenAI-style ``image_url`` parts) in
+        user messages become Friendli's ``image_url`` / ``audio_url`` / ``video_url``
+        parts; base64 data is sent as a ``data:`` URL. A documented model without
+        that input (its profile's ``image_inputs``, ...) is refused before sending;
+        dedicated endpoints, adapters and containers are not checked.
+
+    Reasoning:
+        .. code-block:: python
+
+            thinker = ChatFriendli(
+                model="deepseek-ai/DeepSeek-R1-0528", reasoning_effort="high"
+            )
+            msg = thinker.invoke("6*7?")
+            msg.additional_kwargs["reasoning_content"]  # also a reasoning content block
+
+        ``reasoning_effort``, ``reasoning_budget``, ``parse_reasoning`` and
+        ``include_reasoning`` are checked at init and per call. An assistant turn's
+        reasoning in the history is sent back as ``reasoning_content``.
+
     Structured output:
         .. code-block:: python
 
@@ -181,6 +217,17 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     response_format: dict[str, Any] | None = None
     resume_generation: bool | None = None
     """Tool-assisted chat: keep generating after a tool error."""
+    reasoning_effort: proto.ReasoningEffort | None = None
+    """How much a reasoning model thinks before answering: "minimal", "low", "medium",
+    "high", "xhigh", "max" or "ultracode" (the SDK's enum; which a model honours
+    depends on the model, see its profile's ``reasoning_effort_levels``)."""
+    reasoning_budget: int | None = None
+    """A positive cap on the tokens a reasoning model spends on reasoning."""
+    parse_reasoning: bool | None = None
+    """Split the reasoning into ``reasoning_content`` (the answer stays in ``content``);
+    the default depends on the endpoint."""
+    include_reasoning: bool | None = None
+    """With parsed reasoning, whether ``reasoning_content`` is returned (Friendli: true)."""
     stream_usage: bool = True
     """Ask for the final usage chunk when streaming."""
 
@@ -218,9 +265,14 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
             stream_options = {"include_usage": True}
         choice = kwargs.get("tool_choice")
         model = self._model_for(kwargs)
+        # Friendli takes media parts in user turns and reasoning_content on assistant turns.
+        messages = messages_to_dicts(
+            call.input, provider=proto.PROVIDER, media=True, reasoning=True
+        )
+        proto.check_media(messages, model)
         body = openai_chat_body(
             model=model,
-            messages=messages_to_dicts(call.input, provider=proto.PROVIDER),
+            messages=messages,
             params=settings,
             stream=call.stream,
             tools=tools,

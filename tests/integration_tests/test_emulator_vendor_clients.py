@@ -292,6 +292,105 @@ def test_chat_friendli_request_bodies_validate_against_the_sdk(module_emu: Emula
         assert set(gaps) <= SDK_SCHEMA_ALLOWLIST | CLIENT_EXTRAS, (gaps, body)
 
 
+def test_reasoning_effort_values_are_the_sdk_enums() -> None:
+    """Our allowed ``reasoning_effort`` values are exactly every SDK chat body's enum."""
+    from typing import get_args
+
+    from friendli.core.models import (
+        containerchatcompletionbody,
+        dedicatedchatcompletionbody,
+        serverlesschatcompletionbody,
+        serverlesschatcompletionstreambody,
+    )
+
+    from langchain_ffm_friendli.friendli._protocol import REASONING_EFFORTS
+
+    for enum in (
+        serverlesschatcompletionbody.ServerlessChatCompletionBodyReasoningEffort,
+        serverlesschatcompletionstreambody.ServerlessChatCompletionStreamBodyReasoningEffort,
+        dedicatedchatcompletionbody.DedicatedChatCompletionBodyReasoningEffort,
+        containerchatcompletionbody.ContainerChatCompletionBodyReasoningEffort,
+    ):
+        assert get_args(enum) == REASONING_EFFORTS
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(ValueError, match="reasoning_effort"):
+        fm.ServerlessChatCompletionBody.model_validate(body | {"reasoning_effort": "huge"})
+
+
+def test_chat_friendli_reasoning_and_media_bodies_validate_against_the_sdk(emu: Emulator) -> None:
+    """Reasoning fields, replayed ``reasoning_content`` and media parts are SDK fields.
+
+    SDK 0.16.5: ``ServerlessChatCompletionBody.reasoning_effort`` (enum),
+    ``reasoning_budget`` (int), ``parse_reasoning`` / ``include_reasoning`` (bool);
+    ``AssistantMessage.reasoning_content``; ``UserMessage.content`` parts
+    ``ImageContent`` / ``AudioContent`` / ``VideoContent`` (``{"url": ...}``).
+    """
+    vision = ChatFriendli(
+        model="zai-org/GLM-5.3-Flash",
+        base_url=emu.friendli_base_url,
+        api_key=emu.api_key,
+        reasoning_effort="high",
+        reasoning_budget=256,
+        parse_reasoning=True,
+        include_reasoning=True,
+    )
+    emu.reset()
+    emu.queue(Reply(text="42.", reasoning="Six times seven."))
+    first = vision.invoke("6*7?")
+    assert first.additional_kwargs["reasoning_content"] == "Six times seven."
+    picture = HumanMessage(
+        content=[
+            {"type": "text", "text": "And these?"},
+            {"type": "image", "base64": "iVBORw0KGgo=", "mime_type": "image/png"},
+            {"type": "image", "url": "https://example.com/cat.png"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/dog.png"}},
+            {"type": "video", "url": "https://example.com/clip.mp4"},
+        ]
+    )
+    history = [HumanMessage("6*7?"), first, picture]
+    vision.invoke(history, reasoning_effort="minimal")
+    list(vision.stream(history, include_reasoning=False))
+    dedicated = ChatFriendli(
+        model="ep-omni", base_url=emu.friendli_dedicated_base_url, api_key=emu.api_key
+    )
+    dedicated.invoke([HumanMessage(content=[{"type": "audio", "url": "https://x/a.wav"}])])
+    bodies = [r.json for r in emu.requests]
+    assert len(bodies) == 4
+    assert bodies[1]["messages"][1]["reasoning_content"] == "Six times seven."
+    assert [p["type"] for p in bodies[1]["messages"][2]["content"]] == [
+        "text",
+        "image_url",
+        "image_url",
+        "image_url",
+        "video_url",
+    ]
+    assert bodies[3]["messages"][0]["content"][0]["type"] == "audio_url"
+    for body in bodies:
+        gaps = schema_gaps(fm.ServerlessChatCompletionBody, body)
+        assert gaps == [], (gaps, body)
+    parsed = fm.ServerlessChatCompletionBody.model_validate(bodies[1])
+    assert parsed.reasoning_effort == "minimal"
+    assert parsed.reasoning_budget == 256
+    assert isinstance(parsed.messages[1], fm.AssistantMessage)
+    assert parsed.messages[1].reasoning_content == "Six times seven."
+    content = parsed.messages[2].content
+    assert isinstance(content, list)
+    assert [type(p).__name__ for p in content] == [
+        "TextContent",
+        "ImageContent",
+        "ImageContent",
+        "ImageContent",
+        "VideoContent",
+    ]
+    assert (
+        fm.DedicatedChatCompletionBody.model_validate(bodies[3])
+        .messages[0]
+        .content[0]
+        .audio_url.url
+        == "https://x/a.wav"
+    )  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -559,3 +559,102 @@ def test_completion_generation_info_keeps_only_what_friendli_sent() -> None:
         "logprobs": logprobs
     }
     assert proto.completion_generation_info({"index": 0, "text": "x"}) == {}
+
+
+# --------------------------------------------------------------------------- reasoning and media
+
+
+def test_reasoning_efforts_are_the_sdk_enum() -> None:
+    # friendli SDK 0.16.5 ServerlessChatCompletionBodyReasoningEffort (§2.1)
+    assert proto.REASONING_EFFORTS == (
+        "minimal",
+        "low",
+        "medium",
+        "high",
+        "xhigh",
+        "max",
+        "ultracode",
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "field", "rule"),
+    [
+        ({"reasoning_effort": "huge"}, "reasoning_effort", "must be one of minimal, low"),
+        ({"reasoning_effort": 3}, "reasoning_effort", "must be one of"),
+        ({"reasoning_effort": ["high"]}, "reasoning_effort", "must be one of"),
+        ({"reasoning_budget": 0}, "reasoning_budget", "positive integer"),
+        ({"reasoning_budget": 1.5}, "reasoning_budget", "positive integer"),
+        ({"reasoning_budget": True}, "reasoning_budget", "positive integer"),
+        ({"parse_reasoning": "yes"}, "parse_reasoning", "must be a boolean"),
+        ({"include_reasoning": 1}, "include_reasoning", "must be a boolean"),
+    ],
+)
+def test_bad_reasoning_fields_name_the_field(settings: dict, field: str, rule: str) -> None:
+    error = raises_on(field, proto.validate_chat, settings, stream=False)
+    assert rule in str(error)
+
+
+@pytest.mark.parametrize("effort", proto.REASONING_EFFORTS)
+def test_every_reasoning_effort_and_valid_reasoning_fields_pass(effort: str) -> None:
+    proto.validate_chat(
+        {
+            "reasoning_effort": effort,
+            "reasoning_budget": 1,
+            "parse_reasoning": False,
+            "include_reasoning": True,
+        },
+        stream=True,
+    )
+
+
+def image_message(kind: str = "image_url") -> list[dict]:
+    return [
+        {"role": "system", "content": "s"},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "?"}, {"type": kind, kind: {"url": "u"}}],
+        },
+    ]
+
+
+@pytest.mark.parametrize("model", ["google/gemma-4-31B-it", "zai-org/glm-5.3-flash"])
+def test_vision_models_take_images(model: str) -> None:
+    proto.check_media(image_message(), model)
+
+
+def test_glm_flash_takes_video_but_gemma_does_not() -> None:
+    # Profiles: GLM-5.3-Flash input_modalities=[text,image,video]; gemma-4 text, image.
+    proto.check_media(image_message("video_url"), "zai-org/GLM-5.3-Flash")
+    error = raises_on(
+        "messages[1].content[1]",
+        proto.check_media,
+        image_message("video_url"),
+        "google/gemma-4-31B-it",
+    )
+    assert "does not accept video input" in str(error)
+
+
+@pytest.mark.parametrize(("kind", "what"), [("image_url", "image"), ("audio_url", "audio")])
+def test_a_documented_text_model_refuses_media_naming_the_part(kind: str, what: str) -> None:
+    error = raises_on(
+        "messages[1].content[1]",
+        proto.check_media,
+        image_message(kind),
+        "meta-llama-3.1-8b-instruct",
+    )
+    assert f"'meta-llama-3.1-8b-instruct' does not accept {what} input" in str(error)
+    if kind == "image_url":
+        assert "google/gemma-4-31B-it" in str(error)  # names the models that do
+    else:
+        assert "none documented" in str(error)
+
+
+@pytest.mark.parametrize("model", ["my-endpoint-id", "ep-123:my-adapter", "", None])
+def test_unknown_ids_are_the_users_own_deployments_and_are_not_checked(model: str | None) -> None:
+    proto.check_media(image_message(), model)
+    proto.check_media(image_message("audio_url"), model)
+
+
+def test_text_messages_pass_on_any_model() -> None:
+    proto.check_media([{"role": "user", "content": "hi"}], "meta-llama-3.1-8b-instruct")
