@@ -161,3 +161,12 @@ def test_friendli_strict_bodies_validate_against_the_sdk(emu: Emulator) -> None:
         assert "strict" not in body
         gaps = schema_gaps(fm.ServerlessChatCompletionBody, body)
         assert set(gaps) <= SDK_SCHEMA_ALLOWLIST | CLIENT_EXTRAS, (gaps, body)
+
+
+@pytest.mark.parametrize("cls", [ChatFFM, ChatFriendli, ChatMonsterAPI], ids=lambda c: c.__name__)
+def test_ls_provider_matches_the_reply_model_provider(emu: Emulator, cls: type[Any]) -> None:
+    """docs/configuration.md: ls_provider is response_metadata["model_provider"]."""
+    model = make(emu, cls)
+    reply = model.invoke("hi")
+    assert model._get_ls_params()["ls_provider"] == reply.response_metadata["model_provider"]
+    assert model._get_ls_params()["ls_provider"] == cls.provider_name

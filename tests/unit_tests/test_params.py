@@ -379,3 +379,13 @@ def test_langsmith_params_and_invocation_params_as_documented(cls: type[Any]) ->
     assert params["temperature"] == 0.5
     assert params["top_p"] == 0.9
     assert params["model"] == MODELS[cls]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_every_docstring_states_the_unknown_parameter_policy(cls: type[Any]) -> None:
+    doc = " ".join((cls.__doc__ or "").split())
+    assert "Unknown parameters:" in doc
+    assert "InvalidParameterError" in doc
+    assert "extra_body={...}" in doc
+    if cls in CHATS:
+        assert "strict" in doc
