@@ -6,6 +6,7 @@ Import the classes from here; the emulator lives in
 
 from importlib import metadata
 
+from langchain_ffm_friendli._factory import init_chat_model
 from langchain_ffm_friendli.ffm.chat_models import ChatFFM
 from langchain_ffm_friendli.ffm.embeddings import FFMEmbeddings
 from langchain_ffm_friendli.ffm.llms import FFMLLM
@@ -28,4 +29,5 @@ __all__ = [
     "FriendliLLM",
     "MonsterAPILLM",
     "__version__",
+    "init_chat_model",
 ]

@@ -10,7 +10,9 @@ and serialization. A fix here reaches FFM, Friendli and MonsterAPI at once.
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -35,7 +37,45 @@ from langchain_ffm_friendli._secrets import (
 from langchain_ffm_friendli._transport import HTTPRequest, RetryPolicy, Transport, to_timeout
 from langchain_ffm_friendli.errors import AuthenticationError, InvalidParameterError
 
-__all__ = ["ProviderSettings"]
+__all__ = ["CHAT_CALL_KWARGS", "LANGCHAIN_CALL_KWARGS", "ProviderSettings", "unknown_name"]
+
+#: Per-call kwargs that LangChain itself hands to every model (``stop``, the
+#: ``model`` override of the standard tests, ``stream``, the tracing-only
+#: structured-output marker), plus ``extra_body``: never refused, never sent as is.
+LANGCHAIN_CALL_KWARGS = frozenset(
+    {
+        "stop",
+        "run_manager",
+        "model",
+        "stream",
+        "ls_structured_output_format",
+        "structured_output_format",
+        "extra_body",
+    }
+)
+#: Per-call kwargs that ``bind_tools``, ``with_structured_output`` and agents
+#: (``create_agent``'s ToolStrategy / ProviderStrategy, ``model_settings``) hand
+#: to a chat model: never refused by a chat class.
+CHAT_CALL_KWARGS = frozenset(
+    {"tools", "tool_choice", "response_format", "strict", "parallel_tool_calls"}
+)
+#: Names read by the shared code, never copied into the body as they are.
+_CONSUMED = LANGCHAIN_CALL_KWARGS | {"strict"}
+_ESCAPE_HATCH = (
+    "A provider field this class does not declare can be sent verbatim with "
+    "extra_body={...} (or model_kwargs={...} at init)"
+)
+
+
+def unknown_name(
+    name: str, known: Iterable[str], *, owner: str, kind: str, provider: str
+) -> InvalidParameterError:
+    """The error for a misspelled or unknown argument, naming the nearest known one."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"Did you mean {close[0]!r}? " if close else ""
+    return InvalidParameterError(
+        name, f"unknown {kind} of {owner}. {hint}{_ESCAPE_HATCH}", provider=provider
+    )
 
 
 class _InvocationParams(dict[str, Any]):
@@ -97,16 +137,42 @@ class ProviderSettings(BaseModel):
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
     """Your own ``httpx.AsyncClient`` (the shared pooled client otherwise)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Extra payload fields sent verbatim (the escape hatch)."""
+    """Extra payload fields sent verbatim (the escape hatch, kept for compatibility)."""
+    extra_body: dict[str, Any] | None = None
+    """Fields merged into every request body verbatim (like ChatOpenAI's ``extra_body``).
+
+    Use it for a provider field this class does not declare (e.g. a new Friendli
+    parameter). A per-call ``extra_body={...}`` is merged over it. Misspelled
+    init or per-call arguments are refused instead of being sent.
+    """
 
     _transport: Transport | None = PrivateAttr(default=None)
     _transport_for: tuple[Any, ...] = PrivateAttr(default=())
+
+    def __init__(self, **data: Any) -> None:
+        """Refuse unknown init arguments (as InvalidParameterError), then validate."""
+        self._check_init_names(data)
+        super().__init__(**data)
+
+    @classmethod
+    def _check_init_names(cls, values: dict[str, Any]) -> None:
+        known = cls.all_field_names()
+        for name in values:
+            if name not in known:
+                raise unknown_name(
+                    name,
+                    known,
+                    owner=cls.__name__,
+                    kind="init argument",
+                    provider=cls.provider_name,
+                )
 
     @model_validator(mode="before")
     @classmethod
     def _fill_settings(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             return values
+        cls._check_init_names(values)
         values = dict(values)
         if not values.get("model") and not values.get("model_name"):
             msg = (
@@ -187,12 +253,65 @@ class ProviderSettings(BaseModel):
         """The model id of one call: a per-call ``model`` wins."""
         return kwargs.get("model") or self.model
 
+    @classmethod
+    def call_kwarg_names(cls) -> frozenset[str]:
+        """Every per-call kwarg this class accepts (LangChain's own included)."""
+        names = set(cls.request_fields) | cls.call_only | LANGCHAIN_CALL_KWARGS
+        if issubclass(cls, BaseChatModel):
+            names |= CHAT_CALL_KWARGS
+        return frozenset(names | cls._call_aliases().keys())
+
+    @classmethod
+    def _call_aliases(cls) -> dict[str, str]:
+        """Init aliases of request fields (``max_new_tokens``), accepted per call too."""
+        aliases: dict[str, str] = {}
+        for name in cls.request_fields:
+            info = cls.model_fields.get(name)
+            choices = getattr(info.validation_alias, "choices", None) if info else None
+            for choice in choices or ():
+                if isinstance(choice, str) and choice != name:
+                    aliases[choice] = name
+        return aliases
+
+    def _call_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """One call's kwargs, checked: an unknown name fails here, before any request.
+
+        Aliases become the field name; ``extra_body`` must be a dict.
+        """
+        known = self.call_kwarg_names()
+        aliases = self._call_aliases()
+        checked: dict[str, Any] = {}
+        for name, value in kwargs.items():
+            if name not in known:
+                raise unknown_name(
+                    name,
+                    known - {"run_manager", "structured_output_format"},
+                    owner=type(self).__name__,
+                    kind="per-call argument",
+                    provider=self.provider_name,
+                )
+            checked[aliases.get(name, name)] = value
+        extra_body = checked.get("extra_body")
+        if extra_body is not None and not isinstance(extra_body, dict):
+            raise InvalidParameterError(
+                "extra_body",
+                f"must be a dict of body fields; got {type(extra_body).__name__}",
+                provider=self.provider_name,
+            )
+        return checked
+
     def _extra(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Payload fields sent verbatim: ``model_kwargs``, then unknown per-call kwargs."""
+        """Body fields sent verbatim: ``model_kwargs``, ``extra_body``, the call's ``extra_body``.
+
+        LangChain's own kwargs that this class has no field for (``parallel_tool_calls``
+        on FFM and MonsterAPI) are passed through under their OpenAI name too.
+        """
         extra = dict(self.model_kwargs)
-        skip = self.call_only
+        extra.update(self.extra_body or {})
+        skip = self.call_only | _CONSUMED
         fields = self.request_fields
         extra.update({k: v for k, v in kwargs.items() if k not in fields and k not in skip})
+        extra.update(kwargs.get("extra_body") or {})
         return extra
 
     @property

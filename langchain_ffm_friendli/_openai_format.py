@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from langchain_core.messages import (
     AIMessage,
@@ -45,6 +45,7 @@ __all__ = [
     "messages_to_dicts",
     "new_tool_call_id",
     "parse_tool_calls",
+    "place_strict",
     "reasoning_text",
     "tool_call_chunks_from_deltas",
     "tool_choice_to_openai",
@@ -371,20 +372,102 @@ def messages_to_dicts(
     ]
 
 
-def format_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
+def format_tools(tools: Sequence[Any], *, strict: bool | None = None) -> list[dict[str, Any]]:
     """Convert LangChain tools (functions, BaseTools, pydantic models, dicts) to OpenAI tools.
 
     Dicts whose ``type`` is a namespaced built-in (``math:calculator``,
     ``web:search``, ...) pass through unchanged; the provider decides whether it
     accepts them. Everything else, JSON-schema dicts included, is converted.
+    ``strict`` (when not None) goes where OpenAI's schema puts it,
+    ``tools[i].function.strict``; :func:`place_strict` then keeps it, drops it
+    or refuses it for the provider at hand.
     """
     formatted: list[dict[str, Any]] = []
     for item in tools:
         if isinstance(item, Mapping) and ":" in str(item.get("type", "")):
             formatted.append(dict(item))
-        else:
-            formatted.append(convert_to_openai_tool(item))
+            continue
+        tool = convert_to_openai_tool(item, strict=strict)
+        if strict is not None and tool.get("type") == "function" and "function" in tool:
+            tool = {**tool, "function": {**tool["function"], "strict": strict}}
+        formatted.append(tool)
     return formatted
+
+
+StrictPlace = Literal["sent", "implied", "none"]
+"""Where a provider's schema has room for ``strict``.
+
+``sent``: the OpenAI place exists and the flag is sent there. ``implied``: the
+provider always decodes under the schema, so the flag is accepted and not sent.
+``none``: no place; ``strict=True`` is refused (``strict=False`` asks for
+nothing and is dropped).
+"""
+
+
+def place_strict(
+    tools: Sequence[Mapping[str, Any]] | None,
+    response_format: Mapping[str, Any] | None,
+    *,
+    strict: bool | None,
+    provider: str,
+    tools_place: StrictPlace,
+    schema_place: StrictPlace,
+) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
+    """Tools and response_format with ``strict`` where the provider's schema puts it.
+
+    A per-call ``strict`` (``bind(strict=...)``, ``invoke(..., strict=...)``) is
+    first written where OpenAI puts it: on every function tool
+    (``function.strict``) and on a ``json_schema`` response_format that has none
+    (``json_schema.strict``). Then, for each place, the provider's rule
+    (:data:`StrictPlace`) keeps, drops or refuses it, before any request.
+    """
+    out_tools: list[dict[str, Any]] | None = None
+    if tools is not None:
+        out_tools = []
+        for index, tool in enumerate(tools):
+            function = tool.get("function")
+            if tool.get("type") != "function" or not isinstance(function, Mapping):
+                out_tools.append(dict(tool))
+                continue
+            function = dict(function)
+            if strict is not None:
+                function["strict"] = strict
+            _apply_place(
+                function, tools_place, provider, f"tools[{index}].function.strict", "function tools"
+            )
+            out_tools.append({**tool, "function": function})
+    out_format: dict[str, Any] | None = None
+    if response_format is not None:
+        out_format = dict(response_format)
+        spec = out_format.get("json_schema")
+        if out_format.get("type") == "json_schema" and isinstance(spec, Mapping):
+            spec = dict(spec)
+            if strict is not None and "strict" not in spec:
+                spec["strict"] = strict
+            _apply_place(
+                spec,
+                schema_place,
+                provider,
+                "response_format.json_schema.strict",
+                "a json_schema response_format",
+            )
+            out_format["json_schema"] = spec
+    return out_tools, out_format
+
+
+def _apply_place(
+    holder: dict[str, Any], place: StrictPlace, provider: str, where: str, what: str
+) -> None:
+    if "strict" not in holder or place == "sent":
+        return
+    value = holder.pop("strict")
+    if value and place == "none":
+        raise InvalidParameterError(
+            "strict",
+            f"{provider} has no strict flag for {what} (OpenAI's {where}); "
+            "drop strict=True (the output is still parsed and validated client-side)",
+            provider=provider,
+        )
 
 
 def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:

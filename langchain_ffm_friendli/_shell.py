@@ -152,7 +152,7 @@ class ChatShell(StructuredOutputMixin, ProviderSettings, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if not self.streaming:
-            plan = self._plan(Call(messages, stop, kwargs, stream=False))
+            plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=False))
             if plan.parse is not None:
                 return plan.parse(self.transport.post(plan.request))
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
@@ -165,7 +165,7 @@ class ChatShell(StructuredOutputMixin, ProviderSettings, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if not self.streaming:
-            plan = self._plan(Call(messages, stop, kwargs, stream=False))
+            plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=False))
             if plan.parse is not None:
                 return plan.parse(await self.transport.apost(plan.request))
         return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
@@ -177,7 +177,7 @@ class ChatShell(StructuredOutputMixin, ProviderSettings, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        plan = self._plan(Call(messages, stop, kwargs, stream=True))
+        plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=True))
         yield from _drive(self, plan, run_manager, chat_chunk)
 
     async def _astream(
@@ -187,7 +187,7 @@ class ChatShell(StructuredOutputMixin, ProviderSettings, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        plan = self._plan(Call(messages, stop, kwargs, stream=True))
+        plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=True))
         async with aclosing(_adrive(self, plan, run_manager, chat_chunk)) as chunks:
             async for chunk in chunks:
                 yield chunk
@@ -300,11 +300,11 @@ class LLMShell(ProviderSettings, BaseLLM):
         kwargs: dict[str, Any],
     ) -> TextResult:
         if not self.streaming:
-            plan = self._plan(Call(prompt, stop, kwargs, stream=False))
+            plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=False))
             if plan.parse is not None:
                 return plan.parse(self.transport.post(plan.request))
         tap = _UsageTap()
-        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
         chunks = list(_drive(self, plan, run_manager, tap))
         return TextResult([join_chunks(chunks)], tap.usage)
 
@@ -316,11 +316,11 @@ class LLMShell(ProviderSettings, BaseLLM):
         kwargs: dict[str, Any],
     ) -> TextResult:
         if not self.streaming:
-            plan = self._plan(Call(prompt, stop, kwargs, stream=False))
+            plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=False))
             if plan.parse is not None:
                 return plan.parse(await self.transport.apost(plan.request))
         tap = _UsageTap()
-        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
         async with aclosing(_adrive(self, plan, run_manager, tap)) as stream:
             chunks = [chunk async for chunk in stream]
         return TextResult([join_chunks(chunks)], tap.usage)
@@ -332,7 +332,7 @@ class LLMShell(ProviderSettings, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
         yield from _drive(self, plan, run_manager, text_chunk)
 
     async def _astream(
@@ -342,7 +342,7 @@ class LLMShell(ProviderSettings, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        plan = self._plan(Call(prompt, stop, kwargs, stream=True))
+        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
         async with aclosing(_adrive(self, plan, run_manager, text_chunk)) as chunks:
             async for chunk in chunks:
                 yield chunk

@@ -14,6 +14,7 @@ from langchain_core.tools import BaseTool
 from langchain_ffm_friendli._openai_format import (
     format_tools,
     messages_to_dicts,
+    place_strict,
     tool_names,
 )
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
@@ -58,6 +59,17 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         api_host: ``X-API-HOST`` header, ``afs-inference`` by default (needed by
             the public endpoint); None to omit it.
         timeout, max_retries, default_headers, http_client, http_async_client.
+
+    Unknown parameters:
+        A misspelled init or per-call argument (``temprature=0.5``) raises
+        ``InvalidParameterError`` naming it and the nearest known name, before
+        any request. A provider field this class does not declare is sent only
+        when asked, verbatim: ``extra_body={...}`` (init or per call; the
+        per-call one is merged last) or ``model_kwargs={...}`` (init).
+
+        ``strict=True`` (``bind_tools``, ``with_structured_output``) is refused
+        with ``InvalidParameterError`` naming ``strict``: FFM's tool schema and
+        its instruction-based JSON have no strict flag. ``strict=False`` is not sent.
 
     Instantiate:
         .. code-block:: python
@@ -142,13 +154,20 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         """Validate everything and build the request before any I/O happens."""
         kwargs = call.kwargs
         parameters, stops = self._parameters(call.stop, kwargs)
-        tools = kwargs.get("tools") or None
+        tools, response_format = place_strict(
+            kwargs.get("tools") or None,
+            kwargs.get("response_format"),
+            strict=kwargs.get("strict"),
+            provider=proto.PROVIDER,
+            tools_place="none",
+            schema_place="none",
+        )
         choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), tool_names(tools or []))
         messages = messages_to_dicts(call.input, provider=proto.PROVIDER)
         model = self._model_for(kwargs)
         body = proto.conversation_payload(
             model=model,
-            messages=proto.inject_response_format(messages, kwargs.get("response_format")),
+            messages=proto.inject_response_format(messages, response_format),
             parameters=parameters,
             stream=call.stream,
             tools=tools,
@@ -170,14 +189,17 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools (functions, BaseTools, pydantic models or OpenAI tool dicts).
 
         ``tool_choice``: "auto", "none", "any"/"required"/True (must call a tool)
         or a tool name. Validated now, so a typo fails before any request.
+        ``strict=True`` is refused when the call is made (FFM's tool schema has
+        no strict flag); ``strict=False`` is not sent.
         """
-        formatted = format_tools(tools)
+        formatted = format_tools(tools, strict=strict)
         proto.ffm_tool_choice(tool_choice, tool_names(formatted))
         proto.conversation_payload(
             model=self.model, messages=[], parameters={}, stream=False, tools=formatted

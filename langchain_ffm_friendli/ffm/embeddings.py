@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.load.serializable import Serializable
 from pydantic import Field
 
 from langchain_ffm_friendli._transport import HTTPRequest
@@ -16,7 +17,7 @@ from langchain_ffm_friendli.ffm._settings import FFMClientSettings
 __all__ = ["FFMEmbeddings"]
 
 
-class FFMEmbeddings(FFMClientSettings, Embeddings):
+class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
     """FFM embeddings (``POST {base_url}/models/embeddings``).
 
     FFM limits each request by tokens, not by number of texts (``ffm-embedding``:
@@ -34,6 +35,13 @@ class FFMEmbeddings(FFMClientSettings, Embeddings):
         truncate: cut over-long texts to the per-text limit instead of failing.
         max_concurrency: requests in flight at once in the async methods (8).
         api_key, base_url, api_host, timeout, max_retries.
+
+    Unknown parameters:
+        A misspelled init or per-call argument (``temprature=0.5``) raises
+        ``InvalidParameterError`` naming it and the nearest known name, before
+        any request. A provider field this class does not declare is sent only
+        when asked, verbatim: ``extra_body={...}`` (init or per call; the
+        per-call one is merged last) or ``model_kwargs={...}`` (init).
 
     Instantiate:
         .. code-block:: python
@@ -88,7 +96,8 @@ class FFMEmbeddings(FFMClientSettings, Embeddings):
         return prepared, proto.plan_batches(counts, per_request)
 
     def _batch_request(self, batch: Sequence[str]) -> HTTPRequest:
-        return self._request("models/embeddings", proto.embeddings_payload(self.model, batch))
+        body = {**proto.embeddings_payload(self.model, batch), **self._extra({})}
+        return self._request("models/embeddings", body)
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:
         try:

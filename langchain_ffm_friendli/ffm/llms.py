@@ -29,6 +29,13 @@ class FFMLLM(FFMSamplingSettings, LLMShell):
         top_p, top_k, frequence_penalty, stop (alias stop_sequences), seed,
         api_key, base_url, api_host, timeout, max_retries, streaming.
 
+    Unknown parameters:
+        A misspelled init or per-call argument (``temprature=0.5``) raises
+        ``InvalidParameterError`` naming it and the nearest known name, before
+        any request. A provider field this class does not declare is sent only
+        when asked, verbatim: ``extra_body={...}`` (init or per call; the
+        per-call one is merged last) or ``model_kwargs={...}`` (init).
+
     Instantiate:
         .. code-block:: python
 

@@ -17,6 +17,7 @@ from langchain_ffm_friendli._openai_format import (
     format_tools,
     messages_to_dicts,
     openai_chat_body,
+    place_strict,
     tool_names,
 )
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
@@ -80,6 +81,18 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         api_key (from ``FRIENDLI_TOKEN``), team_id (``X-Friendli-Team``, from
         ``FRIENDLI_TEAM``), endpoint ("serverless", "dedicated", "container"),
         base_url (from ``FRIENDLI_BASE_URL``), timeout, max_retries, stream_usage.
+
+    Unknown parameters:
+        A misspelled init or per-call argument (``temprature=0.5``) raises
+        ``InvalidParameterError`` naming it and the nearest known name, before
+        any request. A provider field this class does not declare is sent only
+        when asked, verbatim: ``extra_body={...}`` (init or per call; the
+        per-call one is merged last) or ``model_kwargs={...}`` (init).
+
+        ``strict=True`` on function tools is refused with ``InvalidParameterError``
+        naming ``strict`` (Friendli's chat function tool has no strict flag); with
+        ``method="json_schema"`` it is accepted and not sent, since Friendli always
+        decodes under the schema's grammar. ``strict=False`` is not sent.
 
     Instantiate:
         .. code-block:: python
@@ -249,8 +262,17 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         settings = self._settings(**kwargs)
         if call.stop is not None:
             settings["stop"] = call.stop
-        tools = kwargs.get("tools") or None
-        proto.validate_chat({**settings, "tools": tools}, stream=call.stream)
+        tools, response_format = place_strict(
+            kwargs.get("tools") or None,
+            settings.pop("response_format", None),
+            strict=kwargs.get("strict"),
+            provider=proto.PROVIDER,
+            tools_place="none",
+            schema_place="implied",
+        )
+        proto.validate_chat(
+            {**settings, "tools": tools, "response_format": response_format}, stream=call.stream
+        )
         assisted = bool(proto.builtin_tools(tools))
         url = proto.check_builtin_endpoint(self.endpoint, self.base_url) if assisted else ""
         if not assisted and settings.get("resume_generation") is not None:
@@ -259,7 +281,6 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
                 "applies only to tool-assisted chat (bind a built-in tool)",
                 provider=proto.PROVIDER,
             )
-        response_format = settings.pop("response_format", None)
         stream_options = kwargs.get("stream_options")
         if call.stream and stream_options is None and self.stream_usage:
             stream_options = {"include_usage": True}
@@ -299,14 +320,17 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind function tools and/or Friendli built-in tools (``{"type": "math:calculator"}``).
 
         ``tool_choice``: "auto", "none", "any"/"required"/True or a tool name;
-        checked now, so a typo fails before any request.
+        checked now, so a typo fails before any request. ``strict=True`` is
+        refused when the call is made (Friendli's function tool has no strict
+        flag); ``strict=False`` is not sent.
         """
-        formatted = format_tools(tools)
+        formatted = format_tools(tools, strict=strict)
         builtins = proto.builtin_tools(formatted)
         if builtins:
             proto.check_builtin_endpoint(self.endpoint, self.base_url)

@@ -17,6 +17,7 @@ from langchain_ffm_friendli._openai_format import (
     format_tools,
     messages_to_dicts,
     openai_chat_body,
+    place_strict,
     tool_choice_to_openai,
     tool_names,
 )
@@ -51,6 +52,16 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
 
     Key init args — client params:
         api_key, base_url, timeout, max_retries (504 is common and retried).
+
+    Unknown parameters:
+        A misspelled init or per-call argument (``temprature=0.5``) raises
+        ``InvalidParameterError`` naming it and the nearest known name, before
+        any request. A provider field this class does not declare is sent only
+        when asked, verbatim: ``extra_body={...}`` (init or per call; the
+        per-call one is merged last) or ``model_kwargs={...}`` (init).
+
+        ``strict`` is sent where OpenAI's schema puts it, on the OpenAI-compatible
+        route: ``tools[i].function.strict`` and ``response_format.json_schema.strict``.
 
     Instantiate:
         .. code-block:: python
@@ -128,7 +139,14 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
         if not self._uses_chat_route(call.input, kwargs):
             return self._generate_plan(call, stops, lambda p: _generate_result(p, model, stops))
         settings = self._checked_settings(kwargs, stream=call.stream)
-        tools = kwargs.get("tools") or None
+        tools, response_format = place_strict(
+            kwargs.get("tools") or None,
+            kwargs.get("response_format"),
+            strict=kwargs.get("strict"),
+            provider=proto.PROVIDER,
+            tools_place="sent",
+            schema_place="sent",
+        )
         choice = kwargs.get("tool_choice")
         body = openai_chat_body(
             model=model,
@@ -139,7 +157,7 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
             tool_choice=tool_choice_to_openai(choice, tool_names(tools), provider=proto.PROVIDER)
             if tools
             else None,
-            response_format=kwargs.get("response_format"),
+            response_format=response_format,
             stream_options={"include_usage": True} if call.stream else None,
             extra=self._extra(kwargs),
         )
@@ -157,10 +175,14 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
         *,
         tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools; requests with tools go to the OpenAI-compatible chat route."""
-        formatted = format_tools(tools)
+        """Bind tools; requests with tools go to the OpenAI-compatible chat route.
+
+        ``strict`` is sent where OpenAI's schema puts it, ``tools[i].function.strict``.
+        """
+        formatted = format_tools(tools, strict=strict)
         for tool in formatted:
             if tool.get("type") != "function":
                 raise InvalidParameterError(

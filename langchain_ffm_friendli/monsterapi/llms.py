@@ -31,6 +31,13 @@ class MonsterAPILLM(MonsterAPISettings, LLMShell):
         length_penalty, early_stopping, stop (applied client-side), api_key,
         base_url (``MONSTER_API_BASE``), timeout, max_retries.
 
+    Unknown parameters:
+        A misspelled init or per-call argument (``temprature=0.5``) raises
+        ``InvalidParameterError`` naming it and the nearest known name, before
+        any request. A provider field this class does not declare is sent only
+        when asked, verbatim: ``extra_body={...}`` (init or per call; the
+        per-call one is merged last) or ``model_kwargs={...}`` (init).
+
     Instantiate:
         .. code-block:: python
 

@@ -36,7 +36,9 @@ def test_there_are_docs_to_check() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in PAGES}
     for required in (
         "README.md",
+        "docs/configuration.md",
         "docs/emulator.md",
+        "docs/serialization.md",
         "docs/migration.md",
         "docs/providers/ffm.md",
         "docs/providers/friendli.md",
