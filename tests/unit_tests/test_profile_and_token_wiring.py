@@ -22,6 +22,8 @@ from langchain_ffm_friendli import (
 )
 from langchain_ffm_friendli._profiles import DEFAULTS, model_profile
 from langchain_ffm_friendli._tokens import estimate_message_tokens, estimate_tokens
+from langchain_ffm_friendli.errors import IncompleteStreamError
+from langchain_ffm_friendli.friendli import _protocol as friendli_proto
 
 CHATS: list[tuple[type[Any], str, str]] = [
     (ChatFFM, "ffm", "llama3.3-ffm-70b-32k-chat"),
@@ -110,3 +112,11 @@ def test_trim_messages_takes_the_model_as_token_counter(
         history, max_tokens=budget, token_counter=chat, strategy="last", include_system=True
     )
     assert kept == [history[0], history[-1]]
+
+
+def test_friendli_tokenize_body_and_response() -> None:
+    assert friendli_proto.tokenize_body("m", "hi") == {"prompt": "hi", "model": "m"}
+    assert friendli_proto.tokenize_body(None, "hi") == {"prompt": "hi"}  # container
+    assert friendli_proto.parse_tokenize({"tokens": [1, 2, 3]}) == 3
+    with pytest.raises(IncompleteStreamError, match="no 'tokens' list"):
+        friendli_proto.parse_tokenize({"detail": "?"})
