@@ -27,6 +27,7 @@ from langchain_core.language_models.chat_models import (
     agenerate_from_stream,
     generate_from_stream,
 )
+from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import (
@@ -39,8 +40,10 @@ from langchain_core.outputs import (
 
 from langchain_ffm_friendli._base import ProviderSettings
 from langchain_ffm_friendli._deltas import Delta, TextResult, chat_chunk, text_chunk
+from langchain_ffm_friendli._profiles import model_profile
 from langchain_ffm_friendli._streaming import Decoder, adrive, drive
 from langchain_ffm_friendli._structured import StructuredOutputMixin
+from langchain_ffm_friendli._tokens import estimate_message_tokens, estimate_tokens
 from langchain_ffm_friendli._transport import HTTPRequest
 from langchain_ffm_friendli._wire import Framing
 from langchain_ffm_friendli.errors import InvalidParameterError
@@ -51,6 +54,7 @@ __all__ = [
     "LLMShell",
     "Plan",
     "TextResult",
+    "TokenEstimates",
     "check_streamable",
     "join_chunks",
     "llm_result",
@@ -134,11 +138,62 @@ class _UsageTap:
         return text_chunk(delta)
 
 
-class ChatShell(StructuredOutputMixin, ProviderSettings, BaseChatModel):
+class TokenEstimates:
+    """Token counts without a tokenizer, for every chat and text model.
+
+    LangChain's defaults (``get_num_tokens`` -> ``get_token_ids``) load GPT-2 from
+    ``transformers``, which is not one of our dependencies and would count the wrong
+    vocabulary anyway. These use :mod:`langchain_ffm_friendli._tokens` instead: a
+    CJK-aware **approximation** (about one token per CJK character, four Latin
+    letters per token, plus a per-message charge for the chat template), with no I/O.
+    Friendli overrides :meth:`get_num_tokens` with its ``tokenize`` endpoint.
+    """
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimate the tokens of ``text`` (an approximation, see the class docstring).
+
+        Args:
+            text: Any text.
+
+        Returns:
+            The estimate; 0 for an empty text.
+        """
+        return estimate_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+    ) -> int:
+        """Estimate the prompt tokens of ``messages`` and the ``tools`` schemas sent with them.
+
+        An approximation with no I/O (also on Friendli), so it is cheap enough for
+        ``trim_messages(token_counter=model)`` and
+        ``SummarizationMiddleware(token_counter=model.get_num_tokens_from_messages)``.
+
+        Args:
+            messages: The conversation.
+            tools: Tool schemas (dicts, pydantic models, functions or tools).
+
+        Returns:
+            The estimate, template overhead per message included.
+        """
+        return estimate_message_tokens(messages, tools=tools)
+
+
+class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseChatModel):
     """``BaseChatModel`` methods for a provider that supplies ``_plan``."""
 
     streaming: bool = False
     """If True, ``invoke`` goes through the stream."""
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """The profile of ``model`` (``_profiles.model_profile``); a given ``profile=`` wins.
+
+        LangChain calls this once, at construction, only when no ``profile`` was passed.
+        Unknown ids get the provider's conservative default.
+        """
+        return model_profile(self.provider_name, self.model)
 
     def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
         """The provider's plan for one chat call."""
@@ -200,7 +255,7 @@ _CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
 )
 
 
-class LLMShell(ProviderSettings, BaseLLM):
+class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
     """``BaseLLM`` methods for a provider that supplies ``_plan``."""
 
     streaming: bool = False

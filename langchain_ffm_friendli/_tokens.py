@@ -11,7 +11,8 @@ offline with only our dependencies (no ``transformers``, no ``tiktoken``):
   answering ``{"tokens": [ids...]}`` on serverless (``/serverless/v1/tokenize``),
   dedicated (``/dedicated/v1/tokenize``) and container (``/v1/tokenize``)
   (``protocols/friendli.md`` §1.1; SDK ``serverless.token.tokenize(model, prompt)``).
-  That is the route for exact counts later; this module does no I/O.
+  ``ChatFriendli`` / ``FriendliLLM`` ``get_num_tokens`` use that route for exact
+  counts (``friendli/_settings.py``); this module does no I/O.
 
 The estimate, per piece of text:
 

@@ -11,7 +11,6 @@ each rule.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any, Final
 from langchain_core.messages import AIMessage, ToolCallChunk
 from langchain_core.messages.ai import UsageMetadata
 
+from langchain_ffm_friendli import _tokens
 from langchain_ffm_friendli._checks import require_numbers
 from langchain_ffm_friendli._deltas import Delta
 from langchain_ffm_friendli._openai_format import (
@@ -536,12 +536,6 @@ EMBEDDING_LIMITS: Final = {
 }
 """Documented (per-text, per-request) token limits; unknown models get the smallest."""
 
-_CJK_RANGES: Final = (
-    r"\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
-    r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
-)
-_PIECES: Final = re.compile(rf"[{_CJK_RANGES}]|[^\W\d_]+|\d|[^\w\s]", re.UNICODE)
-
 
 def embedding_limits(model: str) -> tuple[int, int]:
     """(per-text, per-request) token limits for a model id."""
@@ -549,35 +543,18 @@ def embedding_limits(model: str) -> tuple[int, int]:
 
 
 def estimate_tokens(text: str) -> int:
-    """A conservative token estimate (errs high), without shipping a tokenizer.
+    """A conservative token estimate (errs high): ``_tokens.estimate_tokens(conservative=True)``.
 
-    A CJK character counts 1.5, a word one per 4 letters (at least 1), and each
-    digit and punctuation mark 1. If the server still reports an overflow, the
-    batch is split and retried, so the estimate only needs to be close.
+    A CJK character counts 1.5, a Latin word one per 4 letters, each digit and
+    punctuation mark 1, and any text at least 1. If the server still reports an
+    overflow, the batch is split and retried, so the estimate only needs to be close.
     """
-    total = 0.0
-    for piece in _PIECES.findall(text):
-        if len(piece) == 1 and re.match(rf"[{_CJK_RANGES}]", piece):
-            total += 1.5
-        elif piece[0].isalpha():
-            total += -(-len(piece) // 4)
-        else:
-            total += 1
-    return max(1, math.ceil(total))
+    return max(1, _tokens.estimate_tokens(text, conservative=True))
 
 
 def truncate_to_tokens(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` whose estimate fits ``limit`` tokens."""
-    if estimate_tokens(text) <= limit:
-        return text
-    low, high = 0, len(text)
-    while low < high:
-        mid = (low + high + 1) // 2
-        if estimate_tokens(text[:mid]) <= limit:
-            low = mid
-        else:
-            high = mid - 1
-    return text[:low]
+    """The longest prefix of ``text`` whose conservative estimate fits ``limit`` tokens."""
+    return _tokens.truncate_to_tokens(text, limit, conservative=True)
 
 
 def plan_batches(token_counts: Sequence[int], budget: int) -> list[range]:

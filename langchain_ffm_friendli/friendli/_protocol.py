@@ -43,7 +43,9 @@ __all__ = [
     "friendli_tool_choice",
     "infer_endpoint",
     "parse_completion",
+    "parse_tokenize",
     "server_tool_blocks",
+    "tokenize_body",
     "tool_status_blocks",
     "tools_url",
     "translate_content",
@@ -497,6 +499,30 @@ def parse_completion(payload: Mapping[str, Any]) -> TextResult:
         for c in ordered
     ]
     return TextResult(generations, openai_usage(payload.get("usage")))
+
+
+def tokenize_body(model: str | None, prompt: str) -> dict[str, Any]:
+    """The body of ``POST {base}/tokenize`` (friendli.md §1.1; SDK ``*TokenizationBody``).
+
+    ``{"model", "prompt"}``: ``model`` is the model code (serverless), the endpoint id or
+    ``ID:ADAPTER`` (dedicated), and optional on a container (it picks an adapter there).
+    """
+    body: dict[str, Any] = {"prompt": prompt}
+    if model:
+        body["model"] = model
+    return body
+
+
+def parse_tokenize(payload: Mapping[str, Any]) -> int:
+    """The token count of a tokenize response ``{"tokens": [ids...]}``."""
+    tokens = payload.get("tokens")
+    if not isinstance(tokens, list):
+        raise IncompleteStreamError(
+            f"friendli tokenize response has no 'tokens' list: {str(payload)[:300]}",
+            provider=PROVIDER,
+            raw_record=str(payload)[:2000],
+        )
+    return len(tokens)
 
 
 @dataclass

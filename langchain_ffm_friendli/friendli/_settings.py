@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from langchain_ffm_friendli._base import ProviderSettings
+from langchain_ffm_friendli._tokens import estimate_tokens
+from langchain_ffm_friendli.errors import NotFoundError
 from langchain_ffm_friendli.friendli import _protocol as proto
 
 __all__ = ["DEDICATED_URL", "SERVERLESS_URL", "FriendliClientSettings"]
@@ -68,3 +70,32 @@ class FriendliClientSettings(ProviderSettings):
         if self.team_id:
             auth["X-Friendli-Team"] = self.team_id
         return auth
+
+    def get_num_tokens(self, text: str) -> int:
+        """Count the tokens of ``text`` exactly, with Friendli's tokenizer.
+
+        Sends ``POST {base_url}/tokenize`` with ``{"model", "prompt"}`` and counts the
+        ``tokens`` it answers (friendli.md §1.1: ``/serverless/v1/tokenize``,
+        ``/dedicated/v1/tokenize``, a container's ``/v1/tokenize``). This is one HTTP
+        request per call, with the usual retries.
+
+        Falls back to the offline estimate (``_tokens.estimate_tokens``) only when the
+        route answers 404 (e.g. a deployment without the tokenize route); any other
+        error (401, 422, 5xx, connection) is raised as usual. Chat templates add a few
+        tokens per message that this does not see: ``get_num_tokens_from_messages``
+        stays an offline estimate (no request).
+
+        Args:
+            text: Any text.
+
+        Returns:
+            The number of token ids Friendli's tokenizer produces for ``text``.
+        """
+        if not text:
+            return 0
+        request = self._request("tokenize", proto.tokenize_body(self.model, text))
+        try:
+            payload = self.transport.post(request)
+        except NotFoundError:
+            return estimate_tokens(text)
+        return proto.parse_tokenize(payload)

@@ -11,6 +11,11 @@ Routes (route names in parentheses):
   tool-assisted chat (Beta) whose built-in tools the server runs itself.
 * ``POST /friendli/{serverless,dedicated,container}/v1/completions``
   (``friendli.completions``): text completions.
+* ``POST /friendli/{serverless,dedicated,container}/v1/tokenize`` (``friendli.tokenize``):
+  ``{"model", "prompt"}`` -> ``{"tokens": [ids...]}`` (friendli.md §1.1; SDK
+  ``*TokenizationBody`` / ``*TokenizationSuccess``), with the emulator's pseudo tokenizer
+  (a word with its leading space, or one CJK character, as its token counts everywhere).
+  Queued faults apply (a queued ``Reply`` does not: it is for a generating route).
 
 Auth: serverless, dedicated and tool-assisted paths need ``Authorization: Bearer <key>``
 and answer 401 ``{"detail": "Unauthorized. Please provide a valid credential."}``
@@ -82,11 +87,12 @@ from typing import Any
 
 from .._exchange import DetailErrorBody, Exchange, Handler, Route
 from .._faults import StreamEvent, play_stream
-from .._fields import RequestError, read_bool
+from .._fields import RequestError, read_bool, read_model
+from .._model import tokenize
 from .._openai_chat import chat_handler, parse_chat_request, read_body, split_item, start_sse
 from .._openai_encode import DONE, chunk_records, encode_response, new_id, sse, stream_script
 from ._builtin_tools import BUILTIN_TOOLS, plan_runs, tools_completion
-from ._completions import PROVIDER, answer_completions, parse_completions_request
+from ._completions import PROVIDER, answer_completions, parse_completions_request, token_id
 
 __all__ = ["BUILTIN_TOOLS", "MODELS", "PREFIX", "FriendliProvider"]
 
@@ -164,6 +170,14 @@ class FriendliProvider(DetailErrorBody):
                     f"{base}/completions",
                     "friendli.completions",
                     self._completions_handler(keyed=keyed, check_model=serverless),
+                )
+            )
+            routes.append(
+                Route(
+                    "POST",
+                    f"{base}/tokenize",
+                    "friendli.tokenize",
+                    self._tokenize_handler(keyed=keyed, check_model=serverless),
                 )
             )
         routes.append(
@@ -288,6 +302,41 @@ class FriendliProvider(DetailErrorBody):
             await answer_completions(exchange, request, legacy=legacy)
 
         return handle
+
+    # -------------------------------------------------------------------- tokenize
+
+    def _tokenize_handler(self, *, keyed: bool, check_model: bool) -> Handler:
+        """The ``/tokenize`` handler of one product (container: no key, ``model`` optional)."""
+
+        async def handle(exchange: Exchange) -> None:
+            if keyed and await self._guard(exchange):
+                return
+            body = await read_body(exchange)
+            if body is None:
+                return
+            try:
+                model = read_model(body, required=keyed)
+                prompt = _read_prompt(body)
+            except RequestError as exc:
+                await exchange.send_request_error(exc)
+                return
+            if check_model and model is not None and await exchange.reject_unknown_model(model):
+                return
+            if await exchange.apply_http_fault(
+                exchange.take(stream=False, replies=False), stream=False
+            ):
+                return
+            await exchange.send_json(200, {"tokens": [token_id(p) for p in tokenize(prompt)]})
+
+        return handle
+
+
+def _read_prompt(body: Mapping[str, Any]) -> str:
+    """``prompt`` of a tokenize request: a required string."""
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str):
+        raise RequestError("'prompt' is required and must be a string")
+    return prompt
 
 
 def _check_builtin_tools(body: Mapping[str, Any]) -> None:
