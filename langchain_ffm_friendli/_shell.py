@@ -14,21 +14,19 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-from uuid import UUID
+from typing import Any, ClassVar, Generic, TypeVar
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
     CallbackManagerForLLMRun,
-    Callbacks,
 )
-from langchain_core.language_models import BaseChatModel, BaseLLM
+from langchain_core.language_models import BaseChatModel, BaseLLM, LanguageModelInput
 from langchain_core.language_models.chat_models import (
     agenerate_from_stream,
     generate_from_stream,
 )
 from langchain_core.language_models.model_profile import ModelProfile
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import (
     ChatGenerationChunk,
@@ -37,9 +35,12 @@ from langchain_core.outputs import (
     GenerationChunk,
     LLMResult,
 )
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 
 from langchain_ffm_friendli._base import ProviderSettings
 from langchain_ffm_friendli._deltas import Delta, TextResult, chat_chunk, text_chunk
+from langchain_ffm_friendli._openai_format import StrictPlace, format_tools, place_strict
 from langchain_ffm_friendli._profiles import model_profile
 from langchain_ffm_friendli._streaming import Decoder, adrive, drive
 from langchain_ffm_friendli._structured import StructuredOutputMixin
@@ -199,6 +200,48 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         """The provider's plan for one chat call."""
         raise NotImplementedError
 
+    def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """The provider's checks of bound tools and ``tool_choice``."""
+        raise NotImplementedError
+
+    strict_places: ClassVar[tuple[StrictPlace, StrictPlace]] = ("sent", "sent")
+    """What the provider's schema does with ``strict`` on function tools and on a JSON schema."""
+
+    def _tools_and_format(
+        self, kwargs: dict[str, Any], response_format: Any = None
+    ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
+        """One call's tools and response_format, ``strict`` placed per :attr:`strict_places`."""
+        tools_place, schema_place = self.strict_places
+        return place_strict(
+            kwargs.get("tools") or None,
+            response_format if response_format is not None else kwargs.get("response_format"),
+            strict=kwargs.get("strict"),
+            provider=self.provider_name,
+            tools_place=tools_place,
+            schema_place=schema_place,
+        )
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (functions, BaseTools, pydantic models or OpenAI tool dicts).
+
+        ``tool_choice``: "auto", "none", "any"/"required"/True (a tool must be
+        called) or a tool name. Tools and choice are checked now, so a typo fails
+        before any request. ``strict`` goes where the provider's schema puts it,
+        or is refused (see the class docstring).
+        """
+        formatted = format_tools(tools, strict=strict)
+        self._check_tools(formatted, tool_choice)
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=formatted, **kwargs)
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -248,6 +291,14 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
                 yield chunk
 
 
+# generate()'s own keyword arguments, not sent to the provider.
+_GENERATE_OPTIONS = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
+
+
+def _call_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k not in _GENERATE_OPTIONS}
+
+
 # BaseLLM.generate reports invocation_params without the per-call kwargs (its
 # stream() includes them); the LLM shell hands them over through this.
 _CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
@@ -267,59 +318,19 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         params.update({k: v for k, v in (_CALL_KWARGS.get() or {}).items() if v is not None})
         return params
 
-    def generate(
-        self,
-        prompts: list[str],
-        stop: list[str] | None = None,
-        callbacks: Callbacks | list[Callbacks] | None = None,
-        *,
-        tags: list[str] | list[list[str]] | None = None,
-        metadata: dict[str, Any] | list[dict[str, Any]] | None = None,
-        run_name: str | list[str] | None = None,
-        run_id: UUID | list[UUID | None] | None = None,
-        **kwargs: Any,
-    ) -> LLMResult:
+    def generate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """LangChain's ``generate``, with the per-call kwargs in ``invocation_params``."""
-        token = _CALL_KWARGS.set(kwargs)
+        token = _CALL_KWARGS.set(_call_kwargs(kwargs))
         try:
-            return super().generate(
-                prompts,
-                stop,
-                callbacks,
-                tags=tags,
-                metadata=metadata,
-                run_name=run_name,
-                run_id=run_id,
-                **kwargs,
-            )
+            return super().generate(prompts, *args, **kwargs)
         finally:
             _CALL_KWARGS.reset(token)
 
-    async def agenerate(
-        self,
-        prompts: list[str],
-        stop: list[str] | None = None,
-        callbacks: Callbacks | list[Callbacks] | None = None,
-        *,
-        tags: list[str] | list[list[str]] | None = None,
-        metadata: dict[str, Any] | list[dict[str, Any]] | None = None,
-        run_name: str | list[str] | None = None,
-        run_id: UUID | list[UUID | None] | None = None,
-        **kwargs: Any,
-    ) -> LLMResult:
+    async def agenerate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """Async :meth:`generate`."""
-        token = _CALL_KWARGS.set(kwargs)
+        token = _CALL_KWARGS.set(_call_kwargs(kwargs))
         try:
-            return await super().agenerate(
-                prompts,
-                stop,
-                callbacks,
-                tags=tags,
-                metadata=metadata,
-                run_name=run_name,
-                run_id=run_id,
-                **kwargs,
-            )
+            return await super().agenerate(prompts, *args, **kwargs)
         finally:
             _CALL_KWARGS.reset(token)
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 
 from langchain_ffm_friendli._openai_format import (
-    format_tools,
     messages_to_dicts,
-    place_strict,
     tool_names,
 )
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
@@ -61,11 +55,9 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         timeout, max_retries, default_headers, http_client, http_async_client.
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        ``ChatFFM(temprature=0.5)`` raises ``InvalidParameterError`` ("did you mean
+        'temperature'?") before any request; an FFM field not declared here goes in
+        ``extra_body={...}`` (a ``parameters`` dict there merges into FFM's).
 
         ``strict=True`` (``bind_tools``, ``with_structured_output``) is refused
         with ``InvalidParameterError`` naming ``strict``: FFM's tool schema and
@@ -146,6 +138,8 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         ``length``, ``tool_calls``).
     """
 
+    strict_places = ("none", "none")
+
     @property
     def _llm_type(self) -> str:
         return "ffm-chat"
@@ -154,14 +148,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         """Validate everything and build the request before any I/O happens."""
         kwargs = call.kwargs
         parameters, stops = self._parameters(call.stop, kwargs)
-        tools, response_format = place_strict(
-            kwargs.get("tools") or None,
-            kwargs.get("response_format"),
-            strict=kwargs.get("strict"),
-            provider=proto.PROVIDER,
-            tools_place="none",
-            schema_place="none",
-        )
+        tools, response_format = self._tools_and_format(kwargs)
         choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), tool_names(tools or []))
         messages = messages_to_dicts(call.input, provider=proto.PROVIDER)
         model = self._model_for(kwargs)
@@ -184,29 +171,12 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
 
     # ------------------------------------------------------------------ tools
 
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-        *,
-        tool_choice: dict[str, Any] | str | bool | None = None,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools (functions, BaseTools, pydantic models or OpenAI tool dicts).
-
-        ``tool_choice``: "auto", "none", "any"/"required"/True (must call a tool)
-        or a tool name. Validated now, so a typo fails before any request.
-        ``strict=True`` is refused when the call is made (FFM's tool schema has
-        no strict flag); ``strict=False`` is not sent.
-        """
-        formatted = format_tools(tools, strict=strict)
-        proto.ffm_tool_choice(tool_choice, tool_names(formatted))
+    def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """Function tools only; a lone forced tool is sent by name ("required" is undocumented)."""
+        proto.ffm_tool_choice(tool_choice, tool_names(tools))
         proto.conversation_payload(
-            model=self.model, messages=[], parameters={}, stream=False, tools=formatted
+            model=self.model, messages=[], parameters={}, stream=False, tools=tools
         )
-        if tool_choice is not None:
-            kwargs["tool_choice"] = tool_choice
-        return super().bind(tools=formatted, **kwargs)
 
 
 def _result(

@@ -37,11 +37,8 @@ class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
         api_key, base_url, api_host, timeout, max_retries.
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        ``FFMEmbeddings`` refuses unknown init names (``InvalidParameterError``, nearest
+        name suggested); ``extra_body={...}`` is merged into every request.
 
     Instantiate:
         .. code-block:: python

@@ -30,11 +30,8 @@ class FFMLLM(FFMSamplingSettings, LLMShell):
         api_key, base_url, api_host, timeout, max_retries, streaming.
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        As ChatFFM: a typo is an ``InvalidParameterError`` with the nearest name, and
+        ``extra_body={...}`` carries what the class does not declare.
 
     Instantiate:
         .. code-block:: python

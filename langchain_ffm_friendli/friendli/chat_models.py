@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 
 from langchain_ffm_friendli._events import CustomEventsMixin
 from langchain_ffm_friendli._openai_format import (
     chat_result,
-    format_tools,
     messages_to_dicts,
     openai_chat_body,
-    place_strict,
     tool_names,
 )
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
@@ -83,11 +77,9 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         base_url (from ``FRIENDLI_BASE_URL``), timeout, max_retries, stream_usage.
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        Misspelled names fail before any request with ``InvalidParameterError`` and the
+        nearest known name. A Friendli field newer than this class is sent verbatim
+        with ``extra_body={...}`` (per call, merged last) or ``model_kwargs``.
 
         ``strict=True`` on function tools is refused with ``InvalidParameterError``
         naming ``strict`` (Friendli's chat function tool has no strict flag); with
@@ -208,6 +200,7 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
 
     request_fields = CHAT_FIELDS
     call_only = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
+    strict_places = ("none", "implied")
 
     temperature: float | None = None
     max_tokens: int | None = None
@@ -262,13 +255,8 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         settings = self._settings(**kwargs)
         if call.stop is not None:
             settings["stop"] = call.stop
-        tools, response_format = place_strict(
-            kwargs.get("tools") or None,
-            settings.pop("response_format", None),
-            strict=kwargs.get("strict"),
-            provider=proto.PROVIDER,
-            tools_place="none",
-            schema_place="implied",
+        tools, response_format = self._tools_and_format(
+            kwargs, settings.pop("response_format", None)
         )
         proto.validate_chat(
             {**settings, "tools": tools, "response_format": response_format}, stream=call.stream
@@ -315,26 +303,8 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
 
     # ------------------------------------------------------------------ tools
 
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-        *,
-        tool_choice: dict[str, Any] | str | bool | None = None,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind function tools and/or Friendli built-in tools (``{"type": "math:calculator"}``).
-
-        ``tool_choice``: "auto", "none", "any"/"required"/True or a tool name;
-        checked now, so a typo fails before any request. ``strict=True`` is
-        refused when the call is made (Friendli's function tool has no strict
-        flag); ``strict=False`` is not sent.
-        """
-        formatted = format_tools(tools, strict=strict)
-        builtins = proto.builtin_tools(formatted)
-        if builtins:
+    def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """Function tools and built-ins (``{"type": "math:calculator"}``, serverless only)."""
+        if proto.builtin_tools(tools):
             proto.check_builtin_endpoint(self.endpoint, self.base_url)
-        proto.friendli_tool_choice(tool_choice, tool_names(formatted))
-        if tool_choice is not None:
-            kwargs["tool_choice"] = tool_choice
-        return super().bind(tools=formatted, **kwargs)
+        proto.friendli_tool_choice(tool_choice, tool_names(tools))

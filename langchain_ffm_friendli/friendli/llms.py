@@ -40,11 +40,8 @@ class FriendliLLM(FriendliClientSettings, LLMShell):
     early_stopping and length_penalty only with num_beams.
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        The list above is checked: any other name is an ``InvalidParameterError``
+        (with the nearest field) unless sent through ``extra_body={...}``.
 
     Instantiate:
         .. code-block:: python

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 
 from langchain_ffm_friendli._openai_format import (
     OpenAIChatStream,
     chat_result,
-    format_tools,
     messages_to_dicts,
     openai_chat_body,
-    place_strict,
     tool_choice_to_openai,
     tool_names,
 )
@@ -54,11 +48,8 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
         api_key, base_url, timeout, max_retries (504 is common and retried).
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        An unknown name is an ``InvalidParameterError`` naming the closest field, raised
+        before sending; pass vLLM options this class lacks as ``extra_body={...}``.
 
         ``strict`` is sent where OpenAI's schema puts it, on the OpenAI-compatible
         route: ``tools[i].function.strict`` and ``response_format.json_schema.strict``.
@@ -139,14 +130,7 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
         if not self._uses_chat_route(call.input, kwargs):
             return self._generate_plan(call, stops, lambda p: _generate_result(p, model, stops))
         settings = self._checked_settings(kwargs, stream=call.stream)
-        tools, response_format = place_strict(
-            kwargs.get("tools") or None,
-            kwargs.get("response_format"),
-            strict=kwargs.get("strict"),
-            provider=proto.PROVIDER,
-            tools_place="sent",
-            schema_place="sent",
-        )
+        tools, response_format = self._tools_and_format(kwargs)
         choice = kwargs.get("tool_choice")
         body = openai_chat_body(
             model=model,
@@ -170,30 +154,16 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
 
     # ------------------------------------------------------------------ tools
 
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-        *,
-        tool_choice: dict[str, Any] | str | bool | None = None,
-        strict: bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools; requests with tools go to the OpenAI-compatible chat route.
-
-        ``strict`` is sent where OpenAI's schema puts it, ``tools[i].function.strict``.
-        """
-        formatted = format_tools(tools, strict=strict)
-        for tool in formatted:
+    def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """Function tools only; they go to the OpenAI-compatible chat route."""
+        for tool in tools:
             if tool.get("type") != "function":
                 raise InvalidParameterError(
                     "tools",
                     f"MonsterAPI supports function tools only; got {tool.get('type')!r}",
                     provider=proto.PROVIDER,
                 )
-        tool_choice_to_openai(tool_choice, tool_names(formatted), provider=proto.PROVIDER)
-        if tool_choice is not None:
-            kwargs["tool_choice"] = tool_choice
-        return super().bind(tools=formatted, **kwargs)
+        tool_choice_to_openai(tool_choice, tool_names(tools), provider=proto.PROVIDER)
 
 
 def _generate_result(payload: Any, model: str, stops: list[str]) -> ChatResult:

@@ -32,11 +32,8 @@ class MonsterAPILLM(MonsterAPISettings, LLMShell):
         base_url (``MONSTER_API_BASE``), timeout, max_retries.
 
     Unknown parameters:
-        A misspelled init or per-call argument (``temprature=0.5``) raises
-        ``InvalidParameterError`` naming it and the nearest known name, before
-        any request. A provider field this class does not declare is sent only
-        when asked, verbatim: ``extra_body={...}`` (init or per call; the
-        per-call one is merged last) or ``model_kwargs={...}`` (init).
+        As ChatMonsterAPI: ``InvalidParameterError`` with the nearest field for a typo;
+        ``extra_body={...}`` for fields the class does not declare.
 
     Instantiate:
         .. code-block:: python
