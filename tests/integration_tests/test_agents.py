@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,12 +35,6 @@ MODELS = {
     "monsterapi": "meta-llama/Meta-Llama-3.1-8B-Instruct",
 }
 QUESTION = "What is the weather in 'Taipei'?"
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def chat(emu: Emulator, provider: str) -> Any:

@@ -24,12 +24,6 @@ PNG = "iVBORw0KGgo="
 URL = "https://example.com/cat.png"
 
 
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
-
-
 def friendli(emu: Emulator, model: str = MODEL, **kw: Any) -> ChatFriendli:
     return ChatFriendli(model=model, base_url=emu.friendli_base_url, api_key=emu.api_key, **kw)
 

@@ -11,7 +11,6 @@ reasoning stays a reasoning block, FFM and MonsterAPI messages parse as before.
 
 import json
 import operator
-from collections.abc import Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -24,12 +23,6 @@ from langchain_ffm_friendli.testing import Emulator, Reply
 MODEL = "meta-llama-3.1-8b-instruct"
 QUESTION = "What is 3 + 6?"
 CALCULATOR = {"type": "math:calculator"}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
 
 
 def make(emu: Emulator, **kw: Any) -> ChatFriendli:

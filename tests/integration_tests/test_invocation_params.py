@@ -11,7 +11,7 @@ password in ``base_url`` is masked.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -53,10 +53,10 @@ class Recorder(BaseCallbackHandler):
         self.params.append(kwargs["invocation_params"])
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
+@pytest.fixture
+def emu(module_emu: Emulator) -> Emulator:
+    """The module's emulator (tests here read only their own last request)."""
+    return module_emu
 
 
 def _base(emu: Emulator, provider: str) -> str:

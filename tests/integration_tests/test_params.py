@@ -7,7 +7,6 @@ the official SDK's request models, like the other oracle tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,10 +41,10 @@ MODELS: dict[type[Any], str] = {
 }
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
+@pytest.fixture
+def emu(module_emu: Emulator) -> Emulator:
+    """The module's emulator."""
+    return module_emu
 
 
 def make(emu: Emulator, cls: type[Any], **kwargs: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,10 +11,10 @@ from langchain_ffm_friendli import ChatFFM, ChatFriendli, ChatMonsterAPI
 from langchain_ffm_friendli.testing import Emulator
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as e:
-        yield e
+@pytest.fixture
+def emu(module_emu: Emulator) -> Emulator:
+    """The module's emulator (tests here read only their own last request)."""
+    return module_emu
 
 
 def _models(emu: Emulator) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Emulator fixtures shared by the integration suites.
+"""Emulator fixtures shared by the test suites (the integration tests use them).
 
 Each emulator listens on loopback (127.0.0.1, a free port) and is stopped when the
 fixture ends. These are plain fixtures: the opt-in ``lcff_`` pytest plugin in
