@@ -11,8 +11,11 @@ and serialization. A fix here reaches FFM, Friendli and MonsterAPI at once.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
-from collections.abc import Iterable
+from abc import abstractmethod
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -193,7 +196,7 @@ class ProviderSettings(BaseModel):
         values["base_url"] = cls.normalize_base_url(str(values["base_url"]))
         if values.get("stop") == []:
             values["stop"] = None
-        return _build_model_kwargs(values, cls.all_field_names())
+        return _build_model_kwargs(values, set(cls.all_field_names()))
 
     @classmethod
     def _checked_key(cls, key: str | SecretStr | None, source: str) -> SecretStr | None:
@@ -254,6 +257,7 @@ class ProviderSettings(BaseModel):
         return kwargs.get("model") or self.model
 
     @classmethod
+    @functools.cache
     def call_kwarg_names(cls) -> frozenset[str]:
         """Every per-call kwarg this class accepts (LangChain's own included)."""
         names = set(cls.request_fields) | cls.call_only | LANGCHAIN_CALL_KWARGS
@@ -262,7 +266,8 @@ class ProviderSettings(BaseModel):
         return frozenset(names | cls._call_aliases().keys())
 
     @classmethod
-    def _call_aliases(cls) -> dict[str, str]:
+    @functools.cache
+    def _call_aliases(cls) -> Mapping[str, str]:
         """Init aliases of request fields (``max_new_tokens``), accepted per call too."""
         aliases: dict[str, str] = {}
         for name in cls.request_fields:
@@ -271,7 +276,7 @@ class ProviderSettings(BaseModel):
             for choice in choices or ():
                 if isinstance(choice, str) and choice != name:
                     aliases[choice] = name
-        return aliases
+        return MappingProxyType(aliases)
 
     def _call_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """One call's kwargs, checked: an unknown name fails here, before any request.
@@ -342,8 +347,9 @@ class ProviderSettings(BaseModel):
         return self._ls_base(model_type, stop, **kwargs)
 
     @classmethod
-    def all_field_names(cls) -> set[str]:
-        """Every accepted init name, aliases included."""
+    @functools.cache
+    def all_field_names(cls) -> frozenset[str]:
+        """Every accepted init name, aliases included (computed once per class)."""
         names: set[str] = set()
         for name, info in cls.model_fields.items():
             names.add(name)
@@ -352,7 +358,7 @@ class ProviderSettings(BaseModel):
             choices = getattr(info.validation_alias, "choices", None)
             if choices:
                 names.update(c for c in choices if isinstance(c, str))
-        return names
+        return frozenset(names)
 
     @classmethod
     def normalize_base_url(cls, url: str) -> str:
@@ -411,9 +417,9 @@ class ProviderSettings(BaseModel):
             return checked.get_secret_value() if checked else ""
         return key
 
+    @abstractmethod
     def _auth_headers(self) -> dict[str, str]:
         """The provider's credential headers (the key checked first)."""
-        raise NotImplementedError
 
     def _request(self, path: str, body: dict[str, Any], *, url: str = "") -> HTTPRequest:
         """A POST of ``body`` to ``{base_url}/{path}`` (or ``url``) with every header."""

@@ -10,6 +10,7 @@ concurrently in async), ``streaming=True``, and the ``llm_output`` sums.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from contextvars import ContextVar
@@ -196,13 +197,13 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         """
         return model_profile(self.provider_name, self.model)
 
+    @abstractmethod
     def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
         """The provider's plan for one chat call."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
         """The provider's checks of bound tools and ``tool_choice``."""
-        raise NotImplementedError
 
     strict_places: ClassVar[tuple[StrictPlace, StrictPlace]] = ("sent", "sent")
     """What the provider's schema does with ``strict`` on function tools and on a JSON schema."""
@@ -295,7 +296,7 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
 _GENERATE_OPTIONS = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
 
 
-def _call_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+def _without_generate_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k not in _GENERATE_OPTIONS}
 
 
@@ -320,7 +321,7 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
 
     def generate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """LangChain's ``generate``, with the per-call kwargs in ``invocation_params``."""
-        token = _CALL_KWARGS.set(_call_kwargs(kwargs))
+        token = _CALL_KWARGS.set(_without_generate_options(kwargs))
         try:
             return super().generate(prompts, *args, **kwargs)
         finally:
@@ -328,15 +329,15 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
 
     async def agenerate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """Async :meth:`generate`."""
-        token = _CALL_KWARGS.set(_call_kwargs(kwargs))
+        token = _CALL_KWARGS.set(_without_generate_options(kwargs))
         try:
             return await super().agenerate(prompts, *args, **kwargs)
         finally:
             _CALL_KWARGS.reset(token)
 
+    @abstractmethod
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
         """The provider's plan for one prompt."""
-        raise NotImplementedError
 
     def _generate(
         self,

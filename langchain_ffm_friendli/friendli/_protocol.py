@@ -244,24 +244,27 @@ def check_media(messages: Sequence[Mapping[str, Any]], model: str | None) -> Non
     the part. Unknown ids (dedicated endpoints, adapters, containers) are allowed:
     see :func:`_known_profile`.
     """
-    profile = _known_profile(model)
+    media = [
+        (index, number, part)
+        for index, message in enumerate(messages)
+        if isinstance(message.get("content"), list)
+        for number, part in enumerate(message["content"])
+        if part.get("type") in _MEDIA_FLAGS
+    ]
+    profile = _known_profile(model) if media else None  # text-only calls look nothing up
     if profile is None:
         return
-    for index, message in enumerate(messages):
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for number, part in enumerate(content):
-            flag, what = _MEDIA_FLAGS.get(part.get("type"), (None, ""))
-            if flag is not None and not profile.get(flag):
-                able = sorted(m for m, p in _profiles_with(flag))
-                raise _fail(
-                    f"messages[{index}].content[{number}]",
-                    f"model {model!r} does not accept {what} input ({flag} is false in its "
-                    f"profile; Friendli would answer 422). Models that do: "
-                    f"{', '.join(able) or 'none documented'}; a dedicated endpoint or "
-                    "container serving a vision model is not checked",
-                )
+    for index, number, part in media:
+        flag, what = _MEDIA_FLAGS[part["type"]]
+        if not profile.get(flag):
+            able = sorted(m for m, p in _profiles_with(flag))
+            raise _fail(
+                f"messages[{index}].content[{number}]",
+                f"model {model!r} does not accept {what} input ({flag} is false in its "
+                f"profile; Friendli would answer 422). Models that do: "
+                f"{', '.join(able) or 'none documented'}; a dedicated endpoint or "
+                "container serving a vision model is not checked",
+            )
 
 
 def _profiles_with(flag: str) -> list[tuple[str, Mapping[str, Any]]]:

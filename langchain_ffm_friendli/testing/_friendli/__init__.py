@@ -241,9 +241,7 @@ class FriendliProvider(DetailErrorBody):
 
     async def _tools_chat(self, exchange: Exchange) -> None:
         """``POST /serverless/tools/v1/chat/completions``: built-in tools run server-side."""
-        if await self._guard(exchange):
-            return
-        body = await read_body(exchange)
+        body = await self._admitted_body(exchange, keyed=True)
         if body is None:
             return
         try:
@@ -280,15 +278,22 @@ class FriendliProvider(DetailErrorBody):
         await start_sse(exchange)
         await play_stream(stream_script(events), exchange.writer, fault)
 
+    async def _admitted_body(self, exchange: Exchange, *, keyed: bool) -> Any:
+        """The JSON body once the key is accepted (where the product needs one).
+
+        None when an error response has already been sent (bad key, unreadable body).
+        """
+        if keyed and await self._guard(exchange):
+            return None
+        return await read_body(exchange)
+
     # ------------------------------------------------------------------ completions
 
     def _completions_handler(self, *, keyed: bool, check_model: bool) -> Handler:
         """The ``/completions`` handler of one product (container: no key, no model)."""
 
         async def handle(exchange: Exchange) -> None:
-            if keyed and await self._guard(exchange):
-                return
-            body = await read_body(exchange)
+            body = await self._admitted_body(exchange, keyed=keyed)
             if body is None:
                 return
             try:
@@ -309,9 +314,7 @@ class FriendliProvider(DetailErrorBody):
         """The ``/tokenize`` handler of one product (container: no key, ``model`` optional)."""
 
         async def handle(exchange: Exchange) -> None:
-            if keyed and await self._guard(exchange):
-                return
-            body = await read_body(exchange)
+            body = await self._admitted_body(exchange, keyed=keyed)
             if body is None:
                 return
             try:
