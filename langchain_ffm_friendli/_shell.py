@@ -426,11 +426,7 @@ def _drive(
 ) -> Iterator[C]:
     framing = plan.framing(model.provider_name)
     transport = model.transport
-    items = (
-        transport.stream_events(plan.request)
-        if framing.source == "events"
-        else transport.stream_bytes(plan.request)
-    )
+    items = transport.stream_bytes(plan.request, event_stream=framing.source == "events")
     return drive(items, framing, plan.decoder(), run_manager, make)
 
 
@@ -442,9 +438,5 @@ def _adrive(
 ) -> Any:
     framing = plan.framing(model.provider_name)
     transport = model.transport
-    items = (
-        transport.astream_events(plan.request)
-        if framing.source == "events"
-        else transport.astream_bytes(plan.request)
-    )
+    items = transport.astream_bytes(plan.request, event_stream=framing.source == "events")
     return adrive(items, framing, plan.decoder(), run_manager, make)

@@ -22,7 +22,7 @@ from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from langchain_ffm_friendli._deltas import Delta
 from langchain_ffm_friendli._events import adispatch, dispatch
-from langchain_ffm_friendli._wire import Done, Framing, Record, record_shape
+from langchain_ffm_friendli._wire import DONE, SHAPE_ERRORS, Framing, Record, shape_error
 from langchain_ffm_friendli.errors import ProviderError, attach_partial_text
 
 __all__ = ["Decoder", "adrive", "drive"]
@@ -77,17 +77,14 @@ async def _adrain(items: AsyncIterator[Any]) -> None:
                 return
 
 
-def _decode(
-    records: list[Record | Done], decoder: Decoder, provider: str
-) -> tuple[list[Delta], bool]:
-    """The deltas of a transport item's records, and whether the end marker came."""
-    out: list[Delta] = []
-    for record in records:
-        if isinstance(record, Done):
-            return out, True
-        with record_shape(record.raw, provider=provider):
-            out += decoder.feed(record)
-    return out, False
+def _deltas(decoder: Decoder, record: Record, provider: str) -> list[Delta]:
+    """``decoder.feed(record)``; a record of an unexpected shape is a malformed record."""
+    try:
+        return decoder.feed(record)
+    except ProviderError:
+        raise
+    except SHAPE_ERRORS as exc:
+        raise shape_error(record.raw, exc, provider=provider) from exc
 
 
 def drive(
@@ -103,14 +100,17 @@ def drive(
         with attach_partial_text(lambda: decoder.text):
             ended = False
             for item in items:
-                deltas, ended = _decode(framing.feed(item), decoder, provider)
-                for delta in deltas:
-                    if delta.event is not None:
-                        dispatch(delta.event, run_manager)
-                    chunk = make(delta)
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+                for record in framing.feed(item):
+                    if record is DONE:
+                        ended = True
+                        break
+                    for delta in _deltas(decoder, record, provider):  # type: ignore[arg-type]
+                        if delta.event is not None:
+                            dispatch(delta.event, run_manager)
+                        chunk = make(delta)
+                        if run_manager:
+                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
                 if ended:
                     _drain(items)
                     break
@@ -142,14 +142,17 @@ async def adrive(
         with attach_partial_text(lambda: decoder.text):
             ended = False
             async for item in items:
-                deltas, ended = _decode(framing.feed(item), decoder, provider)
-                for delta in deltas:
-                    if delta.event is not None:
-                        await adispatch(delta.event, run_manager)
-                    chunk = make(delta)
-                    if run_manager:
-                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
+                for record in framing.feed(item):
+                    if record is DONE:
+                        ended = True
+                        break
+                    for delta in _deltas(decoder, record, provider):  # type: ignore[arg-type]
+                        if delta.event is not None:
+                            await adispatch(delta.event, run_manager)
+                        chunk = make(delta)
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
                 if ended:
                     await _adrain(items)
                     break

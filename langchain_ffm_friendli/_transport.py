@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
 
 from langchain_ffm_friendli._secrets import Scrubber, redact_url, split_userinfo
 from langchain_ffm_friendli.errors import (
@@ -282,35 +281,26 @@ class Transport:
         """POST a JSON body and return the decoded JSON object."""
         return self._decode_json(self._send(request, stream=False))
 
-    def stream_events(self, request: HTTPRequest) -> Iterator[ServerSentEvent]:
-        """POST and yield Server-Sent Events; leaving early closes the connection."""
-        response = self._send(request, stream=True)
-        try:
-            if not _is_event_stream(response):
-                with self._reading():
-                    body = _read(response)
-                yield self._non_stream_body_as_event(body)
-                return
-            events = EventSource(response).iter_sse()
-            with self._reading():
-                if not self._scrubber:
-                    yield from events
-                    return
-                for event in events:
-                    yield self._scrub_event(event)
-        finally:
-            response.close()
+    def stream_bytes(self, request: HTTPRequest, *, event_stream: bool = False) -> Iterator[bytes]:
+        """POST and yield the body's bytes as they arrive, decoded and masked of secrets.
 
-    def stream_bytes(self, request: HTTPRequest) -> Iterator[bytes]:
-        """POST and yield the body bytes as they arrive (content-encoding decoded)."""
+        ``event_stream``: the route answers with Server-Sent Events; a 200 answer
+        of another type (a JSON error, or a whole answer) is handed on as one
+        SSE data event, so the framing reports it like any other record.
+        Leaving early closes the connection.
+        """
         response = self._send(request, stream=True)
         try:
             with self._reading():
+                if event_stream and not _is_event_stream(response):
+                    yield _as_one_event(self._scrubber.data(_read(response)))
+                    return
+                chunks = response.iter_raw() if _identity(response) else response.iter_bytes()
                 if not self._scrubber:
-                    yield from response.iter_bytes()
+                    yield from chunks
                     return
                 scrubber = self._scrubber.fresh()
-                for chunk in response.iter_bytes():
+                for chunk in chunks:
                     yield scrubber.feed(chunk)
                 yield scrubber.flush()
         finally:
@@ -344,32 +334,19 @@ class Transport:
         """Async :meth:`post`."""
         return self._decode_json(await self._asend(request, stream=False))
 
-    async def astream_events(self, request: HTTPRequest) -> AsyncGenerator[ServerSentEvent, None]:
-        """Async :meth:`stream_events`."""
-        response = await self._asend(request, stream=True)
-        try:
-            if not _is_event_stream(response):
-                with self._reading():
-                    body = await _aread(response)
-                yield self._non_stream_body_as_event(body)
-                return
-            events = EventSource(response).aiter_sse()
-            try:
-                with self._reading():
-                    async for event in events:
-                        yield self._scrub_event(event) if self._scrubber else event
-            finally:
-                await events.aclose()
-        finally:
-            await response.aclose()
-
-    async def astream_bytes(self, request: HTTPRequest) -> AsyncIterator[bytes]:
+    async def astream_bytes(
+        self, request: HTTPRequest, *, event_stream: bool = False
+    ) -> AsyncIterator[bytes]:
         """Async :meth:`stream_bytes`."""
         response = await self._asend(request, stream=True)
         try:
             with self._reading():
+                if event_stream and not _is_event_stream(response):
+                    yield _as_one_event(self._scrubber.data(await _aread(response)))
+                    return
                 scrubber = self._scrubber.fresh() if self._scrubber else None
-                async for chunk in response.aiter_bytes():
+                chunks = response.aiter_raw() if _identity(response) else response.aiter_bytes()
+                async for chunk in chunks:
                     yield scrubber.feed(chunk) if scrubber else chunk
                 if scrubber:
                     yield scrubber.flush()
@@ -471,12 +448,6 @@ class Transport:
     def _scrub(self, text: str) -> str:
         return self._scrubber.text(text)
 
-    def _scrub_event(self, event: ServerSentEvent) -> ServerSentEvent:
-        data = self._scrubber.text(event.data)
-        if data is event.data:
-            return event
-        return ServerSentEvent(event=event.event, data=data, id=event.id, retry=event.retry)
-
     def _status_error(self, response: httpx.Response) -> ProviderError:
         raw = response.content.decode("utf-8", errors="replace")
         try:
@@ -516,10 +487,6 @@ class Transport:
                 raw_record=raw.decode("utf-8", errors="replace"),
             )
         return payload
-
-    def _non_stream_body_as_event(self, body: bytes) -> ServerSentEvent:
-        """A 200 answer to a stream request that is not SSE becomes one data event."""
-        return ServerSentEvent(data=self._scrubber.data(body).decode("utf-8", errors="replace"))
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -570,6 +537,16 @@ class Transport:
             f"{self.provider}: the connection broke mid-stream: {reason}",
             provider=self.provider,
         )
+
+
+def _as_one_event(body: bytes) -> bytes:
+    """``body`` as the data of one Server-Sent Event (each line a ``data`` line)."""
+    return b"".join(b"data: " + line + b"\n" for line in body.splitlines() or [b""]) + b"\n"
+
+
+def _identity(response: httpx.Response) -> bool:
+    """The body is not content-encoded: its raw bytes are the body (no decoder pass)."""
+    return response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
 
 
 def _is_event_stream(response: httpx.Response) -> bool:

@@ -418,6 +418,9 @@ class FFMStream:
         return tool_chunks
 
     def _accept_text(self, piece: str) -> str:
+        if not (self._held or self._deciding or self._hold_tail):  # nothing to hold back
+            self.text += piece
+            return piece
         self._held += piece
         if self._deciding:
             candidate = self._held.lstrip()

@@ -1,8 +1,8 @@
 """Property tests for every stream decoder, through the real decode path (no network).
 
-Bytes go into an ``httpx.Response`` (split into arbitrary network chunks), through
-``httpx_sse.EventSource`` for the SSE providers, into the stream driver the shells
-use (``drive``), with the provider's framing, decoder and chunk function.
+Bytes go into an ``httpx.Response`` (split into arbitrary network chunks), into the
+stream driver the shells use (``drive``), with the provider's framing (SSE or NUL),
+decoder and chunk function.
 
 (a) Every split of a valid stream gives the same outputs. FFM's conversation
     stream and MonsterAPI's cumulative records already have split tests in
@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import pytest
-from httpx_sse import EventSource
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
@@ -59,7 +58,7 @@ def run_sse(steps: Any, chunks: Sequence[bytes]) -> list[Any]:
         200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
     )
     framing, decoder, make = steps
-    return list(drive(EventSource(response).iter_sse(), framing, decoder, None, make))
+    return list(drive(response.iter_raw(), framing, decoder, None, make))
 
 
 def run_bytes(steps: Any, chunks: Sequence[bytes]) -> list[Any]:

@@ -6,7 +6,6 @@ from typing import cast
 
 import httpx
 import pytest
-from httpx_sse import EventSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessageChunk
@@ -246,13 +245,12 @@ STREAM_BYTES = b"".join(
 
 
 def decode_stream(chunks: Iterable[bytes], **kw: object) -> list[AIMessageChunk]:
-    """The real decode path: httpx response -> httpx-sse -> SSEFraming -> FFMStream."""
+    """The real decode path: httpx response bytes -> SSEFraming -> FFMStream."""
     response = httpx.Response(
         200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
     )
     decoder = proto.FFMStream(model="m", **kw)  # type: ignore[arg-type]
-    events = EventSource(response).iter_sse()
-    chunks = drive(events, SSEFraming("ffm"), decoder, None, chat_chunk)
+    chunks = drive(response.iter_raw(), SSEFraming("ffm"), decoder, None, chat_chunk)
     return [cast(AIMessageChunk, c.message) for c in chunks]
 
 

@@ -1,7 +1,6 @@
 """SSE record classification: pings skipped, errors typed, nothing silently lost."""
 
 import pytest
-from httpx_sse import ServerSentEvent
 
 from langchain_ffm_friendli._wire import DONE, Record, decode_sse_event
 from langchain_ffm_friendli.errors import (
@@ -12,7 +11,7 @@ from langchain_ffm_friendli.errors import (
 
 
 def decode(event: str = "", data: str = "") -> object:
-    return decode_sse_event(ServerSentEvent(event=event, data=data), provider="ffm")
+    return decode_sse_event(event, data, provider="ffm")
 
 
 def test_plain_data_event_is_a_record() -> None:
