@@ -192,6 +192,10 @@ class NulRecordSplitter:
         buffer += rest
         return [r for r in records if r and not r.isspace()]
 
+    def hold(self, data: bytes) -> None:
+        """Add bytes that hold no NUL (they complete no record)."""
+        self._buffer += data
+
     def close(self, *, provider: str) -> None:
         """End of stream: leftover bytes are a record cut off mid-way."""
         if bytes(self._buffer).strip():
@@ -356,6 +360,9 @@ class NulFraming:
 
     def feed(self, item: bytes) -> list[Record | Done]:
         """The records that one network read completes."""
+        if b"\0" not in item:  # the middle of a record: nothing to decode yet
+            self.splitter.hold(item)
+            return _NOTHING
         return [_nul_record(raw, self.provider) for raw in self.splitter.feed(item)]
 
     def close(self) -> None:

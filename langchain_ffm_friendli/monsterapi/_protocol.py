@@ -256,6 +256,8 @@ class CumulativeStream:
     buffered: bool = False
     stopped: bool = False
     """True once a stop sequence was seen: the caller should stop reading."""
+    done: bool = field(init=False, default=False)
+    """The same flag under the decoder protocol's name (read after every network read)."""
     usage: UsageMetadata | None = None
     credits_consumed: float | None = None
     received: dict[int, str] = field(default_factory=dict)
@@ -266,11 +268,6 @@ class CumulativeStream:
     def text(self) -> str:
         """The text of output 0 delivered so far (partial text for errors)."""
         return self.emitted.get(0, "")
-
-    @property
-    def done(self) -> bool:
-        """A stop sequence was seen: stop reading (the connection is closed)."""
-        return self.stopped
 
     def feed(self, record: Record) -> list[Delta]:
         """Deltas for one decoded record."""
@@ -345,7 +342,7 @@ class CumulativeStream:
             return [Delta(delta)]
         upto, hit = cut_at_stop(received, self.stop)
         if hit:
-            self.stopped = True
+            self.stopped = self.done = True
         elif not final:
             hold = max((len(s) for s in self.stop), default=1) - 1
             upto = received[: max(len(received) - hold, len(emitted))]
