@@ -7,11 +7,26 @@ this environment sets ``PYTHONDONTWRITEBYTECODE``, which would leave our source
 tree to be compiled on every import while site-packages have their ``.pyc``; the
 runs use a private ``PYTHONPYCACHEPREFIX`` instead, warmed up first.
 
-The baseline imports ``BaseChatModel`` and ``BaseLLM`` from
-``langchain_core.language_models``, plus ``httpx`` and ``httpx_sse``. A bare
-``import langchain_core.language_models`` is lazy in langchain-core 1.x and
-loads almost nothing, so it is reported too but it is not what a model class
-needs.
+Two comparisons, two rows:
+
+- **Package import (the target, <= 1.1x).** ``import langchain_ffm_friendli`` vs
+  ``import langchain_core.language_models, httpx, httpx_sse``. This is the
+  issue's target: both packages are lazy (PEP 562), so importing either loads
+  almost nothing of its own, and the comparison asks whether our top-level
+  import is as cheap as langchain-core's. An application that imports the
+  package but uses one class, or none on a given code path (a CLI, a worker
+  that only some tasks need), pays for this row only.
+- **First class (reported, no target).** ``from langchain_ffm_friendli import
+  ChatFriendli`` vs ``from langchain_core.language_models import BaseChatModel,
+  BaseLLM; import httpx, httpx_sse`` (what any chat or completion model class
+  over httpx needs before it does anything). This is what a user pays the first
+  time they touch a class: the langchain-core model stack, httpx, and our
+  shared client core plus one provider's class. Before the package became
+  lazy, the package import above cost this much or more (it built all seven
+  classes), so this row is the eager comparison kept for continuity.
+
+The heavy-module check runs on the first-class import (a superset of the bare
+one): neither may load the emulator, langgraph, langchain's agents or openai.
 """
 
 from __future__ import annotations
@@ -24,37 +39,49 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
+HEAVY = ("langchain_ffm_friendli.testing", "langgraph", "langchain.agents", "openai")
+"""Modules neither import may load: the emulator, and what only the demo or tests use."""
+
 STATEMENTS = {
     "ours": "import langchain_ffm_friendli",
+    "bare": "import langchain_core.language_models, httpx, httpx_sse",
+    "first_class": "from langchain_ffm_friendli import ChatFriendli",
     "baseline": (
         "from langchain_core.language_models import BaseChatModel, BaseLLM; import httpx, httpx_sse"
     ),
-    "bare": "import langchain_core.language_models, httpx, httpx_sse",
-    "heavy": "import json, sys, langchain_ffm_friendli; print(json.dumps(sorted(m for m in "
-    "('langchain_ffm_friendli.testing', 'langgraph', 'langchain.agents', 'openai') "
-    "if m in sys.modules)))",
 }
+HEAVY_CHECK = (
+    f"import json, sys; {STATEMENTS['first_class']}; "
+    f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+)
 TARGET = 1.1
+"""For ``ImportResult.ratio`` (package import), not for the first-class row."""
 
 
 @dataclass
 class ImportResult:
-    """Median seconds per statement and the ratio that the target applies to."""
+    """Median seconds per statement; ``ratio`` is the one the target applies to."""
 
     ours_s: float
-    baseline_s: float
     bare_s: float
+    first_class_s: float
+    baseline_s: float
     runs: int
     heavy_modules: list[str]
 
     @property
     def ratio(self) -> float:
-        """Ours / baseline."""
-        return self.ours_s / self.baseline_s
+        """``import langchain_ffm_friendli`` / the bare langchain-core + httpx import (target)."""
+        return self.ours_s / self.bare_s
+
+    @property
+    def first_class_ratio(self) -> float:
+        """``from langchain_ffm_friendli import ChatFriendli`` / the model-class baseline."""
+        return self.first_class_s / self.baseline_s
 
     @property
     def met(self) -> bool:
-        """Within the target and nothing heavy imported."""
+        """Package import within the target and nothing heavy imported."""
         return self.ratio <= TARGET and not self.heavy_modules
 
 
@@ -76,25 +103,43 @@ def run(runs: int = 11) -> ImportResult:
                 [sys.executable, "-c", statement], check=True, env=env, capture_output=True
             )
         heavy = subprocess.run(
-            [sys.executable, "-c", STATEMENTS["heavy"]],
+            [sys.executable, "-c", HEAVY_CHECK],
             capture_output=True,
             text=True,
             check=True,
             env=env,
         ).stdout.strip()
-        samples: dict[str, list[float]] = {"ours": [], "baseline": [], "bare": []}
+        samples: dict[str, list[float]] = {name: [] for name in STATEMENTS}
+        names = list(samples)
         for i in range(runs):
-            names = list(samples)
-            for name in names[i % 3 :] + names[: i % 3]:
+            k = i % len(names)
+            for name in names[k:] + names[:k]:
                 samples[name].append(_time(STATEMENTS[name], env))
     return ImportResult(
         ours_s=statistics.median(samples["ours"]),
-        baseline_s=statistics.median(samples["baseline"]),
         bare_s=statistics.median(samples["bare"]),
+        first_class_s=statistics.median(samples["first_class"]),
+        baseline_s=statistics.median(samples["baseline"]),
         runs=runs,
         heavy_modules=json.loads(heavy),
     )
 
 
+def describe(result: ImportResult) -> list[str]:
+    """Both rows, one line each, as ``make bench`` prints them."""
+    return [
+        f"import langchain_ffm_friendli {result.ours_s * 1e3:.1f} ms vs "
+        f"import langchain_core.language_models, httpx, httpx_sse {result.bare_s * 1e3:.1f} ms: "
+        f"ratio {result.ratio:.3f} (target <= {TARGET}); "
+        f"heavy modules: {result.heavy_modules or 'none'}",
+        f"from langchain_ffm_friendli import ChatFriendli {result.first_class_s * 1e3:.1f} ms vs "
+        f"BaseChatModel, BaseLLM + httpx, httpx_sse {result.baseline_s * 1e3:.1f} ms: "
+        f"ratio {result.first_class_ratio:.2f} (reported, no target)",
+    ]
+
+
 if __name__ == "__main__":
-    print(run())
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 11
+    result = run(runs)
+    print(result)
+    print("\n".join(describe(result)))

@@ -27,12 +27,7 @@ def main() -> None:
 
     print("== import", flush=True)
     imports = importtime.run()
-    print(
-        f"import langchain_ffm_friendli {imports.ours_s * 1e3:.1f} ms vs baseline "
-        f"{imports.baseline_s * 1e3:.1f} ms: ratio {imports.ratio:.2f} "
-        f"(<= {importtime.TARGET}); heavy modules: {imports.heavy_modules or 'none'}",
-        flush=True,
-    )
+    print("\n".join(importtime.describe(imports)), flush=True)
 
     print("== embeddings", flush=True)
     emb = embeddings.run()

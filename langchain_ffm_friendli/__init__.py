@@ -2,23 +2,41 @@
 
 Import the classes from here; the emulator lives in
 ``langchain_ffm_friendli.testing`` and is never imported by this module.
+
+The names are loaded lazily (PEP 562), as ``langchain_core.language_models``
+does: ``import langchain_ffm_friendli`` costs next to nothing, and
+``from langchain_ffm_friendli import ChatFriendli`` imports the Friendli chat
+model's module only, not the other six classes. Each name is cached in this
+module's globals on first access, so later accesses are plain attribute
+lookups. The imports under ``TYPE_CHECKING`` let type checkers and IDEs see
+the real types.
 """
 
-from importlib import metadata
+from __future__ import annotations
 
-from langchain_ffm_friendli._factory import init_chat_model
-from langchain_ffm_friendli.ffm.chat_models import ChatFFM
-from langchain_ffm_friendli.ffm.embeddings import FFMEmbeddings
-from langchain_ffm_friendli.ffm.llms import FFMLLM
-from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
-from langchain_ffm_friendli.friendli.llms import FriendliLLM
-from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
-from langchain_ffm_friendli.monsterapi.llms import MonsterAPILLM
+from importlib import import_module
 
-try:
-    __version__ = metadata.version("langchain-ffm-friendli")
-except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+# Not ``from typing import TYPE_CHECKING``: importing ``typing`` (and the ``re`` it pulls
+# in) would be most of this module's own import cost. Type checkers treat any
+# ``TYPE_CHECKING`` name as true, so they still see everything below.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from langchain_ffm_friendli import errors as errors
+    from langchain_ffm_friendli import ffm as ffm
+    from langchain_ffm_friendli import friendli as friendli
+    from langchain_ffm_friendli import monsterapi as monsterapi
+    from langchain_ffm_friendli._factory import init_chat_model
+    from langchain_ffm_friendli.ffm.chat_models import ChatFFM
+    from langchain_ffm_friendli.ffm.embeddings import FFMEmbeddings
+    from langchain_ffm_friendli.ffm.llms import FFMLLM
+    from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
+    from langchain_ffm_friendli.friendli.llms import FriendliLLM
+    from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
+    from langchain_ffm_friendli.monsterapi.llms import MonsterAPILLM
+
+    __version__: str
 
 __all__ = [
     "FFMLLM",
@@ -31,3 +49,54 @@ __all__ = [
     "__version__",
     "init_chat_model",
 ]
+
+_MODULE_OF: dict[str, str] = {
+    "FFMLLM": "langchain_ffm_friendli.ffm.llms",
+    "ChatFFM": "langchain_ffm_friendli.ffm.chat_models",
+    "FFMEmbeddings": "langchain_ffm_friendli.ffm.embeddings",
+    "ChatFriendli": "langchain_ffm_friendli.friendli.chat_models",
+    "FriendliLLM": "langchain_ffm_friendli.friendli.llms",
+    "ChatMonsterAPI": "langchain_ffm_friendli.monsterapi.chat_models",
+    "MonsterAPILLM": "langchain_ffm_friendli.monsterapi.llms",
+    "init_chat_model": "langchain_ffm_friendli._factory",
+}
+"""Public name -> the module that defines it."""
+
+_SUBMODULES = frozenset({"errors", "ffm", "friendli", "monsterapi"})
+"""Subpackages that the eager ``import langchain_ffm_friendli`` used to leave reachable as
+attributes (``langchain_ffm_friendli.errors.ProviderError`` with no import of ``errors``);
+they still are, imported on first access. ``testing`` never was and stays out."""
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("langchain-ffm-friendli")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first access and cache it in the module globals.
+
+    Raises:
+        AttributeError: ``name`` is not a public name or subpackage of this package.
+    """
+    module = _MODULE_OF.get(name)
+    if module is not None:
+        value: Any = getattr(import_module(module), name)
+    elif name == "__version__":
+        value = _version()  # importlib.metadata scans the installed distributions: ~1 ms
+    elif name in _SUBMODULES:
+        value = import_module(f"{__name__}.{name}")
+    else:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's own globals plus every name that is loaded lazily (for ``dir()`` and IDEs)."""
+    return sorted({*globals(), *__all__, *_SUBMODULES})

@@ -4,27 +4,36 @@ LangChain's own ``langchain.chat_models.init_chat_model`` picks the class from a
 fixed table inside langchain (``_BUILTIN_PROVIDERS``, no registration hook in
 langchain 1.5), so ``"friendli:..."`` can never reach these classes through it.
 This helper accepts the same ``"provider:model"`` strings for ours.
+
+Only the chosen provider's class is imported, on the first call that names it
+(through the package's lazy loader), so ``init_chat_model("friendli:...")``
+never builds ``ChatFFM`` or ``ChatMonsterAPI``.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_ffm_friendli._shell import ChatShell
+import langchain_ffm_friendli as _package
 from langchain_ffm_friendli.errors import InvalidParameterError
-from langchain_ffm_friendli.ffm.chat_models import ChatFFM
-from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
-from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
+
+if TYPE_CHECKING:
+    from langchain_ffm_friendli._shell import ChatShell
+    from langchain_ffm_friendli.ffm.chat_models import ChatFFM
+    from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
+    from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
 
 __all__ = ["CHAT_MODELS", "init_chat_model"]
 
-CHAT_MODELS: dict[str, type[ChatShell]] = {
-    "ffm": ChatFFM,
-    "friendli": ChatFriendli,
-    "monsterapi": ChatMonsterAPI,
+CHAT_MODELS: dict[str, str] = {
+    "ffm": "ChatFFM",
+    "friendli": "ChatFriendli",
+    "monsterapi": "ChatMonsterAPI",
 }
-"""Provider name -> chat class, as ``init_chat_model`` reads the prefix."""
+"""Provider name -> the chat class's name in ``langchain_ffm_friendli``, as
+``init_chat_model`` reads the prefix (a name, not the class, so that importing this
+module imports none of the three)."""
 
 
 def init_chat_model(
@@ -47,9 +56,10 @@ def init_chat_model(
         if not sep or prefix not in CHAT_MODELS:
             raise _unknown_provider(prefix if sep else None, model)
         provider, model = prefix, rest
-    cls = CHAT_MODELS.get(provider)
-    if cls is None:
+    name = CHAT_MODELS.get(provider)
+    if name is None:
         raise _unknown_provider(provider, model)
+    cls: type[ChatShell] = getattr(_package, name)
     return cls(model=model, **kwargs)  # type: ignore[return-value]
 
 

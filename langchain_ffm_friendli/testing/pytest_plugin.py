@@ -5,7 +5,7 @@ Enable them in a ``conftest.py`` (or a test module) with::
     pytest_plugins = ["langchain_ffm_friendli.testing.pytest_plugin"]
 
 The plugin is not registered automatically (no ``pytest11`` entry point): installing the
-package must not make every pytest session import the whole client, nor claim generic
+package must not make every pytest session import the emulator, nor claim generic
 fixture names. The fixtures carry the ``lcff_`` prefix (langchain-ffm-friendli):
 
 * ``lcff_emulator`` gives each test its own fresh, strict server: queued items, the
