@@ -13,7 +13,7 @@ from benchmarks.concurrency import ConcurrencyResult
 from benchmarks.embeddings import EmbeddingsResult
 from benchmarks.importtime import TARGET as IMPORT_TARGET
 from benchmarks.importtime import ImportResult
-from benchmarks.latency import OPENAI_SPEEDUP_TARGET, Row
+from benchmarks.latency import EMBED_TEXTS, OPENAI_RATIO_TARGET, TARGETS, Row
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PACKAGES = (
@@ -66,22 +66,24 @@ def latency_table(rows: Sequence[Row]) -> list[str]:
     """One line per class x mode x operation."""
     out = [
         "| class | mode | op | chunks | ours (ms) | floor (ms) | ratio | target | met? "
-        "| ChatOpenAI (ms) | ChatOpenAI ratio | ours faster by | 2x target met? |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| above floor (us/chunk) | ChatOpenAI (ms) | ChatOpenAI / floor | ours / ChatOpenAI "
+        f"| <= {OPENAI_RATIO_TARGET}? |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         chunks = str(r.chunks) if r.op == "stream" else ""
+        per_chunk = "" if r.per_chunk_us is None else f"{r.per_chunk_us:.1f}"
         openai = ["", "", "", ""]
-        if r.speedup is not None and r.openai_ratio is not None:
+        if r.vs_openai is not None and r.openai_ratio is not None:
             openai = [
                 _ms(r.openai_s),
                 f"{r.openai_ratio:.2f}",
-                f"{r.speedup:.2f}x",
-                _yes(ok=r.speedup >= OPENAI_SPEEDUP_TARGET),
+                f"{r.vs_openai:.2f}",
+                _yes(ok=r.vs_openai <= OPENAI_RATIO_TARGET),
             ]
         out.append(
             f"| {r.name} | {r.mode} | {r.op} | {chunks} | {_ms(r.ours_s)} | {_ms(r.floor_s)} "
-            f"| {r.ratio:.2f} | <= {r.target} | {_yes(ok=r.ratio <= r.target)} | "
+            f"| {r.ratio:.2f} | <= {r.target} | {_yes(ok=r.ratio <= r.target)} | {per_chunk} | "
             + " | ".join(openai)
             + " |"
         )
@@ -89,7 +91,7 @@ def latency_table(rows: Sequence[Row]) -> list[str]:
 
 
 def overhead_table(rows: Sequence[Row]) -> list[str]:
-    """Time above the floor, ours vs ChatOpenAI (what the 2x target can mean at all)."""
+    """Time above the floor, ours vs ChatOpenAI (what a ratio against ChatOpenAI can mean)."""
     out = [
         "| mode | op | ours above floor (ms) | ChatOpenAI above floor (ms) | ChatOpenAI / ours |",
         "|---|---|---:|---:|---:|",
@@ -101,6 +103,20 @@ def overhead_table(rows: Sequence[Row]) -> list[str]:
         theirs = r.openai_s - r.floor_s
         factor = f"{theirs / ours:.1f}x" if ours > 0 else "ours at the floor"
         out.append(f"| {r.mode} | {r.op} | {ours * 1e3:.3f} | {theirs * 1e3:.3f} | {factor} |")
+    return out
+
+
+def best_possible(rows: Sequence[Row]) -> list[str]:
+    """What ``ours / ChatOpenAI`` would be for a client with no cost at all above the floor."""
+    out = []
+    for r in rows:
+        if r.openai_ratio is None:
+            continue
+        out.append(
+            f"- {r.mode} {r.op}: a client at the floor itself would score "
+            f"{1 / r.openai_ratio:.2f} against ChatOpenAI here (ChatOpenAI costs "
+            f"{r.openai_ratio:.2f}x the floor); ours scores {r.vs_openai:.2f}."
+        )
     return out
 
 
@@ -138,8 +154,7 @@ def chart(rows: Sequence[Row], path: Path) -> None:
         label="ChatOpenAI (Friendli route)",
         color="#d1495b",
     )
-    ax.axhline(1.25, color="#2b7bba", linestyle=":", linewidth=1, label="invoke target 1.25")
-    ax.axhline(1.3, color="#2b7bba", linestyle="--", linewidth=1, label="stream target 1.3")
+    ax.axhline(TARGETS["stream"], color="#2b7bba", linestyle="--", linewidth=1, label="target 1.1")
     ax.set_ylabel("time / floor (same route, same payload)")
     ax.set_xticks(list(x))
     ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
@@ -191,26 +206,33 @@ def write(
         "langchain-core's own cost: a do-nothing `BaseChatModel` / `BaseLLM` that returns the "
         "same content, or yields the same pieces (one chunk per record, with "
         "`on_llm_new_token`), through `invoke` / `stream`. Async: `httpx.AsyncClient`, "
-        "`aiter_sse`, `ainvoke` / `astream`.",
+        "`aiter_sse`, `ainvoke` / `astream`. Embeddings (`embed`): the raw POST of the same "
+        f"{EMBED_TEXTS}-text body and its JSON decoding (langchain-core adds nothing to "
+        "`embed_documents`).",
         "- **Ratio** = ours / floor for the same route and payload: contenders run in "
         "interleaved batches, rotating the order each round; the ratio is the median over rounds "
-        "of the ratio measured within a round. ChatOpenAI (langchain-openai, `stream_usage=True`, "
-        "so its body matches ours) runs against the emulator's OpenAI-compatible Friendli chat "
-        "route; *ours faster by* = ChatOpenAI time / ChatFriendli time, paired per round.",
+        "of the ratio measured within a round. *Above floor* = (ours - floor) / chunks, in "
+        "microseconds per chunk. ChatOpenAI (langchain-openai, `stream_usage=True`, so its body "
+        "matches ours) runs against the emulator's OpenAI-compatible Friendli chat route; "
+        "*ours / ChatOpenAI* is paired per round.",
         "",
         "## Per-call cost",
         "",
         *latency_table(rows),
         "",
-        f"Floor targets: invoke <= 1.25x, 200-chunk stream <= 1.3x. "
+        f"Targets: ratio <= {TARGETS['invoke']} for invoke, 200-chunk streams and embeddings, and "
+        f"ours / ChatOpenAI <= {OPENAI_RATIO_TARGET} on the Friendli route. "
         f"{len(rows) - len(missed)} of {len(rows)} rows meet every target that applies to them.",
         "",
         "### Against ChatOpenAI: time above the floor",
         "",
-        "The floor includes the emulator's own service time, which no client can avoid. When "
-        "ChatOpenAI itself costs less than 2x the floor (as it does for `invoke` here), no "
-        "client can be 2x faster than it; the overhead above the floor is then the meaningful "
-        "comparison:",
+        "The floor includes the emulator's own service time, which every client pays. A client "
+        "can only score below `1 / (ChatOpenAI / floor)` against ChatOpenAI by being faster "
+        "than the floor itself:",
+        "",
+        *best_possible(rows),
+        "",
+        "so the overhead above the floor is the meaningful comparison:",
         "",
         *overhead_table(rows),
         "",
@@ -265,10 +287,10 @@ def write(
             why = []
             if r.ratio > r.target:
                 why.append(f"ratio {r.ratio:.2f} > {r.target}")
-            if r.speedup is not None and r.speedup < OPENAI_SPEEDUP_TARGET:
+            if r.vs_openai is not None and r.vs_openai > OPENAI_RATIO_TARGET:
                 why.append(
-                    f"only {r.speedup:.2f}x faster than ChatOpenAI, which itself costs "
-                    f"{r.openai_ratio:.2f}x the floor here"
+                    f"ours / ChatOpenAI {r.vs_openai:.2f} > {OPENAI_RATIO_TARGET}; ChatOpenAI "
+                    f"itself costs only {r.openai_ratio:.2f}x the floor here"
                 )
             lines.append(f"- {r.name} {r.mode} {r.op}: " + "; ".join(why) + ".")
         if not imports.met:
