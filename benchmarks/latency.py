@@ -27,7 +27,7 @@ from typing import Any, Literal
 import httpx
 from langchain_core.language_models import BaseLanguageModel
 
-from benchmarks._floors import Framing, NullChat, NullLLM, RawRoute
+from benchmarks._floors import Framing, NullChat, NullLLM, PipeChat, PipeLLM, RawRoute
 from benchmarks._server import API_KEY, emulator_process
 from langchain_ffm_friendli import (
     FFMLLM,
@@ -346,6 +346,10 @@ class Row:
     """ChatOpenAI / floor."""
     vs_openai: float | None = None
     """Ours / ChatOpenAI, paired per round."""
+    buffered_s: float | None = None
+    """Streams: the buffered floor (whole body first, then the chunks), no stream at all."""
+    buffered_ratio: float | None = None
+    """Ours / the buffered floor."""
 
     @property
     def target(self) -> float:
@@ -382,6 +386,12 @@ async def _adrain(iterator: Any) -> int:
     return n
 
 
+def _pipe(cal: Calibrated, **source: Any) -> BaseLanguageModel[Any]:
+    """The streaming floor: the do-nothing model fed, record by record, by the raw loop."""
+    cls = PipeChat if cal.scenario.kind == "chat" else PipeLLM
+    return cls(content=cal.null.content, pieces=cal.null.pieces, **source)  # type: ignore[attr-defined]
+
+
 def _contenders_sync(cal: Calibrated, url: str, op: Op, client: httpx.Client) -> dict[str, Any]:
     ours = cal.scenario.make(url)
     prompt, route, null = cal.prompt, cal.route, cal.null
@@ -395,9 +405,11 @@ def _contenders_sync(cal: Calibrated, url: str, op: Op, client: httpx.Client) ->
             openai = make_openai(url)
             out["openai"] = lambda: openai.invoke(prompt)
     else:
+        pipe = _pipe(cal, records=lambda: route.iter_records(client))
         out = {
             "ours": lambda: _drain(ours.stream(prompt)),
-            "floor": lambda: (route.stream(client), _drain(null.stream(prompt))),
+            "floor": lambda: _drain(pipe.stream(prompt)),
+            "buffered": lambda: (route.stream(client), _drain(null.stream(prompt))),
         }
         if cal.scenario.openai:
             openai = make_openai(url)
@@ -423,13 +435,15 @@ def _contenders_async(
         if openai is not None:
             out["openai"] = lambda: openai.ainvoke(prompt)
     else:
+        pipe = _pipe(cal, arecords=lambda: route.aiter_records(client))
 
-        async def floor_stream() -> None:
+        async def buffered_stream() -> None:
             await route.astream(client)
             await _adrain(null.astream(prompt))
 
         out["ours"] = lambda: _adrain(ours.astream(prompt))
-        out["floor"] = floor_stream
+        out["floor"] = lambda: _adrain(pipe.astream(prompt))
+        out["buffered"] = buffered_stream
         if openai is not None:
             out["openai"] = lambda: _adrain(openai.astream(prompt))
     return out
@@ -446,6 +460,9 @@ def _row(cal: Calibrated, mode: Mode, op: Op, timing: Timing, chunks: int) -> Ro
         ratio=timing.ratio("ours", "floor"),
         chunks=chunks,
     )
+    if "buffered" in timing.samples:
+        row.buffered_s = timing.median("buffered")
+        row.buffered_ratio = timing.ratio("ours", "buffered")
     if "openai" in timing.samples:
         row.openai_s = timing.median("openai")
         row.openai_ratio = timing.ratio("openai", "floor")
@@ -582,6 +599,8 @@ def describe(row: Row) -> str:
     )
     if row.per_chunk_us is not None:
         line += f"  {row.per_chunk_us:5.1f} us/chunk above"
+    if row.buffered_ratio is not None:
+        line += f"  (vs buffered floor {row.buffered_ratio:4.2f})"
     if row.vs_openai is not None and row.openai_ratio is not None:
         line += (
             f"  ChatOpenAI {row.openai_ratio:4.2f}x floor, ours/ChatOpenAI {row.vs_openai:4.2f}"

@@ -66,13 +66,14 @@ def latency_table(rows: Sequence[Row]) -> list[str]:
     """One line per class x mode x operation."""
     out = [
         "| class | mode | op | chunks | ours (ms) | floor (ms) | ratio | target | met? "
-        "| above floor (us/chunk) | ChatOpenAI (ms) | ChatOpenAI / floor | ours / ChatOpenAI "
-        f"| <= {OPENAI_RATIO_TARGET}? |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
+        "| above floor (us/chunk) | ours / buffered floor | ChatOpenAI (ms) | ChatOpenAI / floor "
+        f"| ours / ChatOpenAI | <= {OPENAI_RATIO_TARGET}? |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         chunks = str(r.chunks) if r.op == "stream" else ""
         per_chunk = "" if r.per_chunk_us is None else f"{r.per_chunk_us:.1f}"
+        buffered = "" if r.buffered_ratio is None else f"{r.buffered_ratio:.2f}"
         openai = ["", "", "", ""]
         if r.vs_openai is not None and r.openai_ratio is not None:
             openai = [
@@ -83,9 +84,8 @@ def latency_table(rows: Sequence[Row]) -> list[str]:
             ]
         out.append(
             f"| {r.name} | {r.mode} | {r.op} | {chunks} | {_ms(r.ours_s)} | {_ms(r.floor_s)} "
-            f"| {r.ratio:.2f} | <= {r.target} | {_yes(ok=r.ratio <= r.target)} | {per_chunk} | "
-            + " | ".join(openai)
-            + " |"
+            f"| {r.ratio:.2f} | <= {r.target} | {_yes(ok=r.ratio <= r.target)} | {per_chunk} "
+            f"| {buffered} | " + " | ".join(openai) + " |"
         )
     return out
 
@@ -205,7 +205,12 @@ def write(
         "MonsterAPI `/generate`: `iter_raw` + split on `\\0` + `json.loads`), plus "
         "langchain-core's own cost: a do-nothing `BaseChatModel` / `BaseLLM` that returns the "
         "same content, or yields the same pieces (one chunk per record, with "
-        "`on_llm_new_token`), through `invoke` / `stream`. Async: `httpx.AsyncClient`, "
+        "`on_llm_new_token`), through `invoke` / `stream`. For streams the two run interleaved, "
+        "as in any streaming client: the do-nothing model yields each chunk as soon as the raw "
+        "loop has decoded its record. The *buffered floor* (reported beside it) runs them one "
+        "after the other, the whole body first: it is cheaper, because each loop keeps its own "
+        "code hot in the CPU caches, but it is no stream (its first chunk comes after the last "
+        "byte), so the target applies to the streaming floor. Async: `httpx.AsyncClient`, "
         "`aiter_sse`, `ainvoke` / `astream`. Embeddings (`embed`): the raw POST of the same "
         f"{EMBED_TEXTS}-text body and its JSON decoding (langchain-core adds nothing to "
         "`embed_documents`).",

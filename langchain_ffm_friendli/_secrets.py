@@ -20,6 +20,9 @@ __all__ = ["MASK", "Scrubber", "api_key_problem", "clean_api_key", "redact_url",
 
 MASK: Final = "***"
 _MASK_BYTES: Final = MASK.encode()
+# A read ending in one of these cannot end inside a secret: keys hold no control
+# characters (``api_key_problem`` refuses them) and their JSON-escaped form neither.
+_RECORD_ENDS: Final = (b"\n", b"\0", b"\r", b"")
 
 
 def clean_api_key(raw: str) -> str:
@@ -133,9 +136,10 @@ class Scrubber:
             if needle in chunk:
                 chunk = chunk.replace(needle, _MASK_BYTES)
         hold = 0
-        for needle in self._bytes:
-            if needle[0] in chunk[1 - len(needle) :]:  # the tail may start a secret
-                hold = max(hold, _pending_prefix(chunk, needle))
+        if chunk[-1:] not in _RECORD_ENDS:  # a secret has no NUL or newline to end on
+            for needle in self._bytes:
+                if needle[0] in chunk[1 - len(needle) :]:  # the tail may start a secret
+                    hold = max(hold, _pending_prefix(chunk, needle))
         if hold:
             self._held = chunk[-hold:]
             return chunk[:-hold]

@@ -192,10 +192,6 @@ class NulRecordSplitter:
         buffer += rest
         return [r for r in records if r and not r.isspace()]
 
-    def hold(self, data: bytes) -> None:
-        """Add bytes that hold no NUL (they complete no record)."""
-        self._buffer += data
-
     def close(self, *, provider: str) -> None:
         """End of stream: leftover bytes are a record cut off mid-way."""
         if bytes(self._buffer).strip():
@@ -348,23 +344,23 @@ class SSEFraming(SSEParser):
         return out
 
 
-class NulFraming:
+class NulFraming(NulRecordSplitter):
     """NUL-delimited JSON byte stream -> records (strings holding JSON decoded twice)."""
 
-    __slots__ = ("provider", "splitter")
+    __slots__ = ("provider",)
     source: ClassVar[Literal["events", "bytes"]] = "bytes"
 
     def __init__(self, provider: str) -> None:
+        super().__init__()
         self.provider = provider
-        self.splitter = NulRecordSplitter()
 
-    def feed(self, item: bytes) -> list[Record | Done]:
+    def feed(self, item: bytes) -> list[Record | Done]:  # type: ignore[override]
         """The records that one network read completes."""
         if b"\0" not in item:  # the middle of a record: nothing to decode yet
-            self.splitter.hold(item)
+            self._buffer += item
             return _NOTHING
-        return [_nul_record(raw, self.provider) for raw in self.splitter.feed(item)]
+        return [_nul_record(raw, self.provider) for raw in NulRecordSplitter.feed(self, item)]
 
-    def close(self) -> None:
+    def close(self) -> None:  # type: ignore[override]
         """Leftover bytes at the end are a record cut off mid-way."""
-        self.splitter.close(provider=self.provider)
+        NulRecordSplitter.close(self, provider=self.provider)

@@ -528,6 +528,14 @@ def parse_tokenize(payload: Mapping[str, Any]) -> int:
     return len(tokens)
 
 
+def _has_tokens(choices: Any) -> bool:
+    """Whether a record's choices carry ``tokens``: the legacy stream's final record."""
+    for choice in choices:  # noqa: SIM110 - a loop, not any(<genexpr>): read on every record
+        if "tokens" in choice:
+            return True
+    return False
+
+
 @dataclass
 class CompletionStream:
     """Decode a completions stream, current (OpenAI-like) or legacy (``token_sampled``).
@@ -552,12 +560,9 @@ class CompletionStream:
         if data.get("event") == "token_sampled":
             return self._delta(data.get("text") or "", data.get("token"), data.get("index", 0))
         out: list[Delta] = []
-        legacy_final = (
-            bool(self.tokens)
-            and not self.finished
-            and any("tokens" in c for c in data.get("choices") or [])
-        )
-        for choice in data.get("choices") or []:
+        choices = data.get("choices") or ()
+        legacy_final = bool(self.tokens) and not self.finished and _has_tokens(choices)
+        for choice in choices:
             if choice.get("index", 0) != 0:
                 continue
             if legacy_final:
@@ -571,8 +576,9 @@ class CompletionStream:
             if reason is not None and reason != "null":
                 self.info["finish_reason"] = reason
                 self.finished = True
-        if isinstance(data.get("usage"), Mapping):
-            self.usage = openai_usage(data["usage"])
+        usage = data.get("usage")
+        if usage is not None and isinstance(usage, Mapping):
+            self.usage = openai_usage(usage)
         return out
 
     def _delta(self, text: str, token: Any, index: Any) -> list[Delta]:

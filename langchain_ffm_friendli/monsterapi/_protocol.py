@@ -263,6 +263,8 @@ class CumulativeStream:
     received: dict[int, str] = field(default_factory=dict)
     emitted: dict[int, str] = field(default_factory=dict)
     _echo: dict[int, bool] = field(default_factory=dict)
+    _plain: bool = field(init=False, default=False)
+    _cut: int = field(init=False, default=0)
 
     @property
     def text(self) -> str:
@@ -272,10 +274,14 @@ class CumulativeStream:
     def feed(self, record: Record) -> list[Delta]:
         """Deltas for one decoded record."""
         value = record.data
-        if type(value) is dict and len(value) == 1 and not self.stop and not self.buffered:
+        if type(value) is dict and len(value) == 1 and self._plain:
             texts = value.get("text")  # the usual record: {"text": ["<all text so far>"]}
-            if type(texts) is list and len(texts) == 1 and 0 in self._echo:
-                return self._grow(texts[0], record)
+            if type(texts) is list and len(texts) == 1 and type(texts[0]) is str:
+                current = texts[0][self._cut :]
+                previous = self.received[0]
+                if current.startswith(previous):
+                    self.received[0] = self.emitted[0] = current
+                    return [Delta(current[len(previous) :])] if len(current) > len(previous) else []
         usage, credits = _counts(value)
         self.usage = usage or self.usage
         self.credits_consumed = credits if credits is not None else self.credits_consumed
@@ -306,30 +312,10 @@ class CumulativeStream:
             self.received[index] = current
             if not self.buffered and index == 0:
                 deltas += self._release(final=False)
+                # Later records of output 0 alone, with no stop to watch: the short path.
+                self._plain = not self.stop and len(texts) == 1
+                self._cut = len(self.prompt or "") if self._echo[0] else 0
         return deltas
-
-    def _grow(self, full: Any, record: Record) -> list[Delta]:
-        """:meth:`feed` for one output, no stop sequences, no counts: what extends the text."""
-        if type(full) is not str:
-            raise StreamError(
-                f"monsterapi stream record has no text: {record.raw[:200]!r}",
-                provider=PROVIDER,
-                raw_record=record.raw,
-                partial_text=self.text,
-            )
-        current = full[len(self.prompt or "") :] if self._echo[0] else full
-        previous = self.received[0]
-        if not current.startswith(previous):
-            raise StreamError(
-                "monsterapi stream rewrote text it had already sent (only beam search "
-                "does that); refusing to emit a garbled answer",
-                provider=PROVIDER,
-                raw_record=record.raw,
-                partial_text=self.text,
-            )
-        self.received[0] = self.emitted[0] = current
-        delta = current[len(previous) :]
-        return [Delta(delta)] if delta else []
 
     def _release(self, *, final: bool) -> list[Delta]:
         received = self.received.get(0, "")
