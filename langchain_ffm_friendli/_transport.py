@@ -26,7 +26,6 @@ import ssl
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -79,14 +78,12 @@ _DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 _lock = threading.Lock()
 _ssl_context: ssl.SSLContext | None = None
 _sync_client: httpx.Client | None = None
-_sync_slots: _SyncSlots | None = None
 
 
 @dataclass(slots=True)
 class _LoopClient:
     client: httpx.AsyncClient
     closer: AsyncGenerator[None, None]
-    slots: _AsyncSlots
 
 
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient]
@@ -97,11 +94,10 @@ _inherited: list[object] = []
 
 def _forget_inherited_clients() -> None:
     """In a forked child: start with no pooled client (the parent's stay the parent's)."""
-    global _lock, _sync_client, _sync_slots, _async_clients  # noqa: PLW0603
+    global _lock, _sync_client, _async_clients  # noqa: PLW0603
     _inherited.append((_sync_client, list(_async_clients.values())))
     _lock = threading.Lock()  # another thread may have held it at the fork
     _sync_client = None
-    _sync_slots = None  # other threads' slots were taken for the parent's requests
     _async_clients = weakref.WeakKeyDictionary()
 
 
@@ -118,22 +114,16 @@ def _shared_ssl_context() -> ssl.SSLContext:
 
 def shared_client() -> httpx.Client:
     """The process-wide pooled sync client (timeouts are set per request)."""
-    return _shared_sync_pool()[0]
-
-
-def _shared_sync_pool() -> tuple[httpx.Client, _SyncSlots]:
-    """The pooled sync client and the slots that bound its requests in flight."""
-    global _sync_client, _sync_slots  # noqa: PLW0603
-    client, slots = _sync_client, _sync_slots
-    if client is not None and slots is not None and not client.is_closed:
-        return client, slots
+    global _sync_client  # noqa: PLW0603
+    client = _sync_client
+    if client is not None and not client.is_closed:
+        return client
     with _lock:
-        if _sync_client is None or _sync_slots is None or _sync_client.is_closed:
+        if _sync_client is None or _sync_client.is_closed:
             _sync_client = httpx.Client(
                 limits=_LIMITS, timeout=_DEFAULT_TIMEOUT, verify=_shared_ssl_context()
             )
-            _sync_slots = _SyncSlots(_pool_size())
-        return _sync_client, _sync_slots
+        return _sync_client
 
 
 async def shared_async_client() -> httpx.AsyncClient:
@@ -143,25 +133,19 @@ async def shared_async_client() -> httpx.AsyncClient:
     them, so each loop gets its own client, closed when the loop shuts down
     (``asyncio.run`` and ``asyncio.Runner`` finalize async generators then).
     """
-    return (await _shared_async_pool()).client
-
-
-async def _shared_async_pool() -> _LoopClient:
-    """The running loop's pooled client, with the slots that bound its requests."""
     loop = asyncio.get_running_loop()
     entry = _async_clients.get(loop)
     if entry is not None and not entry.client.is_closed:
-        return entry
+        return entry.client
     client = httpx.AsyncClient(
         limits=_LIMITS, timeout=_DEFAULT_TIMEOUT, verify=_shared_ssl_context()
     )
     closer = _close_with_loop(client, weakref.ref(loop))
-    entry = _LoopClient(client, closer, _AsyncSlots(_pool_size()))
     with _lock:
         _drop_closed_loops()
-        _async_clients[loop] = entry
+        _async_clients[loop] = _LoopClient(client, closer)
     await closer.asend(None)  # registers it with the loop's shutdown
-    return entry
+    return client
 
 
 async def _close_with_loop(
@@ -188,167 +172,6 @@ def _drop_closed_loops() -> None:
         with contextlib.suppress(StopIteration, RuntimeError):
             closing.send(None)
         closing.close()
-
-
-# --------------------------------------------------------------------------- connection slots
-#
-# Why the pooled clients bound their requests in flight, in front of httpx:
-# httpcore's pool (``AsyncConnectionPool._assign_requests_to_connections``, and
-# its sync twin) runs on every request start and every response close, and for
-# each *queued* request it walks every connection. Below ``max_connections``
-# nothing queues and the walk is cheap; above it (a burst of 2,000 streams on a
-# pool of 1,000), each of those thousands of calls walks ~1,000 queued requests
-# x 1,000 connections, so the client's time grows quadratically with the burst.
-#
-# A FIFO bound sized to the pool's ``max_connections``, with a slot held from the
-# send until the response is closed (that is when httpcore gives the connection
-# back), means httpcore never holds more requests than it has connections for:
-# its queue stays empty, and the surplus waits here, each waiter in O(1), served
-# in arrival order. Concurrency is unchanged (1,000 in flight, as the openai
-# SDK's pool); raising ``max_connections`` instead would only move the knee and
-# cost file descriptors and server load, and lowering it would cap the
-# throughput of slow real-world streams. An uncontended request takes its slot
-# without suspending. Waiting honours httpx's pool timeout (``Timeout.pool``)
-# and ends in APITimeoutError, not retried: that wait already was the retry.
-#
-# Keep-alive: only ``max_keepalive_connections`` (100) idle connections are
-# kept, so after a large burst most connections are closed; each stream beyond
-# 1,000 opens a fresh connection. Over loopback and TLS alike that costs one
-# handshake per such request, and at most ``max_connections`` sockets are open
-# at once, so a burst of any size needs no more file descriptors than 1,000.
-#
-# Injected clients (``http_client`` / ``http_async_client``) are not bounded:
-# their pool, limits and transport are the caller's.
-
-
-def _pool_size() -> int:
-    """How many requests one pooled client may have in flight: its max_connections."""
-    return _LIMITS.max_connections or 1000
-
-
-class _AsyncSlots:
-    """A FIFO counting semaphore for one event loop's pooled client.
-
-    A released slot is handed straight to the oldest waiter (no barging), a
-    waiter gives up after its pool timeout, and a cancelled waiter that was
-    handed a slot in the same instant gives it back.
-    """
-
-    __slots__ = ("_free", "_waiters", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._free = limit
-        self._waiters: deque[asyncio.Future[bool]] = deque()
-
-    async def acquire(self, within: float | None) -> bool:
-        """Take a slot; False if none came free within ``within`` seconds (None: wait)."""
-        if self._free and not self._waiters:
-            self._free -= 1
-            return True
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._waiters.append(waiter)
-        timer = loop.call_later(within, self._expire, waiter) if within is not None else None
-        try:
-            return await waiter
-        except BaseException:  # cancelled (or the loop is going away)
-            if waiter.done() and not waiter.cancelled() and waiter.result():
-                self.release()  # handed a slot just before the cancellation landed
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
-
-    def _expire(self, waiter: asyncio.Future[bool]) -> None:
-        if not waiter.done():
-            self._waiters.remove(waiter)
-            waiter.set_result(False)
-
-    def release(self) -> None:
-        """Give a slot back: to the oldest waiter if there is one."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(True)
-                return
-        self._free += 1
-
-
-class _SyncSlots:
-    """The process-wide bound for the pooled sync client (threads).
-
-    ``threading.Semaphore`` wakes waiters in the order they blocked; a thread
-    arriving just as a slot frees may take it first, which only reorders
-    requests that arrived together.
-    """
-
-    __slots__ = ("_semaphore", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._semaphore = threading.Semaphore(limit)
-
-    def acquire(self, within: float | None) -> bool:
-        """Take a slot; False if none came free within ``within`` seconds (None: wait)."""
-        if self._semaphore.acquire(blocking=False):
-            return True
-        return self._semaphore.acquire(timeout=within)
-
-    def release(self) -> None:
-        """Give a slot back."""
-        self._semaphore.release()
-
-
-class _SlotStream(httpx.SyncByteStream):
-    """A response body that gives its slot back when httpx closes it.
-
-    httpx closes the stream when the response is closed or read to the end,
-    which is exactly when httpcore releases the connection, so every exit path
-    (end of stream, error, leaving a stream early, a retry's discarded
-    response) releases it. Iteration is the wrapped stream's own.
-    """
-
-    __slots__ = ("_inner", "_slots")
-
-    def __init__(self, inner: httpx.SyncByteStream, slots: _SyncSlots) -> None:
-        self._inner = inner
-        self._slots: _SyncSlots | None = slots
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._inner)
-
-    def close(self) -> None:
-        slots, self._slots = self._slots, None
-        try:
-            self._inner.close()
-        finally:
-            if slots is not None:
-                slots.release()
-
-
-class _AsyncSlotStream(httpx.AsyncByteStream):
-    """Async :class:`_SlotStream`."""
-
-    __slots__ = ("_inner", "_slots")
-
-    def __init__(self, inner: httpx.AsyncByteStream, slots: _AsyncSlots) -> None:
-        self._inner = inner
-        self._slots: _AsyncSlots | None = slots
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._inner.__aiter__()
-
-    async def aclose(self) -> None:
-        slots, self._slots = self._slots, None
-        try:
-            await self._inner.aclose()
-        finally:
-            if slots is not None:
-                slots.release()
 
 
 def to_timeout(value: float | httpx.Timeout | None, default: httpx.Timeout) -> httpx.Timeout:
@@ -495,13 +318,11 @@ class Transport:
 
     def _send(self, request: HTTPRequest, *, stream: bool) -> httpx.Response:
         """Send with retries until a 2xx response (headers only when streaming)."""
-        client, slots = (self.http_client, None) if self.http_client else _shared_sync_pool()
+        client = self.http_client or shared_client()
         built, auth = self._build(client, request)
         for attempt in range(self.retry.max_retries + 1):
-            if slots is not None and not slots.acquire(self.timeout.pool):
-                raise self._pool_wait_error(slots.limit, "process")
             try:
-                response = self._sync_send(client, built, stream=stream, auth=auth, slots=slots)
+                response = client.send(built, stream=stream, auth=auth)
                 if not response.is_success:
                     _read(response)
             except _READ_ERRORS as exc:
@@ -557,19 +378,11 @@ class Transport:
 
     async def _asend(self, request: HTTPRequest, *, stream: bool) -> httpx.Response:
         """Async :meth:`_send`."""
-        if self.http_async_client is not None:
-            client, slots = self.http_async_client, None
-        else:
-            pool = await _shared_async_pool()
-            client, slots = pool.client, pool.slots
+        client = self.http_async_client or await shared_async_client()
         built, auth = self._build(client, request)
         for attempt in range(self.retry.max_retries + 1):
-            if slots is not None and not await slots.acquire(self.timeout.pool):
-                raise self._pool_wait_error(slots.limit, "event loop")
             try:
-                response = await self._async_send(
-                    client, built, stream=stream, auth=auth, slots=slots
-                )
+                response = await client.send(built, stream=stream, auth=auth)
                 if not response.is_success:
                     await _aread(response)
             except _READ_ERRORS as exc:
@@ -584,64 +397,6 @@ class Transport:
             self._log_retry(attempt, delay, error, built)
             await self.asleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    def _sync_send(
-        client: httpx.Client,
-        built: httpx.Request,
-        *,
-        stream: bool,
-        auth: Any,
-        slots: _SyncSlots | None,
-    ) -> httpx.Response:
-        """``client.send`` with the slot (already taken) tied to the response's close."""
-        if slots is None:
-            return client.send(built, stream=stream, auth=auth)
-        try:
-            response = client.send(built, stream=stream, auth=auth)
-        except BaseException:
-            slots.release()
-            raise
-        if response.is_closed:  # not streamed: read and given back already
-            slots.release()
-        else:
-            assert isinstance(response.stream, httpx.SyncByteStream)
-            response.stream = _SlotStream(response.stream, slots)
-        return response
-
-    @staticmethod
-    async def _async_send(
-        client: httpx.AsyncClient,
-        built: httpx.Request,
-        *,
-        stream: bool,
-        auth: Any,
-        slots: _AsyncSlots | None,
-    ) -> httpx.Response:
-        """Async :meth:`_sync_send`."""
-        if slots is None:
-            return await client.send(built, stream=stream, auth=auth)
-        try:
-            response = await client.send(built, stream=stream, auth=auth)
-        except BaseException:
-            slots.release()
-            raise
-        if response.is_closed:
-            slots.release()
-        else:
-            assert isinstance(response.stream, httpx.AsyncByteStream)
-            response.stream = _AsyncSlotStream(response.stream, slots)
-        return response
-
-    def _pool_wait_error(self, limit: int, scope: str) -> APITimeoutError:
-        """Waited past the pool timeout for one of the pooled client's connections."""
-        return APITimeoutError(
-            f"{self.provider}: timed out waiting for a free connection: all {limit} "
-            f"connections of this {scope}'s pooled client stayed busy for the pool "
-            f"timeout ({self.timeout.pool:g} s); send fewer requests at once or raise "
-            "the pool timeout",
-            provider=self.provider,
-        )
 
     # ------------------------------------------------------------------ shared logic
 
