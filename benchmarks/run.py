@@ -17,7 +17,10 @@ def main() -> None:
     rows = latency.run(progress=lambda row: print(latency.describe(row), flush=True))
 
     sizes = ", ".join(f"{n:,}" for n in concurrency.SIZES)
-    print(f"== {sizes} concurrent astream calls (ChatOpenAI at {concurrency.OPENAI_SIZES})")
+    print(
+        f"== {sizes} concurrent astream calls (ChatOpenAI at {concurrency.OPENAI_SIZES})",
+        flush=True,
+    )
     conc = concurrency.run(progress=lambda c: print(concurrency.describe(c), flush=True))
     scaling = concurrency.linearity(conc, "ChatFriendli")
     if scaling is not None:
