@@ -1,11 +1,27 @@
-"""500 concurrent ``astream`` calls on one instance: errors, wall time, peak RSS growth.
+"""Many concurrent ``astream`` calls on one instance: errors, exact texts, scaling, TTFT, RSS.
 
-Each contender (ChatFriendli, and ChatOpenAI on the same OpenAI-compatible
-emulator route) runs in a fresh Python process, so peak memory is its own: the
-process imports, builds one instance, warms up with one call, then starts all
-streams at once with ``asyncio.gather``. RSS is sampled every 5 ms by a thread
-(``/proc/self/statm``; ``ru_maxrss`` as a fallback); growth is the peak during
-the run minus the RSS just before it. Every stream must deliver all its chunks.
+ChatFriendli runs bursts of 500, 1,000 and 2,000 concurrent 200-chunk streams;
+ChatOpenAI (langchain-openai, ``stream_usage=True``) runs the 2,000 burst on the
+same OpenAI-compatible emulator route, side by side.
+
+Method: each (client, size) runs in a fresh Python process, so peak memory is its
+own: the process imports, builds one instance, warms up with one call (client,
+pool, lazy imports), then starts all streams at once with ``asyncio.gather``.
+RSS is sampled every 5 ms by a thread (``/proc/self/statm``; ``ru_maxrss`` as a
+fallback); growth is the peak during the burst minus the RSS just before it.
+
+- Every stream's joined text must equal the expected reply (the emulator's
+  default answer to the prompt, checked against the warm-up call's text), not
+  just have the right number of chunks.
+- Time to first token: per stream, from the start of the burst to its first
+  content chunk; p50 and p99 over the streams.
+- Per-call time is wall time / calls; linear scaling means it stays flat as the
+  burst grows (see :data:`LINEAR_LIMIT`).
+- The emulator's own CPU time during the run is read from ``/proc``: a server
+  busy for the whole wall time would be the bottleneck and hide the client's
+  scaling.
+- A worker that does not finish within :data:`TIMEOUT_S` is reported as timed
+  out (a result, not a crash).
 """
 
 from __future__ import annotations
@@ -14,22 +30,35 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from benchmarks._server import API_KEY, emulator_process
 
-CONCURRENCY = 500
+SIZES = (500, 1000, 2000)
+OPENAI_SIZES = (2000,)
 WORDS = 189  # the default reply is then 200 tokens (see benchmarks.latency)
+# Per-call time at the largest burst over the smallest: at most this to count as linear.
+LINEAR_LIMIT = 1.25
+# Per worker process; ChatOpenAI took 39-48 s for 500 streams here.
+TIMEOUT_S = 900.0
+MODEL = "meta-llama-3.1-8b-instruct"
 
 
 @dataclass
 class ConcurrencyResult:
-    """One contender's run."""
+    """One (client, burst size) run.
+
+    ``incomplete`` counts streams that ended without error but whose joined text
+    is not exactly the expected reply. Times are None when nothing finished.
+    """
 
     name: str
     calls: int
@@ -37,7 +66,36 @@ class ConcurrencyResult:
     incomplete: int
     wall_s: float
     rss_growth_mb: float
+    ttft_p50_ms: float | None = None
+    ttft_p99_ms: float | None = None
+    timed_out: bool = False
     first_error: str | None = None
+    server_cpu_s: float | None = None
+
+    @property
+    def per_call_ms(self) -> float:
+        """Wall time per call."""
+        return self.wall_s / self.calls * 1e3 if self.calls else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Finished, with no error and every text exact."""
+        return not self.timed_out and self.errors == 0 and self.incomplete == 0
+
+    @property
+    def server_busy(self) -> float | None:
+        """The emulator's CPU time over the wall time (1.0: one core saturated)."""
+        if self.server_cpu_s is None or self.wall_s <= 0:
+            return None
+        return self.server_cpu_s / self.wall_s
+
+
+def linearity(results: list[ConcurrencyResult], name: str) -> float | None:
+    """Per-call time at the largest size over the smallest, for one client."""
+    mine = sorted((r for r in results if r.name == name and r.ok), key=lambda r: r.calls)
+    if len(mine) < 2 or mine[0].per_call_ms <= 0:
+        return None
+    return mine[-1].per_call_ms / mine[0].per_call_ms
 
 
 def _rss_bytes() -> int:
@@ -48,32 +106,58 @@ def _rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-async def _consume(model: Any, prompt: str) -> int:
-    chunks = 0
+def _raise_fd_limit(calls: int) -> None:
+    """One socket per stream, plus headroom: lift the soft fd limit (1024 on many hosts)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = calls * 2 + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+async def _consume(model: Any, prompt: str, start: float) -> tuple[str, float | None]:
+    """The joined text of one stream and its time to first content chunk."""
+    parts: list[str] = []
+    first: float | None = None
     async for chunk in model.astream(prompt):
         if chunk.content:
-            chunks += 1
-    return chunks
+            if first is None:
+                first = time.perf_counter() - start
+            parts.append(chunk.content)
+    return "".join(parts), first
 
 
-async def _worker(name: str, url: str, calls: int) -> dict[str, Any]:
-    base = f"{url}/friendli/serverless/v1"
-    model: Any
+def _model(name: str, base: str) -> Any:
     if name == "ChatOpenAI":
         from langchain_openai import ChatOpenAI
 
-        model = ChatOpenAI(
-            model="meta-llama-3.1-8b-instruct",
+        return ChatOpenAI(
+            model=MODEL,
             base_url=base,
             api_key=API_KEY,  # type: ignore[arg-type]
             stream_usage=True,
         )
-    else:
-        from langchain_ffm_friendli import ChatFriendli
+    from langchain_ffm_friendli import ChatFriendli
 
-        model = ChatFriendli(model="meta-llama-3.1-8b-instruct", base_url=base, api_key=API_KEY)
+    return ChatFriendli(model=MODEL, base_url=base, api_key=API_KEY)
+
+
+def _quantile(values: list[float], q: int) -> float | None:
+    """The q-th percentile (1..99) in ms, or None without values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0] * 1e3
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1e3
+
+
+async def _worker(name: str, url: str, calls: int) -> dict[str, Any]:
+    _raise_fd_limit(calls)
+    model = _model(name, f"{url}/friendli/serverless/v1")
     prompt = " ".join(["x"] * WORDS)
-    expected = await _consume(model, prompt)  # warm up: client, pool, lazy imports
+    expected, _ = await _consume(model, prompt, time.perf_counter())  # warm up
+    if not (expected.startswith("Hello! This is the ") and expected.endswith(prompt)):
+        raise RuntimeError(f"unexpected reply from the emulator: {expected[:80]!r}")
     start_rss = _rss_bytes()
     peak = start_rss
     running = True
@@ -88,39 +172,126 @@ async def _worker(name: str, url: str, calls: int) -> dict[str, Any]:
     sampler.start()
     start = time.perf_counter()
     results = await asyncio.gather(
-        *(_consume(model, prompt) for _ in range(calls)), return_exceptions=True
+        *(_consume(model, prompt, start) for _ in range(calls)), return_exceptions=True
     )
     wall = time.perf_counter() - start
     running = False
     sampler.join()
     peak = max(peak, _rss_bytes())
     errors = [r for r in results if isinstance(r, BaseException)]
+    done = [r for r in results if not isinstance(r, BaseException)]
+    ttfts = [first for _, first in done if first is not None]
     return {
         "name": name,
         "calls": calls,
         "errors": len(errors),
-        "incomplete": sum(1 for r in results if isinstance(r, int) and r != expected),
+        "incomplete": sum(1 for text, _ in done if text != expected),
         "wall_s": wall,
         "rss_growth_mb": (peak - start_rss) / 2**20,
+        "ttft_p50_ms": _quantile(ttfts, 50),
+        "ttft_p99_ms": _quantile(ttfts, 99),
         "first_error": repr(errors[0])[:300] if errors else None,
     }
 
 
-def _run_one(name: str, url: str, calls: int) -> ConcurrencyResult:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.concurrency", "worker", name, url, str(calls)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return ConcurrencyResult(**json.loads(out.stdout.strip().splitlines()[-1]))
+def _children_cpu_s() -> float | None:
+    """CPU seconds (user + system) of this process's emulator child, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    me = str(os.getpid())
+    try:
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                stat = (proc / "stat").read_text()
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[1] == me and b"benchmarks._server" in cmdline:
+                return (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        pass
+    return None
 
 
-def run(calls: int = CONCURRENCY) -> list[ConcurrencyResult]:
-    """Run ChatFriendli, then ChatOpenAI, each in its own process, on one emulator."""
+def _run_one(name: str, url: str, calls: int, timeout: float) -> ConcurrencyResult:
+    cpu_before = _children_cpu_s()
+    start = time.perf_counter()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.concurrency", "worker", name, url, str(calls)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return ConcurrencyResult(
+            name, calls, 0, 0, time.perf_counter() - start, 0.0, timed_out=True
+        )
+    cpu_after = _children_cpu_s()
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        reason = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return ConcurrencyResult(
+            name, calls, calls, 0, time.perf_counter() - start, 0.0, first_error=reason[:300]
+        )
+    result = ConcurrencyResult(**json.loads(lines[-1]))
+    if cpu_before is not None and cpu_after is not None:
+        result.server_cpu_s = cpu_after - cpu_before
+    return result
+
+
+def plan(
+    sizes: tuple[int, ...] = SIZES, openai_sizes: tuple[int, ...] = OPENAI_SIZES
+) -> Iterator[tuple[str, int]]:
+    """The (client, size) runs, ours first."""
+    for size in sizes:
+        yield "ChatFriendli", size
+    for size in openai_sizes:
+        yield "ChatOpenAI", size
+
+
+def run(
+    sizes: tuple[int, ...] = SIZES,
+    openai_sizes: tuple[int, ...] = OPENAI_SIZES,
+    timeout: float = TIMEOUT_S,
+    progress: Any = None,
+) -> list[ConcurrencyResult]:
+    """Every (client, size) in its own process, one after another, on one emulator."""
+    results = []
+    # The emulator (a child, inheriting the limit) holds a socket per client connection.
+    _raise_fd_limit(max((*sizes, *openai_sizes), default=0))
     with emulator_process() as url:
-        return [_run_one(name, url, calls) for name in ("ChatFriendli", "ChatOpenAI")]
+        for name, size in plan(sizes, openai_sizes):
+            result = _run_one(name, url, size, timeout)
+            if progress is not None:
+                progress(result)
+            results.append(result)
+    return results
+
+
+def describe(r: ConcurrencyResult) -> str:
+    """One line for the console."""
+    if r.timed_out:
+        return f"{r.name:13} {r.calls:5} TIMED OUT after {r.wall_s:.0f} s"
+    ttft = (
+        f"TTFT p50 {r.ttft_p50_ms:.0f} ms p99 {r.ttft_p99_ms:.0f} ms"
+        if r.ttft_p50_ms is not None and r.ttft_p99_ms is not None
+        else "TTFT -"
+    )
+    busy = f" emulator CPU {r.server_busy:.0%}" if r.server_busy is not None else ""
+    error = f" first error: {r.first_error}" if r.first_error else ""
+    return (
+        f"{r.name:13} {r.calls:5} errors {r.errors} wrong texts {r.incomplete} "
+        f"wall {r.wall_s:.2f}s ({r.per_call_ms:.2f} ms/call) "
+        f"peak RSS growth {r.rss_growth_mb:.1f} MB {ttft}{busy}{error}"
+    )
+
+
+def _sizes(arg: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in arg.split(",") if s)
 
 
 if __name__ == "__main__":
@@ -128,5 +299,12 @@ if __name__ == "__main__":
         result = asyncio.run(_worker(sys.argv[2], sys.argv[3], int(sys.argv[4])))
         print(json.dumps(result))
     else:
-        for r in run():
-            print(r)
+        # python -m benchmarks.concurrency [ours sizes] [ChatOpenAI sizes], e.g. "500,1000" ""
+        ours = _sizes(sys.argv[1]) if len(sys.argv) > 1 else SIZES
+        openai = _sizes(sys.argv[2]) if len(sys.argv) > 2 else OPENAI_SIZES
+        done = run(ours, openai, progress=lambda r: print(describe(r), flush=True))
+        for name in ("ChatFriendli", "ChatOpenAI"):
+            ratio = linearity(done, name)
+            if ratio is not None:
+                print(f"{name}: per-call time largest/smallest burst {ratio:.2f}x")
+        print(json.dumps([asdict(r) for r in done]))

@@ -16,14 +16,15 @@ def main() -> None:
     print("== per-call cost vs the floor (and ChatOpenAI on the Friendli route)", flush=True)
     rows = latency.run(progress=lambda row: print(latency.describe(row), flush=True))
 
-    print("== 500 concurrent astream calls", flush=True)
-    conc = concurrency.run()
-    for c in conc:
-        print(
-            f"{c.name:13} errors {c.errors} incomplete {c.incomplete} wall {c.wall_s:.2f}s "
-            f"peak RSS growth {c.rss_growth_mb:.1f} MB",
-            flush=True,
-        )
+    sizes = ", ".join(f"{n:,}" for n in concurrency.SIZES)
+    print(
+        f"== {sizes} concurrent astream calls (ChatOpenAI at {concurrency.OPENAI_SIZES})",
+        flush=True,
+    )
+    conc = concurrency.run(progress=lambda c: print(concurrency.describe(c), flush=True))
+    scaling = concurrency.linearity(conc, "ChatFriendli")
+    if scaling is not None:
+        print(f"ChatFriendli per-call time, largest / smallest burst: {scaling:.2f}x", flush=True)
 
     print("== import", flush=True)
     imports = importtime.run()
@@ -45,7 +46,8 @@ def main() -> None:
     print(
         f"{len(rows) - len(missed)}/{len(rows)} latency rows meet every target; "
         f"import {'met' if imports.met else 'MISSED'}; "
-        f"concurrency errors: {sum(c.errors for c in conc)}"
+        f"concurrency errors: {sum(c.errors for c in conc)}, wrong texts: "
+        f"{sum(c.incomplete for c in conc)}, timed out: {sum(c.timed_out for c in conc)}"
     )
 
 
