@@ -178,18 +178,17 @@ class NulRecordSplitter:
     def __init__(self) -> None:
         self._buffer = bytearray()
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def feed(self, data: bytes) -> list[bytes | bytearray]:
         """Add bytes; return the records they complete."""
-        buffer = self._buffer
         if b"\0" not in data:
-            buffer += data
+            self._buffer += data
             return []
-        if buffer:
-            buffer += data
-            data = bytes(buffer)
+        if self._buffer:  # split the buffer itself: no copy of it to bytes
+            self._buffer += data
+            *held, self._buffer = self._buffer.split(b"\0")
+            return [r for r in held if r and not r.isspace()]
         *records, rest = data.split(b"\0")
-        buffer.clear()
-        buffer += rest
+        self._buffer = bytearray(rest)
         return [r for r in records if r and not r.isspace()]
 
     def close(self, *, provider: str) -> None:
@@ -212,7 +211,7 @@ def decode_json_bytes(raw: bytes, *, provider: str) -> Any:
     return _nul_record(raw, provider).data
 
 
-def _nul_record(raw: bytes, provider: str) -> Record:
+def _nul_record(raw: bytes | bytearray, provider: str) -> Record:
     """:func:`decode_json_bytes`, keeping the text (decoded once) for error reports."""
     text = raw.decode("utf-8", errors="replace")
     try:
