@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import httpx
+import pytest
 from httpx_sse import EventSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -113,3 +114,18 @@ def test_a_utf8_character_cut_between_reads_survives() -> None:
 def test_a_leading_byte_order_mark_is_dropped_even_when_cut() -> None:
     assert ours([b"\xef", b"\xbb", b"\xbfdata: 1\n\n"]) == [("", "1")]
     assert ours([b"\xef\xbb\xbfdata: 1\n\n"]) == [("", "1")]
+
+
+def test_a_200_answer_that_is_not_sse_reaches_the_framing_as_one_record() -> None:
+    from langchain_ffm_friendli._transport import _as_one_event
+    from langchain_ffm_friendli._wire import Record, SSEFraming
+    from langchain_ffm_friendli.errors import ProviderError
+
+    whole = b'{"choices": [],\r\n "model": "m"}'  # the server ignored stream=true
+    (record,) = SSEFraming("friendli").feed(_as_one_event(whole))
+    assert isinstance(record, Record)
+    assert record.data == {"choices": [], "model": "m"}
+    with pytest.raises(ProviderError) as caught:
+        SSEFraming("friendli").feed(_as_one_event(b'{"error": {"message": "quota", "code": 429}}'))
+    assert caught.value.status_code == 429
+    assert SSEFraming("friendli").feed(_as_one_event(b"")) == []
