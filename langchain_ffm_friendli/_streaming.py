@@ -77,16 +77,6 @@ async def _adrain(items: AsyncIterator[Any]) -> None:
                 return
 
 
-def _deltas(decoder: Decoder, record: Record, provider: str) -> list[Delta]:
-    """``decoder.feed(record)``; a record of an unexpected shape is a malformed record."""
-    try:
-        return decoder.feed(record)
-    except ProviderError:
-        raise
-    except SHAPE_ERRORS as exc:
-        raise shape_error(record.raw, exc, provider=provider) from exc
-
-
 def drive(
     items: Iterator[Any],
     framing: Framing,
@@ -104,7 +94,13 @@ def drive(
                     if record is DONE:
                         ended = True
                         break
-                    for delta in _deltas(decoder, record, provider):  # type: ignore[arg-type]
+                    try:
+                        deltas = decoder.feed(record)  # type: ignore[arg-type]
+                    except ProviderError:
+                        raise
+                    except SHAPE_ERRORS as exc:
+                        raise shape_error(record.raw, exc, provider=provider) from exc  # type: ignore[union-attr]
+                    for delta in deltas:
                         if delta.event is not None:
                             dispatch(delta.event, run_manager)
                         chunk = make(delta)
@@ -146,7 +142,13 @@ async def adrive(
                     if record is DONE:
                         ended = True
                         break
-                    for delta in _deltas(decoder, record, provider):  # type: ignore[arg-type]
+                    try:
+                        deltas = decoder.feed(record)  # type: ignore[arg-type]
+                    except ProviderError:
+                        raise
+                    except SHAPE_ERRORS as exc:
+                        raise shape_error(record.raw, exc, provider=provider) from exc  # type: ignore[union-attr]
+                    for delta in deltas:
                         if delta.event is not None:
                             await adispatch(delta.event, run_manager)
                         chunk = make(delta)

@@ -70,6 +70,9 @@ class Done:
 
 DONE: Final = Done()
 
+# ``json.loads`` with default arguments, minus the frame ``json.loads`` adds (once per record).
+_json: Final = json.JSONDecoder().decode
+
 _SKIPPED_EVENTS: Final = frozenset({"ping", "keepalive", "keep-alive", "heartbeat"})
 
 
@@ -104,7 +107,7 @@ def decode_sse_event(name: str, data: str, *, provider: str) -> Record | Done | 
 def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
     """Decode one record's JSON text, raising a typed error for error records."""
     try:
-        payload = json.loads(raw)
+        payload = _json(raw)
     except json.JSONDecodeError as exc:
         raise MalformedRecordError(
             f"{provider} stream record is not valid JSON ({exc.msg}): {raw[:200]!r}",
@@ -180,16 +183,20 @@ class NulRecordSplitter:
 
     def feed(self, data: bytes) -> list[bytes | bytearray]:
         """Add bytes; return the records they complete."""
+        return [r for r in self._split(data) if r and not r.isspace()]
+
+    def _split(self, data: bytes) -> list[bytes | bytearray]:
+        """Add bytes; return what lies between the NULs they complete (blanks included)."""
         if b"\0" not in data:
             self._buffer += data
             return []
         if self._buffer:  # split the buffer itself: no copy of it to bytes
             self._buffer += data
             *held, self._buffer = self._buffer.split(b"\0")
-            return [r for r in held if r and not r.isspace()]
+            return held  # type: ignore[return-value]
         *records, rest = data.split(b"\0")
         self._buffer = bytearray(rest)
-        return [r for r in records if r and not r.isspace()]
+        return records  # type: ignore[return-value]
 
     def close(self, *, provider: str) -> None:
         """End of stream: leftover bytes are a record cut off mid-way."""
@@ -215,9 +222,9 @@ def _nul_record(raw: bytes | bytearray, provider: str) -> Record:
     """:func:`decode_json_bytes`, keeping the text (decoded once) for error reports."""
     text = raw.decode("utf-8", errors="replace")
     try:
-        value = json.loads(text)
+        value = _json(text)
         if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
-            value = json.loads(value)  # Monster Deploy's double-encoded JSON
+            value = _json(value)  # Monster Deploy's double-encoded JSON
     except json.JSONDecodeError as exc:
         raise MalformedRecordError(
             f"{provider} stream record is not valid JSON ({exc.msg}): {text[:200]!r}",
@@ -358,7 +365,11 @@ class NulFraming(NulRecordSplitter):
         if b"\0" not in item:  # the middle of a record: nothing to decode yet
             self._buffer += item
             return _NOTHING
-        return [_nul_record(raw, self.provider) for raw in NulRecordSplitter.feed(self, item)]
+        out: list[Record | Done] = []
+        for raw in self._split(item):  # a loop, not a comprehension: one frame less per read
+            if raw and not raw.isspace():
+                out.append(_nul_record(raw, self.provider))
+        return out
 
     def close(self) -> None:  # type: ignore[override]
         """Leftover bytes at the end are a record cut off mid-way."""
