@@ -14,15 +14,13 @@ the real types.
 
 from __future__ import annotations
 
-from importlib import import_module
+from langchain_ffm_friendli._lazy import lazy_names
 
 # Not ``from typing import TYPE_CHECKING``: importing ``typing`` (and the ``re`` it pulls
 # in) would be most of this module's own import cost. Type checkers treat any
 # ``TYPE_CHECKING`` name as true, so they still see everything below.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from langchain_ffm_friendli import errors as errors
     from langchain_ffm_friendli import ffm as ffm
     from langchain_ffm_friendli import friendli as friendli
@@ -50,22 +48,24 @@ __all__ = [
     "init_chat_model",
 ]
 
-_MODULE_OF: dict[str, str] = {
-    "FFMLLM": "langchain_ffm_friendli.ffm.llms",
-    "ChatFFM": "langchain_ffm_friendli.ffm.chat_models",
-    "FFMEmbeddings": "langchain_ffm_friendli.ffm.embeddings",
-    "ChatFriendli": "langchain_ffm_friendli.friendli.chat_models",
-    "FriendliLLM": "langchain_ffm_friendli.friendli.llms",
-    "ChatMonsterAPI": "langchain_ffm_friendli.monsterapi.chat_models",
-    "MonsterAPILLM": "langchain_ffm_friendli.monsterapi.llms",
-    "init_chat_model": "langchain_ffm_friendli._factory",
+_TARGETS = {
+    "FFMLLM": "langchain_ffm_friendli.ffm.llms:FFMLLM",
+    "ChatFFM": "langchain_ffm_friendli.ffm.chat_models:ChatFFM",
+    "FFMEmbeddings": "langchain_ffm_friendli.ffm.embeddings:FFMEmbeddings",
+    "ChatFriendli": "langchain_ffm_friendli.friendli.chat_models:ChatFriendli",
+    "FriendliLLM": "langchain_ffm_friendli.friendli.llms:FriendliLLM",
+    "ChatMonsterAPI": "langchain_ffm_friendli.monsterapi.chat_models:ChatMonsterAPI",
+    "MonsterAPILLM": "langchain_ffm_friendli.monsterapi.llms:MonsterAPILLM",
+    "init_chat_model": "langchain_ffm_friendli._factory:init_chat_model",
+    # Subpackages that the eager ``import langchain_ffm_friendli`` used to leave reachable as
+    # attributes (``langchain_ffm_friendli.errors.ProviderError`` with no import of ``errors``);
+    # they still are, imported on first access. ``testing`` never was and stays out.
+    "errors": "langchain_ffm_friendli.errors",
+    "ffm": "langchain_ffm_friendli.ffm",
+    "friendli": "langchain_ffm_friendli.friendli",
+    "monsterapi": "langchain_ffm_friendli.monsterapi",
 }
-"""Public name -> the module that defines it."""
-
-_SUBMODULES = frozenset({"errors", "ffm", "friendli", "monsterapi"})
-"""Subpackages that the eager ``import langchain_ffm_friendli`` used to leave reachable as
-attributes (``langchain_ffm_friendli.errors.ProviderError`` with no import of ``errors``);
-they still are, imported on first access. ``testing`` never was and stays out."""
+"""Public name -> where it is defined."""
 
 
 def _version() -> str:
@@ -77,26 +77,5 @@ def _version() -> str:
         return "0.0.0"
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first access and cache it in the module globals.
-
-    Raises:
-        AttributeError: ``name`` is not a public name or subpackage of this package.
-    """
-    module = _MODULE_OF.get(name)
-    if module is not None:
-        value: Any = getattr(import_module(module), name)
-    elif name == "__version__":
-        value = _version()  # importlib.metadata scans the installed distributions: ~1 ms
-    elif name in _SUBMODULES:
-        value = import_module(f"{__name__}.{name}")
-    else:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's own globals plus every name that is loaded lazily (for ``dir()`` and IDEs)."""
-    return sorted({*globals(), *__all__, *_SUBMODULES})
+# importlib.metadata scans the installed distributions (~1 ms): only when asked.
+__getattr__, __dir__ = lazy_names(__name__, globals(), _TARGETS, {"__version__": _version})

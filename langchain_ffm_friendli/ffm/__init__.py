@@ -7,8 +7,9 @@ not build the other two.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from langchain_ffm_friendli._lazy import lazy_names
 
 if TYPE_CHECKING:
     from langchain_ffm_friendli.ffm.chat_models import ChatFFM
@@ -17,29 +18,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FFMLLM", "ChatFFM", "FFMEmbeddings"]
 
-_MODULE_OF: dict[str, str] = {
-    "FFMLLM": "langchain_ffm_friendli.ffm.llms",
-    "ChatFFM": "langchain_ffm_friendli.ffm.chat_models",
-    "FFMEmbeddings": "langchain_ffm_friendli.ffm.embeddings",
+_TARGETS = {
+    "FFMLLM": "langchain_ffm_friendli.ffm.llms:FFMLLM",
+    "ChatFFM": "langchain_ffm_friendli.ffm.chat_models:ChatFFM",
+    "FFMEmbeddings": "langchain_ffm_friendli.ffm.embeddings:FFMEmbeddings",
 }
-"""Public name -> the module that defines it."""
+"""Public name -> where it is defined."""
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public class on first access and cache it in the module globals.
-
-    Raises:
-        AttributeError: ``name`` is not a public name of this subpackage.
-    """
-    module = _MODULE_OF.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value: Any = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's own globals plus the lazily loaded classes."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _TARGETS)

@@ -14,11 +14,11 @@ both classes import anyway.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_core.messages.block_translators import register_translator
 
+from langchain_ffm_friendli._lazy import lazy_names
 from langchain_ffm_friendli.friendli import _protocol
 
 if TYPE_CHECKING:
@@ -31,28 +31,10 @@ register_translator(
 
 __all__ = ["ChatFriendli", "FriendliLLM"]
 
-_MODULE_OF: dict[str, str] = {
-    "ChatFriendli": "langchain_ffm_friendli.friendli.chat_models",
-    "FriendliLLM": "langchain_ffm_friendli.friendli.llms",
+_TARGETS = {
+    "ChatFriendli": "langchain_ffm_friendli.friendli.chat_models:ChatFriendli",
+    "FriendliLLM": "langchain_ffm_friendli.friendli.llms:FriendliLLM",
 }
-"""Public name -> the module that defines it."""
+"""Public name -> where it is defined."""
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public class on first access and cache it in the module globals.
-
-    Raises:
-        AttributeError: ``name`` is not a public name of this subpackage.
-    """
-    module = _MODULE_OF.get(name)
-    if module is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value: Any = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's own globals plus the lazily loaded classes."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _TARGETS)

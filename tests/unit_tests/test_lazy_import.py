@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import langchain_ffm_friendli as pkg
-from langchain_ffm_friendli import ffm, friendli, monsterapi
+from langchain_ffm_friendli import _lazy, ffm, friendli, monsterapi
 
 DEFINED_IN = {
     "FFMLLM": "langchain_ffm_friendli.ffm.llms",
@@ -90,7 +90,7 @@ def test_bare_import_loads_no_class_nor_the_model_stack(bare: dict[str, Any]) ->
     leaked = [m for m in NOT_ON_BARE_IMPORT if m in bare["loaded"]]
     assert leaked == []
     ours = [m for m in bare["loaded"] if m.startswith("langchain_ffm_friendli")]
-    assert ours == ["langchain_ffm_friendli"]
+    assert ours == ["langchain_ffm_friendli", "langchain_ffm_friendli._lazy"]
 
 
 def test_dir_lists_every_public_name_without_importing_it(bare: dict[str, Any]) -> None:
@@ -209,7 +209,7 @@ def test_a_name_is_cached_after_first_access(monkeypatch: pytest.MonkeyPatch) ->
     def no_more_imports(name: str) -> None:
         raise AssertionError(f"imported {name} again")
 
-    monkeypatch.setattr(pkg, "import_module", no_more_imports)
+    monkeypatch.setattr(_lazy, "import_module", no_more_imports)
     assert pkg.ChatFriendli is first
 
 
