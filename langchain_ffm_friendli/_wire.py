@@ -237,7 +237,11 @@ def _nul_record(raw: bytes | bytearray, provider: str) -> Record:
 
 
 class Framing(Protocol):
-    """Cuts what the transport reads into records; ``source`` says what it reads."""
+    """Cuts the body's bytes into records.
+
+    ``source`` names the wire: ``"events"`` (Server-Sent Events: the transport
+    re-frames a 200 answer of another type as one data event) or ``"bytes"``.
+    """
 
     source: ClassVar[Literal["events", "bytes"]]
 
