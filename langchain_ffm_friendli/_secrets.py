@@ -12,7 +12,8 @@ registry of keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from typing import Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -20,9 +21,6 @@ __all__ = ["MASK", "Scrubber", "api_key_problem", "clean_api_key", "redact_url",
 
 MASK: Final = "***"
 _MASK_BYTES: Final = MASK.encode()
-# A read ending in one of these cannot end inside a secret: keys hold no control
-# characters (``api_key_problem`` refuses them) and their JSON-escaped form neither.
-_RECORD_ENDS: Final = (b"\n", b"\0", b"\r", b"")
 
 
 def clean_api_key(raw: str) -> str:
@@ -90,16 +88,32 @@ class Scrubber:
 
     A byte stream may cut a secret in two across network chunks, so
     :meth:`feed` holds back a chunk's tail while it could be the start of a
-    secret; a tail that ends a record (NUL, newline) never can, so whole
-    records are never delayed.
+    secret. A chunk can end inside a secret only if its last byte is a byte of
+    one (never a NUL, newline, quote or brace), so whole records are never
+    delayed.
+
+    Every network read of a stream pays for this. A stream loop skips
+    :meth:`feed`, and its call, for a chunk when :meth:`passes` would say so;
+    the loop may test the same three conditions inline (``held``, ``found``,
+    ``inner``), as the transport does.
     """
 
-    __slots__ = ("_bytes", "_held", "_text")
+    __slots__ = ("_bytes", "_text", "found", "held", "inner")
+
+    found: Callable[[bytes], object]
+    """Finds a secret in bytes (None when there is none): one C-level scan."""
+    held: bytes
+    """The tail held back from the last chunk, waiting for the next one."""
+    inner: frozenset[bytes]
+    """Each byte that a secret has before its last one: a chunk can end inside a
+    secret only if its last byte (``chunk[-1:]``) is one of these."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self._text = _needles(secrets)
         self._bytes = tuple(s.encode() for s in self._text)
-        self._held = b""
+        self.held = b""
+        self.found = _finder(self._bytes)
+        self.inner = frozenset(bytes((byte,)) for needle in self._bytes for byte in needle[:-1])
 
     def __bool__(self) -> bool:
         return bool(self._text)
@@ -120,35 +134,38 @@ class Scrubber:
 
     def fresh(self) -> Scrubber:
         """A scrubber for one new stream (nothing held back)."""
-        clone = Scrubber(())
-        clone._text, clone._bytes = self._text, self._bytes
+        clone = object.__new__(Scrubber)  # per stream: nothing to compute again
+        clone._text, clone._bytes, clone.held = self._text, self._bytes, b""
+        clone.found, clone.inner = self.found, self.inner
         return clone
 
-    def feed(self, chunk: bytes) -> bytes:
-        """The part of a stream chunk that can be released, secrets masked.
+    def passes(self, chunk: bytes) -> bool:
+        """``chunk`` can be released as it is: :meth:`feed` would return it unchanged."""
+        return not (self.held or self.found(chunk) is not None or chunk[-1:] in self.inner)
 
-        Paid on every network read of a stream: the usual chunk holds no secret
-        and ends in no secret's first byte, which two C-level scans settle.
-        """
-        if self._held:
-            chunk, self._held = self._held + chunk, b""
-        for needle in self._bytes:
-            if needle in chunk:
-                chunk = chunk.replace(needle, _MASK_BYTES)
-        hold = 0
-        if chunk[-1:] not in _RECORD_ENDS:  # a secret has no NUL or newline to end on
-            for needle in self._bytes:
-                if needle[0] in chunk[1 - len(needle) :]:  # the tail may start a secret
-                    hold = max(hold, _pending_prefix(chunk, needle))
-        if hold:
-            self._held = chunk[-hold:]
-            return chunk[:-hold]
+    def feed(self, chunk: bytes) -> bytes:
+        """The part of a stream chunk that can be released, secrets masked."""
+        if self.held:
+            chunk, self.held = self.held + chunk, b""
+        if self.found(chunk) is not None:
+            chunk = self.data(chunk)
+        if chunk[-1:] in self.inner:  # the tail may start a secret
+            hold = max(_pending_prefix(chunk, needle) for needle in self._bytes)
+            if hold:
+                self.held = chunk[-hold:]
+                return chunk[:-hold]
         return chunk
 
     def flush(self) -> bytes:
         """Whatever was held back, at the end of the stream."""
-        held, self._held = self._held, b""
+        held, self.held = self.held, b""
         return held
+
+
+def _finder(needles: tuple[bytes, ...]) -> Callable[[bytes], object]:
+    """One C-level search for any of ``needles`` (a search that finds nothing if none)."""
+    pattern = b"|".join(re.escape(needle) for needle in needles) if needles else rb"(?!)"
+    return re.compile(pattern).search
 
 
 def _pending_prefix(buffer: bytes, needle: bytes) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -276,10 +276,11 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        # The driver itself, not a generator around it: one frame less per chunk.
         plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=True))
-        yield from _drive(self, plan, run_manager, chat_chunk)
+        return _drive(self, plan, run_manager, chat_chunk)
 
-    async def _astream(
+    def _astream(
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
@@ -287,9 +288,7 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=True))
-        async with aclosing(_adrive(self, plan, run_manager, chat_chunk)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        return _adrive(self, plan, run_manager, chat_chunk)
 
 
 # generate()'s own keyword arguments, not sent to the provider.
@@ -399,10 +398,11 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
+        # The driver itself, not a generator around it: one frame less per chunk.
         plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
-        yield from _drive(self, plan, run_manager, text_chunk)
+        return _drive(self, plan, run_manager, text_chunk)
 
-    async def _astream(
+    def _astream(
         self,
         prompt: str,
         stop: list[str] | None = None,
@@ -410,9 +410,7 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
-        async with aclosing(_adrive(self, plan, run_manager, text_chunk)) as chunks:
-            async for chunk in chunks:
-                yield chunk
+        return _adrive(self, plan, run_manager, text_chunk)
 
 
 C = TypeVar("C", ChatGenerationChunk, GenerationChunk)
@@ -435,7 +433,7 @@ def _adrive(
     plan: Plan[Any],
     run_manager: AsyncCallbackManagerForLLMRun | None,
     make: Callable[[Delta], C],
-) -> Any:
+) -> AsyncGenerator[C, None]:
     framing = plan.framing(model.provider_name)
     transport = model.transport
     items = transport.astream_bytes(plan.request, event_stream=framing.source == "events")

@@ -300,8 +300,13 @@ class Transport:
                     yield from chunks
                     return
                 scrubber = self._scrubber.fresh()
+                found, inner = scrubber.found, scrubber.inner
                 for chunk in chunks:
-                    yield scrubber.feed(chunk)
+                    # Scrubber.passes, inline: no call for the usual network read
+                    if scrubber.held or found(chunk) is not None or chunk[-1:] in inner:
+                        yield scrubber.feed(chunk)
+                    else:
+                        yield chunk
                 yield scrubber.flush()
         finally:
             response.close()
@@ -344,12 +349,20 @@ class Transport:
                 if event_stream and not _is_event_stream(response):
                     yield _as_one_event(self._scrubber.data(await _aread(response)))
                     return
-                scrubber = self._scrubber.fresh() if self._scrubber else None
                 chunks = response.aiter_raw() if _identity(response) else response.aiter_bytes()
+                if not self._scrubber:
+                    async for chunk in chunks:
+                        yield chunk
+                    return
+                scrubber = self._scrubber.fresh()
+                found, inner = scrubber.found, scrubber.inner
                 async for chunk in chunks:
-                    yield scrubber.feed(chunk) if scrubber else chunk
-                if scrubber:
-                    yield scrubber.flush()
+                    # Scrubber.passes, inline: no call for the usual network read
+                    if scrubber.held or found(chunk) is not None or chunk[-1:] in inner:
+                        yield scrubber.feed(chunk)
+                    else:
+                        yield chunk
+                yield scrubber.flush()
         finally:
             await response.aclose()
 
@@ -381,7 +394,7 @@ class Transport:
         self, client: httpx.Client | httpx.AsyncClient, request: HTTPRequest
     ) -> tuple[httpx.Request, Any]:
         """The request to send and its auth; URL userinfo travels as Basic auth."""
-        body = json.dumps(request.body, ensure_ascii=False, separators=(",", ":"))
+        body = _encode(request.body)
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         headers.update(request.headers)
         if request.body.get("stream"):
@@ -552,6 +565,9 @@ def _identity(response: httpx.Response) -> bool:
 def _is_event_stream(response: httpx.Response) -> bool:
     return "text/event-stream" in response.headers.get("content-type", "")
 
+
+# One encoder for every request body (json.dumps builds a new one per call for these options).
+_encode: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # Failures while reading a body: the connection (TransportError) or its
 # Content-Encoding (DecodingError, which httpx does not count as transport).

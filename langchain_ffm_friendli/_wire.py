@@ -17,6 +17,7 @@ Provider ``_protocol.py`` modules see only :class:`Record` values.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Literal, Protocol
 
@@ -33,7 +34,6 @@ __all__ = [
     "Done",
     "Framing",
     "NulFraming",
-    "NulRecordSplitter",
     "Record",
     "SSEFraming",
     "SSEParser",
@@ -166,47 +166,6 @@ def _in_stream_error(provider: str, payload: Any, raw: str) -> ProviderError:
         raw_record=raw,
         where=" in stream",
     )
-
-
-class NulRecordSplitter:
-    """Split a byte stream into NUL-terminated records, whatever the chunking.
-
-    Bytes are buffered and cut only at NUL bytes before any UTF-8 decoding, so a
-    multi-byte character split across network chunks survives. Empty records
-    (such as the one after a trailing NUL) are skipped.
-    """
-
-    __slots__ = ("_buffer",)
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[bytes | bytearray]:
-        """Add bytes; return the records they complete."""
-        return [r for r in self._split(data) if r and not r.isspace()]
-
-    def _split(self, data: bytes) -> list[bytes | bytearray]:
-        """Add bytes; return what lies between the NULs they complete (blanks included)."""
-        if b"\0" not in data:
-            self._buffer += data
-            return []
-        if self._buffer:  # split the buffer itself: no copy of it to bytes
-            self._buffer += data
-            *held, self._buffer = self._buffer.split(b"\0")
-            return held  # type: ignore[return-value]
-        *records, rest = data.split(b"\0")
-        self._buffer = bytearray(rest)
-        return records  # type: ignore[return-value]
-
-    def close(self, *, provider: str) -> None:
-        """End of stream: leftover bytes are a record cut off mid-way."""
-        if bytes(self._buffer).strip():
-            raw = bytes(self._buffer).decode("utf-8", errors="replace")
-            raise MalformedRecordError(
-                f"{provider} stream ended inside a record (no closing NUL): {raw[:200]!r}",
-                provider=provider,
-                raw_record=raw,
-            )
 
 
 def decode_json_bytes(raw: bytes, *, provider: str) -> Any:
@@ -354,27 +313,57 @@ class SSEFraming(SSEParser):
         return out
 
 
-class NulFraming(NulRecordSplitter):
-    """NUL-delimited JSON byte stream -> records (strings holding JSON decoded twice)."""
+class NulFraming:
+    """NUL-delimited JSON byte stream -> records (strings holding JSON decoded twice).
 
-    __slots__ = ("provider",)
+    Bytes are buffered and cut only at NUL bytes before any UTF-8 decoding, so a
+    multi-byte character split across network chunks survives. Empty records
+    (such as the one after a trailing NUL, or a lone NUL sent to keep the
+    connection alive) are skipped.
+    """
+
+    __slots__ = ("_buffer", "provider")
     source: ClassVar[Literal["events", "bytes"]] = "bytes"
 
     def __init__(self, provider: str) -> None:
-        super().__init__()
+        self._buffer = bytearray()
         self.provider = provider
 
-    def feed(self, item: bytes) -> list[Record | Done]:  # type: ignore[override]
+    def feed(self, item: bytes) -> list[Record | Done]:
         """The records that one network read completes."""
         if b"\0" not in item:  # the middle of a record: nothing to decode yet
             self._buffer += item
             return _NOTHING
+        # Split inline (paid for every record): the buffer itself, with no copy to bytes.
+        raws: Sequence[bytes | bytearray]
+        if self._buffer:
+            self._buffer += item
+            *raws, self._buffer = self._buffer.split(b"\0")
+        else:
+            *raws, rest = item.split(b"\0")
+            self._buffer = bytearray(rest)
         out: list[Record | Done] = []
-        for raw in self._split(item):  # a loop, not a comprehension: one frame less per read
+        for raw in raws:  # a loop, not a comprehension: one frame less per read
             if raw and not raw.isspace():
-                out.append(_nul_record(raw, self.provider))
+                # The usual record, decoded inline; anything else (an error record,
+                # double-encoded or broken JSON) takes _nul_record's full path.
+                text = raw.decode("utf-8", errors="replace")
+                try:
+                    value = _json(text)
+                except ValueError:
+                    value = None
+                if type(value) is dict and not (value.get("error") or value.get("detail")):
+                    out.append(Record("", value, text))
+                else:
+                    out.append(_nul_record(raw, self.provider))
         return out
 
-    def close(self) -> None:  # type: ignore[override]
-        """Leftover bytes at the end are a record cut off mid-way."""
-        NulRecordSplitter.close(self, provider=self.provider)
+    def close(self) -> None:
+        """End of stream: leftover bytes are a record cut off mid-way."""
+        if self._buffer.strip():
+            raw = self._buffer.decode("utf-8", errors="replace")
+            raise MalformedRecordError(
+                f"{self.provider} stream ended inside a record (no closing NUL): {raw[:200]!r}",
+                provider=self.provider,
+                raw_record=raw,
+            )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from langchain_ffm_friendli._wire import NulFraming, NulRecordSplitter, Record, decode_json_bytes
+from langchain_ffm_friendli._wire import NulFraming, Record, decode_json_bytes
 from langchain_ffm_friendli.errors import (
     APIError,
     InvalidParameterError,
@@ -190,10 +190,12 @@ def test_every_split_gives_the_same_deltas_and_they_add_up(seed: int, cuts: list
 
 
 def test_record_cut_off_at_eof_is_an_error() -> None:
-    splitter = NulRecordSplitter()
-    splitter.feed(b'{"text": ["a"]}\0{"text": ["ab')
-    with pytest.raises(MalformedRecordError, match="inside a record"):
-        splitter.close(provider="monsterapi")
+    framing = NulFraming("monsterapi")
+    records = framing.feed(b'{"text": ["a"]}\0{"text": ["ab')
+    assert [r.data for r in records if isinstance(r, Record)] == [{"text": ["a"]}]
+    with pytest.raises(MalformedRecordError, match="inside a record") as info:
+        framing.close()
+    assert info.value.raw_record == '{"text": ["ab'
 
 
 # --------------------------------------------------------------------------- pure functions

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import weakref
+from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,6 +31,7 @@ from langchain_ffm_friendli._secrets import (
     redact_url,
     split_userinfo,
 )
+from langchain_ffm_friendli._transport import HTTPRequest, Transport
 from langchain_ffm_friendli.errors import InvalidParameterError
 
 KEY = "sk-Unit-Test-Key-0123456789abcdef"
@@ -175,6 +179,71 @@ def test_a_chunk_ending_a_record_is_never_held_back() -> None:
     assert scrub.feed(record) == record
     assert scrub.feed(b'{"text": ["s') == b'{"text": ["'  # "s" may start the key
     assert scrub.flush() == b"s"
+
+
+_STREAM_KEY = 'sk-"q"\\-42'  # JSON-escapes differently from its verbatim form
+_STREAM_BYTES = st.binary(max_size=12) | st.sampled_from(
+    [_STREAM_KEY.encode(), json.dumps(_STREAM_KEY)[1:-1].encode(), b"\0", b"\n", b"sk-", b'"'],
+)
+
+
+def _pieces(body: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(body) + 1) for c in cuts})
+    return [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True) if a < b]
+
+
+def _streaming_transport(pieces: list[bytes]) -> Transport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter(pieces))
+
+    async def ahandler(request: httpx.Request) -> httpx.Response:
+        async def body() -> AsyncIterator[bytes]:
+            for piece in pieces:
+                yield piece
+
+        return httpx.Response(200, content=body())
+
+    return Transport(
+        provider="p",
+        timeout=httpx.Timeout(5.0),
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(ahandler)),
+        secrets=(_STREAM_KEY,),
+    )
+
+
+@given(st.lists(_STREAM_BYTES, max_size=12), st.lists(st.integers(0, 200), max_size=8))
+def test_a_streamed_body_is_masked_and_each_record_released_whatever_the_reads(
+    parts: list[bytes], cuts: list[int]
+) -> None:
+    """The transport's stream, sync and async: no secret ever leaves it, nothing else is
+    lost, and all bytes up to a record's end (NUL, newline) are out once it is read."""
+    body = b"".join(parts)
+    pieces = _pieces(body, cuts)
+    transport = _streaming_transport(pieces)
+    request = HTTPRequest(url="http://h/x", headers={}, body={"stream": True})
+    masked = Scrubber([_STREAM_KEY]).data(body)
+
+    async def collect() -> list[bytes]:
+        return [chunk async for chunk in transport.astream_bytes(request)]
+
+    for out in (list(transport.stream_bytes(request)), asyncio.run(collect())):
+        assert b"".join(out) == masked
+        released, read = b"", b""
+        for piece, chunk in zip(pieces, out, strict=False):
+            read, released = read + piece, released + chunk
+            if read.endswith((b"\0", b"\n")):
+                assert released == Scrubber([_STREAM_KEY]).data(read)
+
+
+@given(st.lists(_STREAM_BYTES, max_size=6))
+def test_a_chunk_the_scrubber_passes_is_what_feed_would_release(parts: list[bytes]) -> None:
+    """``passes`` is the transport's inline test: it must never let through what feed changes."""
+    scrub = Scrubber([_STREAM_KEY]).fresh()
+    for part in parts:
+        if scrub.passes(part):
+            assert scrub.fresh().feed(part) == part
+        scrub.feed(part)
 
 
 def test_errors_from_one_model_are_scrubbed_of_its_key_only_and_no_key_outlives_its_model() -> None:
