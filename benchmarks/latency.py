@@ -470,7 +470,7 @@ def _row(cal: Calibrated, mode: Mode, op: Op, timing: Timing, chunks: int) -> Ro
     return row
 
 
-ROUNDS = 15
+ROUNDS = 31
 BATCH: Mapping[Op, int] = {"invoke": 60, "stream": 6, "embed": 60}
 
 
