@@ -91,29 +91,19 @@ class Scrubber:
     secret. A chunk can end inside a secret only if its last byte is a byte of
     one (never a NUL, newline, quote or brace), so whole records are never
     delayed.
-
-    Every network read of a stream pays for this. A stream loop skips
-    :meth:`feed`, and its call, for a chunk when :meth:`passes` would say so;
-    the loop may test the same three conditions inline (``held``, ``found``,
-    ``inner``), as the transport does.
     """
 
-    __slots__ = ("_bytes", "_text", "found", "held", "inner")
-
-    found: Callable[[bytes], object]
-    """Finds a secret in bytes (None when there is none): one C-level scan."""
-    held: bytes
-    """The tail held back from the last chunk, waiting for the next one."""
-    inner: frozenset[bytes]
-    """Each byte that a secret has before its last one: a chunk can end inside a
-    secret only if its last byte (``chunk[-1:]``) is one of these."""
+    __slots__ = ("_bytes", "_find", "_held", "_inner", "_text")
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self._text = _needles(secrets)
         self._bytes = tuple(s.encode() for s in self._text)
-        self.held = b""
-        self.found = _finder(self._bytes)
-        self.inner = frozenset(bytes((byte,)) for needle in self._bytes for byte in needle[:-1])
+        self._held = b""
+        # One C-level search for any secret (None when there is none).
+        self._find = _finder(self._bytes)
+        # Each byte a secret has before its last one: only a chunk ending in one
+        # of these can end inside a secret.
+        self._inner = frozenset(bytes((b,)) for needle in self._bytes for b in needle[:-1])
 
     def __bool__(self) -> bool:
         return bool(self._text)
@@ -135,30 +125,31 @@ class Scrubber:
     def fresh(self) -> Scrubber:
         """A scrubber for one new stream (nothing held back)."""
         clone = object.__new__(Scrubber)  # per stream: nothing to compute again
-        clone._text, clone._bytes, clone.held = self._text, self._bytes, b""
-        clone.found, clone.inner = self.found, self.inner
+        clone._text, clone._bytes, clone._held = self._text, self._bytes, b""
+        clone._find, clone._inner = self._find, self._inner
         return clone
 
-    def passes(self, chunk: bytes) -> bool:
-        """``chunk`` can be released as it is: :meth:`feed` would return it unchanged."""
-        return not (self.held or self.found(chunk) is not None or chunk[-1:] in self.inner)
-
     def feed(self, chunk: bytes) -> bytes:
-        """The part of a stream chunk that can be released, secrets masked."""
-        if self.held:
-            chunk, self.held = self.held + chunk, b""
-        if self.found(chunk) is not None:
+        """The part of a stream chunk that can be released, secrets masked.
+
+        Paid on every network read of a stream: the usual chunk (nothing held,
+        no secret in it, not ending in a secret's byte) costs one C-level search
+        and one set lookup.
+        """
+        if self._held:
+            chunk, self._held = self._held + chunk, b""
+        if self._find(chunk) is not None:
             chunk = self.data(chunk)
-        if chunk[-1:] in self.inner:  # the tail may start a secret
+        if chunk[-1:] in self._inner:  # the tail may start a secret
             hold = max(_pending_prefix(chunk, needle) for needle in self._bytes)
             if hold:
-                self.held = chunk[-hold:]
+                self._held = chunk[-hold:]
                 return chunk[:-hold]
         return chunk
 
     def flush(self) -> bytes:
         """Whatever was held back, at the end of the stream."""
-        held, self.held = self.held, b""
+        held, self._held = self._held, b""
         return held
 
 

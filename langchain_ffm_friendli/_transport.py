@@ -300,13 +300,8 @@ class Transport:
                     yield from chunks
                     return
                 scrubber = self._scrubber.fresh()
-                found, inner = scrubber.found, scrubber.inner
                 for chunk in chunks:
-                    # Scrubber.passes, inline: no call for the usual network read
-                    if scrubber.held or found(chunk) is not None or chunk[-1:] in inner:
-                        yield scrubber.feed(chunk)
-                    else:
-                        yield chunk
+                    yield scrubber.feed(chunk)
                 yield scrubber.flush()
         finally:
             response.close()
@@ -355,13 +350,8 @@ class Transport:
                         yield chunk
                     return
                 scrubber = self._scrubber.fresh()
-                found, inner = scrubber.found, scrubber.inner
                 async for chunk in chunks:
-                    # Scrubber.passes, inline: no call for the usual network read
-                    if scrubber.held or found(chunk) is not None or chunk[-1:] in inner:
-                        yield scrubber.feed(chunk)
-                    else:
-                        yield chunk
+                    yield scrubber.feed(chunk)
                 yield scrubber.flush()
         finally:
             await response.aclose()

@@ -345,17 +345,7 @@ class NulFraming:
         out: list[Record | Done] = []
         for raw in raws:  # a loop, not a comprehension: one frame less per read
             if raw and not raw.isspace():
-                # The usual record, decoded inline; anything else (an error record,
-                # double-encoded or broken JSON) takes _nul_record's full path.
-                text = raw.decode("utf-8", errors="replace")
-                try:
-                    value = _json(text)
-                except ValueError:
-                    value = None
-                if type(value) is dict and not (value.get("error") or value.get("detail")):
-                    out.append(Record("", value, text))
-                else:
-                    out.append(_nul_record(raw, self.provider))
+                out.append(_nul_record(raw, self.provider))
         return out
 
     def close(self) -> None:
