@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -146,10 +147,7 @@ def concurrency_table(results: Sequence[ConcurrencyResult]) -> list[str]:
 
 def _runs_per_size(runs: Sequence[ConcurrencyResult]) -> int:
     """How many runs each size had (the fewest, if they differ)."""
-    counts: dict[int, int] = {}
-    for r in runs:
-        counts[r.calls] = counts.get(r.calls, 0) + 1
-    return min(counts.values(), default=0)
+    return min(Counter(r.calls for r in runs).values(), default=0)
 
 
 def _every_run(runs: Sequence[ConcurrencyResult]) -> str:
