@@ -15,6 +15,8 @@ from benchmarks.embeddings import EmbeddingsResult
 from benchmarks.importtime import TARGET as IMPORT_TARGET
 from benchmarks.importtime import ImportResult
 from benchmarks.latency import EMBED_TEXTS, OPENAI_RATIO_TARGET, TARGETS, Row
+from benchmarks.scale import ScaleResult
+from benchmarks.scale import section as scale_section
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PACKAGES = (
@@ -269,6 +271,7 @@ def write(
     concurrency: Sequence[ConcurrencyResult],
     imports: ImportResult,
     embeddings: EmbeddingsResult,
+    scaling: ScaleResult,
     profiling_notes: str,
     elapsed_s: float,
 ) -> Path:
@@ -339,6 +342,7 @@ def write(
         *overhead_table(rows),
         "",
         *concurrency_section(concurrency),
+        *scale_section(scaling),
     ]
     lines += [
         "## Import",

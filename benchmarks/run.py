@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks import concurrency, embeddings, importtime, latency, report
+from benchmarks import concurrency, embeddings, importtime, latency, report, scale
 
 NOTES = Path(__file__).resolve().parent / "profiling_notes.md"
 
@@ -39,8 +39,11 @@ def main() -> None:
         flush=True,
     )
 
+    print("== cost at size: one long SSE line, many events (ChatOpenAI beside)", flush=True)
+    scaling = scale.run(progress=lambda case: print(scale.describe(case), flush=True))
+
     notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-    path = report.write(rows, conc, imports, emb, notes, time.perf_counter() - start)
+    path = report.write(rows, conc, imports, emb, scaling, notes, time.perf_counter() - start)
     missed = [r for r in rows if not r.met]
     print(f"== wrote {path} and {path.with_suffix('.png')}")
     print(

@@ -14,9 +14,10 @@ import difflib
 import functools
 import os
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
 from langchain_core.language_models import BaseChatModel
@@ -28,19 +29,38 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    field_serializer,
     model_validator,
 )
 
 from langchain_ffm_friendli._secrets import (
+    MASK,
     api_key_problem,
+    basic_auth_token,
     clean_api_key,
+    header_problem,
     redact_url,
     split_userinfo,
 )
-from langchain_ffm_friendli._transport import HTTPRequest, RetryPolicy, Transport, to_timeout
+from langchain_ffm_friendli._transport import (
+    Exchange,
+    HTTPRequest,
+    RetryPolicy,
+    Transport,
+    to_timeout,
+    url_problem,
+)
 from langchain_ffm_friendli.errors import AuthenticationError, InvalidParameterError
 
-__all__ = ["CHAT_CALL_KWARGS", "LANGCHAIN_CALL_KWARGS", "ProviderSettings", "unknown_name"]
+__all__ = [
+    "CALL_OPTIONS",
+    "CHAT_CALL_KWARGS",
+    "LANGCHAIN_CALL_KWARGS",
+    "ProviderSettings",
+    "checked_headers",
+    "unknown_name",
+    "with_headers",
+]
 
 #: Per-call kwargs that LangChain itself hands to every model (``stop``, the
 #: ``model`` override of the standard tests, ``stream``, the tracing-only
@@ -56,18 +76,54 @@ LANGCHAIN_CALL_KWARGS = frozenset(
         "extra_body",
     }
 )
+#: Per-call kwargs every class reads for the call itself (never sent in the body).
+CALL_OPTIONS = frozenset({"extra_headers", "total_timeout", "stream_chunk_timeout"})
 #: Per-call kwargs that ``bind_tools``, ``with_structured_output`` and agents
 #: (``create_agent``'s ToolStrategy / ProviderStrategy, ``model_settings``) hand
 #: to a chat model: never refused by a chat class.
 CHAT_CALL_KWARGS = frozenset(
     {"tools", "tool_choice", "response_format", "strict", "parallel_tool_calls"}
 )
+R = TypeVar("R")
+
 #: Names read by the shared code, never copied into the body as they are.
-_CONSUMED = LANGCHAIN_CALL_KWARGS | {"strict"}
+_CONSUMED = LANGCHAIN_CALL_KWARGS | CALL_OPTIONS | {"strict"}
+#: The providers' credential headers: private (masked in errors, kept to their origin).
+_CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
 _ESCAPE_HATCH = (
     "A provider field this class does not declare can be sent verbatim with "
     "extra_body={...} (or model_kwargs={...} at init)"
 )
+
+
+def checked_headers(headers: Any, *, field: str, provider: str) -> dict[str, str]:
+    """``headers`` if every name and value can be sent, else an error naming ``field``.
+
+    The error names the header, never its value: header values are often
+    credentials (a gateway key), and the HTTP stack would quote them.
+    """
+    if not isinstance(headers, Mapping):
+        raise InvalidParameterError(
+            field,
+            f"must be a dict of header names to values; got {type(headers).__name__}",
+            provider=provider,
+        )
+    for name, value in headers.items():
+        problem = header_problem(name, value)
+        if problem:
+            raise InvalidParameterError(field, problem, provider=provider)
+    return dict(headers)
+
+
+def with_headers(request: HTTPRequest, headers: Mapping[str, str] | None) -> HTTPRequest:
+    """``request`` with one call's ``extra_headers`` over its own; they are private too."""
+    if not headers:
+        return request
+    return replace(
+        request,
+        headers={**request.headers, **headers},
+        private=request.private | {name.lower() for name in headers},
+    )
 
 
 def unknown_name(
@@ -133,8 +189,20 @@ class ProviderSettings(BaseModel):
     """Seconds (or an ``httpx.Timeout``); None means the provider's default."""
     max_retries: int = Field(default=2, ge=0)
     """Retries on connect errors, 408, 409, 429 and 5xx."""
-    default_headers: dict[str, str] | None = None
-    """Extra headers sent with every request."""
+    total_timeout: float | None = Field(default=None, ge=0)
+    """Seconds for a whole call, retries, backoff and the whole body or stream included.
+
+    None or 0: no bound beyond ``timeout`` (which bounds each connect and read).
+    On expiry the call raises :class:`~langchain_ffm_friendli.errors.DeadlineExceededError`
+    (also a ``TimeoutError``) and closes its connection. Also accepted per call.
+    """
+    default_headers: dict[str, str] | None = Field(default=None, exclude=True)
+    """Extra headers sent with every request (a ``User-Agent`` here replaces ours).
+
+    Their values are treated as credentials: masked in reprs and errors, never
+    sent to another origin after a redirect, and never serialized (``dumps``,
+    ``model_dump``): pass them again after loading, as ``http_client``.
+    """
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     """Your own ``httpx.Client`` (the shared pooled client otherwise)."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
@@ -153,9 +221,25 @@ class ProviderSettings(BaseModel):
     _transport_for: tuple[Any, ...] = PrivateAttr(default=())
 
     def __init__(self, **data: Any) -> None:
-        """Refuse unknown init arguments (as InvalidParameterError), then validate."""
+        """Refuse unknown init arguments (as InvalidParameterError), then validate.
+
+        ``base_url`` and ``default_headers`` are checked here too, as the HTTP
+        stack will check them, so a URL or header that cannot be sent fails now
+        with an error naming the field, not at the first call.
+        """
         self._check_init_names(data)
         super().__init__(**data)
+        problem = url_problem(self.base_url)
+        if problem:
+            raise InvalidParameterError(
+                "base_url",
+                f"{redact_url(self.base_url)} {problem}",
+                provider=self.provider_name,
+            )
+        if self.default_headers is not None:
+            checked_headers(
+                self.default_headers, field="default_headers", provider=self.provider_name
+            )
 
     @classmethod
     def _check_init_names(cls, values: dict[str, Any]) -> None:
@@ -220,9 +304,19 @@ class ProviderSettings(BaseModel):
         return key if cleaned == raw and isinstance(key, SecretStr) else SecretStr(cleaned)
 
     def __repr_args__(self) -> Any:
-        """Fields for ``repr``, with a password in ``base_url`` masked."""
+        """Fields for ``repr``: a password in ``base_url`` and header values masked."""
         for name, value in super().__repr_args__():
-            yield name, redact_url(value) if name == "base_url" else value
+            if name == "base_url":
+                yield name, redact_url(value)
+            elif name == "default_headers" and value:
+                yield name, _masked_headers(value)
+            else:
+                yield name, value
+
+    @field_serializer("base_url")
+    def _dump_base_url(self, url: str) -> str:
+        """``model_dump`` masks a password in ``base_url`` (``dumps`` references its env var)."""
+        return redact_url(url)
 
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
@@ -260,7 +354,7 @@ class ProviderSettings(BaseModel):
     @functools.cache
     def call_kwarg_names(cls) -> frozenset[str]:
         """Every per-call kwarg this class accepts (LangChain's own included)."""
-        names = set(cls.request_fields) | cls.call_only | LANGCHAIN_CALL_KWARGS
+        names = set(cls.request_fields) | cls.call_only | LANGCHAIN_CALL_KWARGS | CALL_OPTIONS
         if issubclass(cls, BaseChatModel):
             names |= CHAT_CALL_KWARGS
         return frozenset(names | cls._call_aliases().keys())
@@ -296,6 +390,13 @@ class ProviderSettings(BaseModel):
                     provider=self.provider_name,
                 )
             checked[aliases.get(name, name)] = value
+        if checked.get("extra_headers") is not None:
+            checked["extra_headers"] = checked_headers(
+                checked["extra_headers"], field="extra_headers", provider=self.provider_name
+            )
+        for name in ("total_timeout", "stream_chunk_timeout"):
+            if name in checked:
+                checked[name] = _seconds(checked[name], name, self.provider_name)
         extra_body = checked.get("extra_body")
         if extra_body is not None and not isinstance(extra_body, dict):
             raise InvalidParameterError(
@@ -372,6 +473,7 @@ class ProviderSettings(BaseModel):
         secrets = (
             self.api_key.get_secret_value() if self.api_key else "",
             userinfo[1] if userinfo else "",
+            basic_auth_token(*userinfo) if userinfo else "",
         )
         return Transport(
             provider=self.provider_name,
@@ -422,11 +524,50 @@ class ProviderSettings(BaseModel):
         """The provider's credential headers (the key checked first)."""
 
     def _request(self, path: str, body: dict[str, Any], *, url: str = "") -> HTTPRequest:
-        """A POST of ``body`` to ``{base_url}/{path}`` (or ``url``) with every header."""
+        """A POST of ``body`` to ``{base_url}/{path}`` (or ``url``) with every header.
+
+        The provider's key header and the user's headers are private: masked in
+        errors, never sent to another origin.
+        """
         headers = self._auth_headers()
+        private = {name.lower() for name in headers} & _CREDENTIAL_HEADERS
         if self.default_headers:
             headers.update(self.default_headers)
-        return HTTPRequest(url=url or f"{self.base_url}/{path}", headers=headers, body=body)
+            private.update(name.lower() for name in self.default_headers)
+        return HTTPRequest(
+            url=url or f"{self.base_url}/{path}",
+            headers=headers,
+            body=body,
+            private=frozenset(private),
+        )
+
+    def _post(
+        self,
+        request: HTTPRequest,
+        parse: Callable[[dict[str, Any]], R],
+        exchange: Exchange | None = None,
+    ) -> R:
+        """POST ``request`` and parse the answer; any error finished by the transport's guard.
+
+        ``exchange`` (the call's bounds; it receives the server's request id)
+        defaults to one bounded by ``total_timeout``.
+        """
+        transport = self.transport
+        exchange = exchange or Exchange(total_timeout=self.total_timeout)
+        with transport.guard(request, exchange):
+            return parse(transport.post(request, exchange))
+
+    async def _apost(
+        self,
+        request: HTTPRequest,
+        parse: Callable[[dict[str, Any]], R],
+        exchange: Exchange | None = None,
+    ) -> R:
+        """Async :meth:`_post`."""
+        transport = self.transport
+        exchange = exchange or Exchange(total_timeout=self.total_timeout)
+        with transport.guard(request, exchange):
+            return parse(await transport.apost(request, exchange))
 
     def _ls_base(
         self, model_type: Literal["chat", "llm"], stop: list[str] | None, **kwargs: Any
@@ -446,3 +587,18 @@ class ProviderSettings(BaseModel):
         if stops:
             params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
+
+
+def _seconds(value: Any, field: str, provider: str) -> float | None:
+    """A per-call bound in seconds (None or 0: unbounded), or an error naming ``field``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InvalidParameterError(
+            field, f"must be a number of seconds >= 0, or None; got {value!r}", provider=provider
+        )
+    return float(value) or None
+
+
+def _masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return dict.fromkeys(headers, MASK)

@@ -9,15 +9,30 @@ chunk, finish reason mirrored into ``generation_info``) live in one place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import ToolCallChunk
-from langchain_core.outputs import ChatGenerationChunk, Generation, GenerationChunk
+from langchain_core.outputs import (
+    ChatGeneration,
+    ChatGenerationChunk,
+    Generation,
+    GenerationChunk,
+)
 
-__all__ = ["CustomEvent", "Delta", "TextResult", "chat_chunk", "text_chunk"]
+__all__ = [
+    "CustomEvent",
+    "DeliveredText",
+    "Delta",
+    "TextResult",
+    "chat_chunk",
+    "stamp_request_id",
+    "text_chunk",
+    "with_request_id",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,25 @@ class Delta:
     info: dict[str, Any] | None = None
     event: CustomEvent | None = None
     last: bool = False
+
+
+class DeliveredText:
+    """The text a stream decoder has delivered, kept as pieces.
+
+    Appending to a ``str`` attribute copies the whole text every time (the
+    in-place concatenation shortcut works for local variables only), which
+    makes a long answer's per-event cost grow with its length. Pieces cost
+    each event the same; the text is joined only when asked for (by an error,
+    or once at the end).
+    """
+
+    __slots__ = ()
+    _pieces: list[str]
+
+    @property
+    def text(self) -> str:
+        """Everything delivered so far (what an error carries as ``partial_text``)."""
+        return "".join(self._pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +124,34 @@ def chat_chunk(delta: Delta) -> ChatGenerationChunk:
 def text_chunk(delta: Delta) -> GenerationChunk:
     """The text (LLM) chunk for a delta: its text and provider-named generation_info."""
     return GenerationChunk(text=delta.text, generation_info=delta.info)
+
+
+def stamp_request_id(chunk: ChatGenerationChunk | GenerationChunk, request_id: str | None) -> bool:
+    """Put the server's request id on the first chunk of a stream (once: merging joins strings).
+
+    Chat chunks carry it in ``response_metadata``, text chunks in
+    ``generation_info``. Returns False, so the caller stamps only once.
+    """
+    if request_id is not None:
+        if isinstance(chunk, ChatGenerationChunk):
+            chunk.message.response_metadata = {
+                **chunk.message.response_metadata,
+                "request_id": request_id,
+            }
+        else:
+            chunk.generation_info = {**(chunk.generation_info or {}), "request_id": request_id}
+    return False
+
+
+def with_request_id(generations: Sequence[Generation], request_id: str | None) -> None:
+    """Put the server's request id on each generation of a non-stream answer."""
+    if request_id is None:
+        return
+    for generation in generations:
+        if isinstance(generation, ChatGeneration):
+            generation.message.response_metadata["request_id"] = request_id
+        else:
+            generation.generation_info = {
+                **(generation.generation_info or {}),
+                "request_id": request_id,
+            }

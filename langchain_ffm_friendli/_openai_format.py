@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from langchain_core.messages import (
     AIMessage,
@@ -30,7 +30,7 @@ from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from langchain_ffm_friendli._deltas import Delta
+from langchain_ffm_friendli._deltas import DeliveredText, Delta
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
@@ -655,7 +655,7 @@ def parse_chat_completion(
 
 
 @dataclass
-class OpenAIChatStream:
+class OpenAIChatStream(DeliveredText):
     """Incremental decoder of ``chat.completion.chunk`` records into deltas.
 
     Tool-call fragments are passed on by ``index`` (an id is generated for calls
@@ -666,12 +666,13 @@ class OpenAIChatStream:
 
     model: str
     provider: str
-    text: str = ""
-    """Everything emitted so far (what an error carries as partial_text)."""
     finished: bool = False
-    done: bool = field(init=False, default=False)
-    """These streams always run to the server's ``[DONE]``."""
+    done: ClassVar[bool] = False
+    """The client never stops these streams early."""
+    ended: ClassVar[bool] = False
+    """They end at the framing's ``[DONE]``."""
     _ids: dict[int, str] = field(default_factory=dict)
+    _pieces: list[str] = field(default_factory=list, repr=False)
 
     def feed(self, record: Record) -> list[Delta]:
         """Decode one chunk record."""
@@ -701,7 +702,7 @@ class OpenAIChatStream:
         ):
             if not text:  # the common case, a plain text delta
                 return None
-            self.text += text
+            self._pieces.append(text)
             return Delta(text)
         tool_chunks = tool_call_chunks_from_deltas(delta.get("tool_calls") or [])
         for tc in tool_chunks:
@@ -723,7 +724,8 @@ class OpenAIChatStream:
             metadata["finish_reason"] = reason
         if not (text or tool_chunks or extra or metadata):
             return None
-        self.text += text
+        if text:
+            self._pieces.append(text)
         return Delta(
             text,
             tool_calls=tool_chunks or None,

@@ -10,11 +10,12 @@ concurrently in async), ``streaming=True``, and the ``llm_output`` sums.
 from __future__ import annotations
 
 import asyncio
+import functools
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, TypeVar
 
 from langchain_core.callbacks import (
@@ -37,16 +38,24 @@ from langchain_core.outputs import (
     LLMResult,
 )
 from langchain_core.runnables import Runnable
+from langchain_core.runnables.config import ContextThreadPoolExecutor
 from langchain_core.tools import BaseTool
+from pydantic import Field
 
-from langchain_ffm_friendli._base import ProviderSettings
-from langchain_ffm_friendli._deltas import Delta, TextResult, chat_chunk, text_chunk
+from langchain_ffm_friendli._base import ProviderSettings, with_headers
+from langchain_ffm_friendli._deltas import (
+    Delta,
+    TextResult,
+    chat_chunk,
+    text_chunk,
+    with_request_id,
+)
 from langchain_ffm_friendli._openai_format import StrictPlace, format_tools, place_strict
 from langchain_ffm_friendli._profiles import model_profile
-from langchain_ffm_friendli._streaming import Decoder, adrive, drive
+from langchain_ffm_friendli._streaming import Decoder, StreamRun, adrive, drive
 from langchain_ffm_friendli._structured import StructuredOutputMixin
 from langchain_ffm_friendli._tokens import estimate_message_tokens, estimate_tokens
-from langchain_ffm_friendli._transport import HTTPRequest
+from langchain_ffm_friendli._transport import Exchange, HTTPRequest
 from langchain_ffm_friendli._wire import Framing
 from langchain_ffm_friendli.errors import InvalidParameterError
 
@@ -183,11 +192,39 @@ class TokenEstimates:
         return estimate_message_tokens(messages, tools=tools)
 
 
-class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseChatModel):
-    """``BaseChatModel`` methods for a provider that supplies ``_plan``."""
+class CallSettings(ProviderSettings):
+    """What every chat and text model adds for its calls: streaming and the chunk deadline."""
 
     streaming: bool = False
     """If True, ``invoke`` goes through the stream."""
+    stream_chunk_timeout: float | None = Field(default=120.0, ge=0)
+    """Seconds a stream may wait for content (keep-alive pings do not count); None or 0: no bound.
+
+    On expiry the stream raises :class:`~langchain_ffm_friendli.errors.DeadlineExceededError`
+    (also a ``TimeoutError``) with the text received so far, and closes its connection.
+    Also accepted per call.
+    """
+
+    def _prepared(self, plan: Plan[R], kwargs: Mapping[str, Any]) -> tuple[Plan[R], Exchange]:
+        """A provider's plan with the call's ``extra_headers``, and the call's exchange."""
+        headers = kwargs.get("extra_headers")
+        if headers:
+            plan = replace(plan, request=with_headers(plan.request, headers))
+        exchange = Exchange(
+            chunk_timeout=kwargs.get("stream_chunk_timeout", self.stream_chunk_timeout),
+            total_timeout=kwargs.get("total_timeout", self.total_timeout),
+        )
+        return plan, exchange
+
+
+class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatModel):
+    """``BaseChatModel`` methods for a provider that supplies ``_plan``."""
+
+    def _planned(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
+    ) -> tuple[Plan[ChatResult], Exchange]:
+        checked = self._call_kwargs(kwargs)
+        return self._prepared(self._plan(Call(messages, stop, checked, stream)), checked)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The profile of ``model`` (``_profiles.model_profile``); a given ``profile=`` wins.
@@ -251,9 +288,9 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         **kwargs: Any,
     ) -> ChatResult:
         if not self.streaming:
-            plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=False))
+            plan, exchange = self._planned(messages, stop, kwargs, stream=False)
             if plan.parse is not None:
-                return plan.parse(self.transport.post(plan.request))
+                return _post(self, plan, exchange)
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
 
     async def _agenerate(
@@ -264,9 +301,9 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         **kwargs: Any,
     ) -> ChatResult:
         if not self.streaming:
-            plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=False))
+            plan, exchange = self._planned(messages, stop, kwargs, stream=False)
             if plan.parse is not None:
-                return plan.parse(await self.transport.apost(plan.request))
+                return await _apost(self, plan, exchange)
         return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
 
     def _stream(
@@ -277,8 +314,8 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         # The driver itself, not a generator around it: one frame less per chunk.
-        plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=True))
-        return _drive(self, plan, run_manager, chat_chunk)
+        plan, exchange = self._planned(messages, stop, kwargs, stream=True)
+        return _drive(self, plan, exchange, run_manager, chat_chunk)
 
     def _astream(
         self,
@@ -287,8 +324,8 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, ProviderSettings, BaseCha
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        plan = self._plan(Call(messages, stop, self._call_kwargs(kwargs), stream=True))
-        return _adrive(self, plan, run_manager, chat_chunk)
+        plan, exchange = self._planned(messages, stop, kwargs, stream=True)
+        return _adrive(self, plan, exchange, run_manager, chat_chunk)
 
 
 # generate()'s own keyword arguments, not sent to the provider.
@@ -306,11 +343,14 @@ _CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
 )
 
 
-class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
+class LLMShell(TokenEstimates, CallSettings, BaseLLM):
     """``BaseLLM`` methods for a provider that supplies ``_plan``."""
 
-    streaming: bool = False
-    """If True, ``invoke`` goes through the stream."""
+    def _planned(
+        self, prompt: str, stop: list[str] | None, kwargs: Any, *, stream: bool
+    ) -> tuple[Plan[TextResult], Exchange]:
+        checked = self._call_kwargs(kwargs)
+        return self._prepared(self._plan(Call(prompt, stop, checked, stream)), checked)
 
     def _dict_for_compat(self) -> dict[str, Any]:
         """``invocation_params``, per-call values included (LangChain's generate omits them)."""
@@ -345,7 +385,23 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
-        outputs = [self._one(prompt, stop, run_manager, kwargs) for prompt in prompts]
+        """Every prompt, concurrently (threads), as ``_agenerate`` does with tasks.
+
+        ``batch(..., config={"max_concurrency": n})`` hands over ``n`` prompts at
+        a time, so that bounds the calls in flight; results keep the input order
+        and the first failure fails the call.
+        """
+        if len(prompts) == 1:
+            outputs = [self._one(prompts[0], stop, run_manager, kwargs)]
+        else:
+            with ContextThreadPoolExecutor(max_workers=min(len(prompts), _MAX_THREADS)) as pool:
+                futures = [pool.submit(self._one, p, stop, run_manager, kwargs) for p in prompts]
+                try:
+                    outputs = [future.result() for future in futures]
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
         return llm_result(outputs, self._model_for(kwargs))
 
     async def _agenerate(
@@ -366,12 +422,12 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         kwargs: dict[str, Any],
     ) -> TextResult:
         if not self.streaming:
-            plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=False))
+            plan, exchange = self._planned(prompt, stop, kwargs, stream=False)
             if plan.parse is not None:
-                return plan.parse(self.transport.post(plan.request))
+                return _post(self, plan, exchange)
         tap = _UsageTap()
-        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
-        chunks = list(_drive(self, plan, run_manager, tap))
+        plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
+        chunks = list(_drive(self, plan, exchange, run_manager, tap))
         return TextResult([join_chunks(chunks)], tap.usage)
 
     async def _aone(
@@ -382,12 +438,12 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         kwargs: dict[str, Any],
     ) -> TextResult:
         if not self.streaming:
-            plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=False))
+            plan, exchange = self._planned(prompt, stop, kwargs, stream=False)
             if plan.parse is not None:
-                return plan.parse(await self.transport.apost(plan.request))
+                return await _apost(self, plan, exchange)
         tap = _UsageTap()
-        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
-        async with aclosing(_adrive(self, plan, run_manager, tap)) as stream:
+        plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
+        async with aclosing(_adrive(self, plan, exchange, run_manager, tap)) as stream:
             chunks = [chunk async for chunk in stream]
         return TextResult([join_chunks(chunks)], tap.usage)
 
@@ -399,8 +455,8 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         # The driver itself, not a generator around it: one frame less per chunk.
-        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
-        return _drive(self, plan, run_manager, text_chunk)
+        plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
+        return _drive(self, plan, exchange, run_manager, text_chunk)
 
     def _astream(
         self,
@@ -409,32 +465,64 @@ class LLMShell(TokenEstimates, ProviderSettings, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        plan = self._plan(Call(prompt, stop, self._call_kwargs(kwargs), stream=True))
-        return _adrive(self, plan, run_manager, text_chunk)
+        plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
+        return _adrive(self, plan, exchange, run_manager, text_chunk)
 
 
 C = TypeVar("C", ChatGenerationChunk, GenerationChunk)
+
+# Threads for the prompts of one sync ``generate`` (``batch`` hands over at most
+# ``max_concurrency`` prompts at a time; without it, all of them).
+_MAX_THREADS = 64
+
+
+def _result_with_request_id(result: R, request_id: str | None) -> R:
+    generations = result.generations if isinstance(result, ChatResult | TextResult) else []
+    with_request_id(generations, request_id)
+    return result
+
+
+def _post(model: ProviderSettings, plan: Plan[R], exchange: Exchange) -> R:
+    """One non-stream call, with the server's request id on its answer."""
+    assert plan.parse is not None
+    result = model._post(plan.request, plan.parse, exchange)
+    return _result_with_request_id(result, exchange.request_id)
+
+
+async def _apost(model: ProviderSettings, plan: Plan[R], exchange: Exchange) -> R:
+    """Async :func:`_post`."""
+    assert plan.parse is not None
+    result = await model._apost(plan.request, plan.parse, exchange)
+    return _result_with_request_id(result, exchange.request_id)
 
 
 def _drive(
     model: ProviderSettings,
     plan: Plan[Any],
+    exchange: Exchange,
     run_manager: CallbackManagerForLLMRun | None,
     make: Callable[[Delta], C],
 ) -> Iterator[C]:
-    framing = plan.framing(model.provider_name)
-    transport = model.transport
-    items = transport.stream_bytes(plan.request, event_stream=framing.source == "events")
-    return drive(items, framing, plan.decoder(), run_manager, make)
+    provider, transport = model.provider_name, model.transport
+    framing = plan.framing(provider)
+    items = transport.stream_bytes(plan.request, exchange, event_stream=framing.source == "events")
+    run = StreamRun(framing, plan.decoder(), make, exchange, provider)
+    return drive(
+        items, run, run_manager, functools.partial(transport.guard, plan.request, exchange)
+    )
 
 
 def _adrive(
     model: ProviderSettings,
     plan: Plan[Any],
+    exchange: Exchange,
     run_manager: AsyncCallbackManagerForLLMRun | None,
     make: Callable[[Delta], C],
 ) -> AsyncGenerator[C, None]:
-    framing = plan.framing(model.provider_name)
-    transport = model.transport
-    items = transport.astream_bytes(plan.request, event_stream=framing.source == "events")
-    return adrive(items, framing, plan.decoder(), run_manager, make)
+    provider, transport = model.provider_name, model.transport
+    framing = plan.framing(provider)
+    items = transport.astream_bytes(plan.request, exchange, event_stream=framing.source == "events")
+    run = StreamRun(framing, plan.decoder(), make, exchange, provider)
+    return adrive(
+        items, run, run_manager, functools.partial(transport.guard, plan.request, exchange)
+    )

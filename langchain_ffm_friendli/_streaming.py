@@ -1,18 +1,20 @@
-"""One stream driver for every class: transport items in, LangChain chunks out.
+"""One stream driver for every class: transport reads in, LangChain chunks out.
 
-The pieces it joins are pure: a :class:`~langchain_ffm_friendli._wire.Framing`
-cuts transport items into records, a :class:`Decoder` turns records into
-:class:`~langchain_ffm_friendli._deltas.Delta` values, and a chunk function
-makes the LangChain chunk. The driver does the rest the same way everywhere:
-callbacks, custom events, the partial text stamped on errors, stopping early,
-and giving the connection back (or closing it) when the consumer leaves.
+The work per read is pure and shared by sync and async: :class:`StreamRun`
+feeds the read to a :class:`~langchain_ffm_friendli._wire.Framing` (bytes to
+records), each record to a :class:`Decoder` (records to
+:class:`~langchain_ffm_friendli._deltas.Delta` values), and each delta to a chunk
+function; it knows when the stream has ended (its protocol's terminal record,
+the client's stop, or the end of the body). :func:`drive` and :func:`adrive`
+only do what differs: iterating the reads, the callbacks, and giving the
+connection back (or closing it) when the consumer leaves.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from contextlib import AbstractContextManager
+from typing import Any, Generic, Protocol, TypeVar
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -20,14 +22,18 @@ from langchain_core.callbacks import (
 )
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
-from langchain_ffm_friendli._deltas import Delta
+from langchain_ffm_friendli._deltas import CustomEvent, Delta, stamp_request_id
 from langchain_ffm_friendli._events import adispatch, dispatch
-from langchain_ffm_friendli._wire import DONE, SHAPE_ERRORS, Framing, Record, shape_error
-from langchain_ffm_friendli.errors import ProviderError, attach_partial_text
+from langchain_ffm_friendli._transport import Exchange, Progress
+from langchain_ffm_friendli._wire import SHAPE_ERRORS, Framing, Record, shape_error
+from langchain_ffm_friendli.errors import ProviderError
 
-__all__ = ["Decoder", "adrive", "drive"]
+__all__ = ["Decoder", "Guard", "StreamRun", "adrive", "drive"]
 
 Chunk = TypeVar("Chunk", ChatGenerationChunk, GenerationChunk)
+
+Guard = Callable[[Progress], AbstractContextManager[None]]
+"""Finishes the errors leaving a stream (the transport's ``guard`` for its call)."""
 
 
 class Decoder(Protocol):
@@ -43,6 +49,11 @@ class Decoder(Protocol):
         """True when the client wants no more (a stop sequence): the stream is closed."""
         ...
 
+    @property
+    def ended(self) -> bool:
+        """True once the protocol's terminal record arrived (FFM's final record)."""
+        ...
+
     def feed(self, record: Record) -> list[Delta]:
         """Decode one record."""
         ...
@@ -52,122 +63,151 @@ class Decoder(Protocol):
         ...
 
 
-# After the end marker a server sends only the end of the body; a few items at
-# most are read (and ignored) so that the connection can be reused, as the
-# OpenAI SDK does. Anything longer is not worth waiting for: the connection is
-# closed instead.
-_TAIL_ITEMS = 16
+class StreamRun(Generic[Chunk]):
+    """One stream's pure state: reads in, (custom event, chunk) pairs out.
 
+    It stamps the server's request id on the first chunk, counts the chunks,
+    tells the call's deadline when content arrives, and marks the call
+    complete when the protocol's terminal record arrived (so the transport
+    may read the rest of the body briefly and reuse the connection).
 
-def _drain(items: Iterator[Any]) -> None:
-    """Read what follows the end marker; errors there cannot affect the answer."""
-    with contextlib.suppress(ProviderError):
-        for count, _ in enumerate(items, 1):
-            if count >= _TAIL_ITEMS:
-                return
+    Attributes:
+        ended: nothing more is to be read (terminal record, client's stop, end of body).
+        chunks: chunks produced so far.
+    """
 
+    __slots__ = ("chunks", "decoder", "ended", "exchange", "framing", "make", "provider")
 
-async def _adrain(items: AsyncIterator[Any]) -> None:
-    """Async :func:`_drain`."""
-    with contextlib.suppress(ProviderError):
-        count = 0
-        async for _ in items:
-            count += 1
-            if count >= _TAIL_ITEMS:
-                return
+    def __init__(
+        self,
+        framing: Framing,
+        decoder: Decoder,
+        make: Callable[[Delta], Chunk],
+        exchange: Exchange,
+        provider: str,
+    ) -> None:
+        self.framing = framing
+        self.decoder = decoder
+        self.make: Callable[[Delta], Chunk] = make
+        self.exchange = exchange
+        self.provider = provider
+        self.ended = False
+        self.chunks = 0
+
+    @property
+    def text(self) -> str:
+        """The text delivered so far."""
+        return self.decoder.text
+
+    def step(self, item: bytes | None) -> list[tuple[CustomEvent | None, Chunk]]:
+        """What one read of the body (None: the end of the body) gives the caller."""
+        if item is None:
+            self.framing.close()
+            return self._finish()
+        out: list[tuple[CustomEvent | None, Chunk]] = []
+        decoder = self.decoder
+        for record in self.framing.feed(item):
+            try:
+                deltas = decoder.feed(record)
+            except ProviderError:
+                raise
+            except SHAPE_ERRORS as exc:
+                raise shape_error(record.raw, exc, provider=self.provider) from exc
+            if deltas:
+                self._emit(deltas, out)
+            if decoder.done or decoder.ended:
+                break
+        if out and self.exchange.deadline is not None:
+            self.exchange.deadline.content()
+        if decoder.done or decoder.ended or self.framing.ended:
+            self.exchange.complete = not decoder.done
+            out += self._finish()
+        return out
+
+    def _finish(self) -> list[tuple[CustomEvent | None, Chunk]]:
+        self.ended = True
+        out: list[tuple[CustomEvent | None, Chunk]] = []
+        self._emit(self.decoder.close(), out)
+        return out
+
+    def _emit(self, deltas: list[Delta], out: list[tuple[CustomEvent | None, Chunk]]) -> None:
+        for delta in deltas:
+            chunk = self.make(delta)
+            if not self.chunks:
+                stamp_request_id(chunk, self.exchange.request_id)
+            self.chunks += 1
+            out.append((delta.event, chunk))
 
 
 def drive(
-    items: Iterator[Any],
-    framing: Framing,
-    decoder: Decoder,
+    items: Iterator[bytes],
+    run: StreamRun[Chunk],
     run_manager: CallbackManagerForLLMRun | None,
-    make: Callable[[Delta], Chunk],
+    guard: Guard,
 ) -> Iterator[Chunk]:
     """Run a sync stream: yield chunks, fire callbacks, close the source on exit."""
-    provider = getattr(framing, "provider", "")
     try:
-        with attach_partial_text(lambda: decoder.text):
-            ended = False
+        with guard(run):
             for item in items:
-                for record in framing.feed(item):
-                    if record is DONE:
-                        ended = True
-                        break
-                    try:
-                        deltas = decoder.feed(record)  # type: ignore[arg-type]
-                    except ProviderError:
-                        raise
-                    except SHAPE_ERRORS as exc:
-                        raise shape_error(record.raw, exc, provider=provider) from exc  # type: ignore[union-attr]
-                    for delta in deltas:
-                        if delta.event is not None:
-                            dispatch(delta.event, run_manager)
-                        chunk = make(delta)
-                        if run_manager:
-                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                if ended:
-                    _drain(items)
-                    break
-                if decoder.done:
+                for event, chunk in run.step(item):
+                    if event is not None or run_manager is not None:
+                        _notify(run_manager, event, chunk)
+                    yield chunk
+                if run.ended:
                     break
             else:
-                framing.close()
-            for delta in decoder.close():
-                chunk = make(delta)
-                if run_manager:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
+                for event, chunk in run.step(None):
+                    if event is not None or run_manager is not None:
+                        _notify(run_manager, event, chunk)
+                    yield chunk
     finally:
-        close = getattr(items, "close", None)
+        close: Any = getattr(items, "close", None)
         if close is not None:
             close()
 
 
 async def adrive(
-    items: AsyncIterator[Any],
-    framing: Framing,
-    decoder: Decoder,
+    items: AsyncIterator[bytes],
+    run: StreamRun[Chunk],
     run_manager: AsyncCallbackManagerForLLMRun | None,
-    make: Callable[[Delta], Chunk],
+    guard: Guard,
 ) -> AsyncGenerator[Chunk, None]:
     """Async :func:`drive`."""
-    provider = getattr(framing, "provider", "")
     try:
-        with attach_partial_text(lambda: decoder.text):
-            ended = False
+        with guard(run):
             async for item in items:
-                for record in framing.feed(item):
-                    if record is DONE:
-                        ended = True
-                        break
-                    try:
-                        deltas = decoder.feed(record)  # type: ignore[arg-type]
-                    except ProviderError:
-                        raise
-                    except SHAPE_ERRORS as exc:
-                        raise shape_error(record.raw, exc, provider=provider) from exc  # type: ignore[union-attr]
-                    for delta in deltas:
-                        if delta.event is not None:
-                            await adispatch(delta.event, run_manager)
-                        chunk = make(delta)
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-                if ended:
-                    await _adrain(items)
-                    break
-                if decoder.done:
+                for event, chunk in run.step(item):
+                    if event is not None or run_manager is not None:
+                        await _anotify(run_manager, event, chunk)
+                    yield chunk
+                if run.ended:
                     break
             else:
-                framing.close()
-            for delta in decoder.close():
-                chunk = make(delta)
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
+                for event, chunk in run.step(None):
+                    if event is not None or run_manager is not None:
+                        await _anotify(run_manager, event, chunk)
+                    yield chunk
     finally:
-        aclose = getattr(items, "aclose", None)
+        aclose: Any = getattr(items, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def _notify(
+    run_manager: CallbackManagerForLLMRun | None, event: CustomEvent | None, chunk: Chunk
+) -> None:
+    """The custom event (before its chunk), then the token callback."""
+    if event is not None:
+        dispatch(event, run_manager)
+    if run_manager is not None:
+        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+
+
+async def _anotify(
+    run_manager: AsyncCallbackManagerForLLMRun | None, event: CustomEvent | None, chunk: Chunk
+) -> None:
+    """Async :func:`_notify`."""
+    if event is not None:
+        await adispatch(event, run_manager)
+    if run_manager is not None:
+        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)

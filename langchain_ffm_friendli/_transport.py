@@ -18,42 +18,61 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
+import ipaddress
 import json
 import logging
 import os
 import random
+import re
 import ssl
 import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
 
-from langchain_ffm_friendli._secrets import Scrubber, redact_url, split_userinfo
+from langchain_ffm_friendli._deadlines import (
+    CHUNK,
+    TOTAL,
+    Alarm,
+    Deadline,
+    socket_interrupt,
+    watchdog,
+)
+from langchain_ffm_friendli._secrets import Redactor, redact_url, split_userinfo
 from langchain_ffm_friendli.errors import (
+    RAW_RECORD_LIMIT,
+    REQUEST_ID_LIMIT,
     APIConnectionError,
     APITimeoutError,
+    DeadlineExceededError,
     IncompleteStreamError,
     InvalidParameterError,
     InvalidRequestError,
     MalformedRecordError,
     ProviderError,
     error_for_status,
+    excerpt,
     provider_message,
 )
 
 __all__ = [
     "RETRYABLE_STATUSES",
+    "Exchange",
     "HTTPRequest",
     "RetryPolicy",
     "Transport",
+    "request_id_of",
     "retry_after_seconds",
     "shared_async_client",
     "shared_client",
     "to_timeout",
+    "url_problem",
+    "user_agent",
 ]
 
 logger = logging.getLogger("langchain_ffm_friendli")
@@ -173,6 +192,42 @@ def _drop_closed_loops() -> None:
         closing.close()
 
 
+_HOST_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?")
+
+
+def url_problem(url: str) -> str | None:
+    """Why requests cannot be sent to ``url`` (None if they can), without quoting it.
+
+    Checked as the HTTP stack checks it when sending: the URL parses, its
+    scheme is http or https, it has a host whose labels are 1 to 63 characters
+    once IDNA-encoded (253 in all), and its port is in range.
+    """
+    try:
+        parsed = httpx.URL(split_userinfo(url)[0])
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError):  # idna.IDNAError and UnicodeError are ValueErrors
+        return "is not a URL that can be sent to (it does not parse, or its host is not valid IDNA)"
+    if parsed.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    host = parsed.raw_host.decode("ascii", errors="replace")
+    if not host:
+        return "has no host"
+    if port is not None and not 0 < port < 65536:
+        return "has a port outside 1-65535"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    labels = host.removesuffix(".").split(".")
+    if len(host) > 253 or not all(len(label) <= 63 for label in labels):
+        return "has a host name longer than 253 characters or a label longer than 63"
+    if not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        return "has a host name with an empty label or a character a host name cannot have"
+    return None
+
+
 def to_timeout(value: float | httpx.Timeout | None, default: httpx.Timeout) -> httpx.Timeout:
     """Normalise the ``timeout`` init argument (None means the provider default)."""
     if value is None:
@@ -235,13 +290,92 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 # --------------------------------------------------------------------------- requests
 
 
+_clock: Final = time.monotonic
+
+
+class Progress(Protocol):
+    """What a stream has delivered so far (errors carry it)."""
+
+    @property
+    def text(self) -> str:
+        """The text delivered."""
+        ...
+
+    @property
+    def chunks(self) -> int:
+        """The chunks delivered."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class HTTPRequest:
-    """What a provider asks the transport to send."""
+    """What a provider asks the transport to send.
+
+    Attributes:
+        url: where to POST.
+        headers: every header of the call (credentials, the user's own).
+        body: the JSON body.
+        private: lower-case names of the headers whose values are credentials
+            (the provider's key header, the user's ``default_headers`` and
+            per-call ``extra_headers``): masked in every error and log line,
+            and never sent to another origin after a redirect.
+    """
 
     url: str
     headers: Mapping[str, str]
     body: Mapping[str, Any]
+    private: frozenset[str] = frozenset()
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values of the private headers."""
+        return tuple(v for k, v in self.headers.items() if k.lower() in self.private)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One call, as the transport and the stream driver share it.
+
+    Attributes:
+        chunk_timeout / total_timeout: the call's bounds in seconds (None or 0: unbounded).
+        request_id: the server's request id header, once the response headers
+            arrived (put on the answer's metadata and on every error).
+        deadline: the running bounds (set when the call starts; None if unbounded).
+        complete: the stream reached its protocol's terminal record, so what
+            follows in the body is read only briefly (to reuse the connection).
+    """
+
+    chunk_timeout: float | None = None
+    total_timeout: float | None = None
+    request_id: str | None = None
+    deadline: Deadline | None = None
+    complete: bool = False
+
+    def start(self) -> Deadline | None:
+        """Start the clock of the call's bounds."""
+        self.deadline = Deadline.of(self.chunk_timeout, self.total_timeout)
+        return self.deadline
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The server's request id, from the first of the headers providers send it in."""
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+@functools.cache
+def user_agent() -> str:
+    """``langchain-ffm-friendli/<version> python-httpx/<version>``, which providers log."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("langchain-ffm-friendli")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        version = "0.0.0"
+    return f"langchain-ffm-friendli/{version} python-httpx/{httpx.__version__}"
 
 
 @dataclass(slots=True, weakref_slot=True)
@@ -254,9 +388,10 @@ class Transport:
         retry: the retry policy.
         http_client / http_async_client: user-injected clients; when None the
             shared pooled clients are used.
-        secrets: this configuration's secrets (API key, URL password): masked
-            in everything the server sends before anything downstream reads it,
-            so no error can quote them, and in every error text built here.
+        secrets: this configuration's secrets (API key, URL password and its
+            Basic-auth token): masked, with each call's private header values,
+            in every error and log line (:meth:`guard`). Answers are never
+            touched.
         sleep / asleep / jitter: injectable for tests, so waits can be asserted
             without wall-clock time.
     """
@@ -270,113 +405,290 @@ class Transport:
     sleep: Callable[[float], None] = time.sleep
     asleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     jitter: Callable[[], float] = random.random
-    _scrubber: Scrubber = field(init=False, repr=False)
+    _redactor: Redactor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._scrubber = Scrubber(self.secrets)
+        self._redactor = Redactor(self.secrets)
+
+    def redactor(self, request: HTTPRequest) -> Redactor:
+        """What masks one call's errors: this configuration's secrets and the call's."""
+        return self._redactor.with_secrets(request.secrets)
+
+    @contextlib.contextmanager
+    def guard(
+        self, request: HTTPRequest, exchange: Exchange, progress: Progress | None = None
+    ) -> Iterator[None]:
+        """Finish any of our errors leaving a call: request id, progress, secrets masked.
+
+        Every call (non-stream, stream and its decoding) runs inside one, so no
+        error can leave the package with a secret, whoever raised it. Once a
+        bound of the call has passed, whatever broke because of it (a read
+        interrupted by the watchdog, a stream cut short) is reported as the
+        :class:`DeadlineExceededError` it is.
+        """
+        try:
+            yield
+        except ProviderError as caught:
+            error = caught
+            deadline = exchange.deadline
+            if (
+                deadline is not None
+                and deadline.expired
+                and not isinstance(error, DeadlineExceededError)
+            ):
+                error = self._deadline_error(exchange, deadline.expired)
+            if error.request_id is None and exchange.request_id is not None:
+                error.request_id = excerpt(exchange.request_id, REQUEST_ID_LIMIT)
+            if progress is not None:
+                if not error.partial_text:
+                    error.partial_text = progress.text
+                if isinstance(error, DeadlineExceededError):
+                    error.chunks = progress.chunks
+            self.redactor(request).exception(error)
+            if error is caught:
+                raise
+        else:
+            return
+        raise error
+
+    def _deadline_error(
+        self, exchange: Exchange, bound: str, *, after: ProviderError | None = None
+    ) -> DeadlineExceededError:
+        seconds = (exchange.chunk_timeout if bound == CHUNK else exchange.total_timeout) or 0.0
+        what = (
+            f"no content arrived for {seconds:g} s"
+            if bound == CHUNK
+            else f"the call did not finish within {seconds:g} s"
+        )
+        last = f"; the last attempt failed with: {after.message}" if after is not None else ""
+        return DeadlineExceededError(
+            f"{self.provider}: {what} ({bound}={seconds:g}); the connection was closed{last}",
+            provider=self.provider,
+            bound=bound,
+            seconds=seconds,
+        )
 
     # ------------------------------------------------------------------ sync
 
-    def post(self, request: HTTPRequest) -> dict[str, Any]:
-        """POST a JSON body and return the decoded JSON object."""
-        return self._decode_json(self._send(request, stream=False))
+    def post(self, request: HTTPRequest, exchange: Exchange | None = None) -> dict[str, Any]:
+        """POST a JSON body and return the decoded JSON object, exactly as sent."""
+        exchange = exchange or Exchange()
+        with self.guard(request, exchange):
+            exchange.start()
+            response, body = self._send(request, exchange, stream=False)
+            return self._decode_json(response, body)
 
-    def stream_bytes(self, request: HTTPRequest, *, event_stream: bool = False) -> Iterator[bytes]:
-        """POST and yield the body's bytes as they arrive, decoded and masked of secrets.
+    def stream_bytes(
+        self,
+        request: HTTPRequest,
+        exchange: Exchange | None = None,
+        *,
+        event_stream: bool = False,
+    ) -> Iterator[bytes]:
+        """POST and yield the body's bytes as they arrive (content-decoded, never rewritten).
 
         ``event_stream``: the route answers with Server-Sent Events; a 200 answer
         of another type (a JSON error, or a whole answer) is handed on as one
         SSE data event, so the framing reports it like any other record.
-        Leaving early closes the connection.
+        Leaving early closes the connection; leaving at the protocol's terminal
+        record (``exchange.complete``) first reads what is already there of the
+        rest, so the connection can be reused.
         """
-        response = self._send(request, stream=True)
-        try:
-            with self._reading():
-                if event_stream and not _is_event_stream(response):
-                    yield _as_one_event(self._scrubber.data(_read(response)))
-                    return
-                chunks = response.iter_raw() if _identity(response) else response.iter_bytes()
-                if not self._scrubber:
-                    yield from chunks
-                    return
-                scrubber = self._scrubber.fresh()
-                for chunk in chunks:
-                    yield scrubber.feed(chunk)
-                yield scrubber.flush()
-        finally:
-            response.close()
+        exchange = exchange or Exchange()
+        with self.guard(request, exchange):
+            deadline = exchange.start()
+            response, _ = self._send(request, exchange, stream=True)
+            reads = _reads(response)
+            watch = self._watch(deadline, response)
+            try:
+                with self._reading():
+                    if event_stream and not _is_event_stream(response):
+                        yield _as_one_event(b"".join(self._timed(reads, exchange)))
+                    else:
+                        yield from self._timed(reads, exchange)
+            finally:
+                if watch is not None:
+                    watch.cancel()
+                if exchange.complete:
+                    _drain(reads, response)
+                response.close()
 
-    def _send(self, request: HTTPRequest, *, stream: bool) -> httpx.Response:
-        """Send with retries until a 2xx response (headers only when streaming)."""
+    def _timed(self, reads: Iterator[bytes], exchange: Exchange) -> Iterator[bytes]:
+        """The body's reads, each checked against the call's bounds."""
+        deadline = exchange.deadline
+        if deadline is None:
+            yield from reads
+            return
+        while True:
+            bound = deadline.resume(_clock())
+            if bound is None:
+                try:
+                    chunk = next(reads)
+                except StopIteration:
+                    return
+                bound = deadline.pause(_clock())
+            if bound is not None:
+                raise self._deadline_error(exchange, bound)
+            yield chunk
+
+    @staticmethod
+    def _watch(deadline: Deadline | None, response: httpx.Response) -> Any:
+        """The watchdog's watch over this response's reads (None if nothing to watch)."""
+        if deadline is None:
+            return None
+        interrupt = socket_interrupt(response)
+        return watchdog().watch(deadline, interrupt) if interrupt is not None else None
+
+    def _send(
+        self, request: HTTPRequest, exchange: Exchange, *, stream: bool
+    ) -> tuple[httpx.Response, bytes]:
+        """Send with retries until a 2xx response (and its body unless streaming)."""
         client = self.http_client or shared_client()
         built, auth = self._build(client, request)
-        for attempt in range(self.retry.max_retries + 1):
+        deadline = exchange.deadline
+        attempt = redirects = 0
+        while True:
+            self._clamp(built, exchange)
             try:
-                response = client.send(built, stream=stream, auth=auth)
-                if not response.is_success:
-                    _read(response)
+                response = client.send(built, stream=True, auth=auth, follow_redirects=False)
+                if response.is_success:
+                    exchange.request_id = request_id_of(response.headers)
+                    if stream:
+                        _started(deadline)
+                        return response, b""
+                    watch = self._watch(deadline, response)
+                    try:
+                        return response, b"".join(self._timed(_reads(response), exchange))
+                    finally:
+                        response.close()
+                        if watch is not None:
+                            watch.cancel()
+                if response.is_redirect and _follows(client, redirects):
+                    response.close()
+                    built, auth = _redirected(built, auth, response, request)
+                    redirects += 1
+                    continue
+                error = self._status_error(response, _read_excerpt(response), request)
+                headers: Mapping[str, str] | None = response.headers
             except _READ_ERRORS as exc:
                 error, headers = self._transport_error(exc, request), None
-            else:
-                if response.is_success:
-                    return response
-                error, headers = self._status_error(response), response.headers
-            delay = self._retry_delay(attempt, error, headers)
-            if delay is None:
-                raise error
-            self._log_retry(attempt, delay, error, built)
+            delay = self._next_wait(attempt, error, headers, exchange)
+            self._log_retry(attempt, delay, error, built, request)
             self.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
     # ------------------------------------------------------------------ async
 
-    async def apost(self, request: HTTPRequest) -> dict[str, Any]:
+    async def apost(self, request: HTTPRequest, exchange: Exchange | None = None) -> dict[str, Any]:
         """Async :meth:`post`."""
-        return self._decode_json(await self._asend(request, stream=False))
+        exchange = exchange or Exchange()
+        with self.guard(request, exchange):
+            deadline = exchange.start()
+            alarm = Alarm(deadline) if deadline is not None else None
+            try:
+                if alarm is not None:
+                    alarm.arm()
+                response, body = await self._asend(request, exchange, stream=False)
+            except asyncio.CancelledError:
+                if alarm is None or not alarm.expired():
+                    raise
+                raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
+            finally:
+                if alarm is not None:
+                    alarm.disarm()
+            return self._decode_json(response, body)
 
     async def astream_bytes(
-        self, request: HTTPRequest, *, event_stream: bool = False
+        self,
+        request: HTTPRequest,
+        exchange: Exchange | None = None,
+        *,
+        event_stream: bool = False,
     ) -> AsyncIterator[bytes]:
         """Async :meth:`stream_bytes`."""
-        response = await self._asend(request, stream=True)
-        try:
-            with self._reading():
-                if event_stream and not _is_event_stream(response):
-                    yield _as_one_event(self._scrubber.data(await _aread(response)))
-                    return
-                chunks = response.aiter_raw() if _identity(response) else response.aiter_bytes()
-                if not self._scrubber:
-                    async for chunk in chunks:
-                        yield chunk
-                    return
-                scrubber = self._scrubber.fresh()
-                async for chunk in chunks:
-                    yield scrubber.feed(chunk)
-                yield scrubber.flush()
-        finally:
-            await response.aclose()
+        exchange = exchange or Exchange()
+        with self.guard(request, exchange):
+            deadline = exchange.start()
+            alarm = Alarm(deadline) if deadline is not None else None
+            response: httpx.Response | None = None
+            try:
+                if alarm is not None:
+                    alarm.arm()
+                response, _ = await self._asend(request, exchange, stream=True)
+                reads = _areads(response)
+                with self._reading():
+                    if event_stream and not _is_event_stream(response):
+                        body = [chunk async for chunk in self._atimed(reads, exchange, alarm)]
+                        yield _as_one_event(b"".join(body))
+                    elif alarm is None:
+                        async for chunk in reads:
+                            yield chunk
+                    else:
+                        async for chunk in self._atimed(reads, exchange, alarm):
+                            yield chunk
+            except asyncio.CancelledError:
+                if alarm is None or not alarm.expired():
+                    raise
+                raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
+            finally:
+                if alarm is not None:
+                    alarm.disarm()
+                if response is not None:
+                    if exchange.complete:
+                        await _adrain(reads)
+                    await _aclose(response)
 
-    async def _asend(self, request: HTTPRequest, *, stream: bool) -> httpx.Response:
-        """Async :meth:`_send`."""
+    async def _atimed(
+        self, reads: AsyncIterator[bytes], exchange: Exchange, alarm: Alarm | None
+    ) -> AsyncIterator[bytes]:
+        """Async :meth:`_timed`: each read checked, and watched by the call's alarm."""
+        if alarm is None:
+            async for chunk in reads:
+                yield chunk
+            return
+        deadline = alarm.deadline
+        while True:
+            bound = deadline.resume(_clock())
+            if bound is None:
+                alarm.arm()
+                try:
+                    chunk = await anext(reads)
+                except StopAsyncIteration:
+                    return
+                bound = deadline.pause(_clock())
+            if bound is not None:
+                raise self._deadline_error(exchange, bound)
+            yield chunk
+
+    async def _asend(
+        self, request: HTTPRequest, exchange: Exchange, *, stream: bool
+    ) -> tuple[httpx.Response, bytes]:
+        """Async :meth:`_send` (the call's alarm, armed by the caller, bounds it all)."""
         client = self.http_async_client or await shared_async_client()
         built, auth = self._build(client, request)
-        for attempt in range(self.retry.max_retries + 1):
+        attempt = redirects = 0
+        while True:
             try:
-                response = await client.send(built, stream=stream, auth=auth)
-                if not response.is_success:
-                    await _aread(response)
+                response = await client.send(built, stream=True, auth=auth, follow_redirects=False)
+                if response.is_success:
+                    exchange.request_id = request_id_of(response.headers)
+                    if stream:
+                        _started(exchange.deadline)
+                        return response, b""
+                    return response, await _aread(response)
+                if response.is_redirect and _follows(client, redirects):
+                    await _aclose(response)
+                    built, auth = _redirected(built, auth, response, request)
+                    redirects += 1
+                    continue
+                error = self._status_error(response, await _aread_excerpt(response), request)
+                headers: Mapping[str, str] | None = response.headers
             except _READ_ERRORS as exc:
                 error, headers = self._transport_error(exc, request), None
-            else:
-                if response.is_success:
-                    return response
-                error, headers = self._status_error(response), response.headers
-            delay = self._retry_delay(attempt, error, headers)
-            if delay is None:
-                raise error
-            self._log_retry(attempt, delay, error, built)
+            delay = self._next_wait(attempt, error, headers, exchange)
+            self._log_retry(attempt, delay, error, built, request)
             await self.asleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
     # ------------------------------------------------------------------ shared logic
 
@@ -386,6 +698,8 @@ class Transport:
         """The request to send and its auth; URL userinfo travels as Basic auth."""
         body = _encode(request.body)
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if client.headers.get("user-agent", "").startswith("python-httpx/"):
+            headers["User-Agent"] = user_agent()  # a client's own User-Agent is kept
         headers.update(request.headers)
         if request.body.get("stream"):
             headers["Accept"] = "text/event-stream"
@@ -416,6 +730,49 @@ class Transport:
             ) from None
         return built, httpx.BasicAuth(*userinfo) if userinfo else httpx.USE_CLIENT_DEFAULT
 
+    def _clamp(self, built: httpx.Request, exchange: Exchange) -> None:
+        """Bound each phase of the next attempt (connect, write, first byte) by ``total_timeout``.
+
+        Before the response headers there is no socket to interrupt in a sync
+        call, so the HTTP stack's own timeouts carry the bound.
+        """
+        deadline = exchange.deadline
+        if deadline is None or deadline.total_at is None:
+            return
+        left = deadline.remaining(_clock()) or 0.0
+        if left <= 0.0:
+            deadline.expired = deadline.expired or TOTAL
+            raise self._deadline_error(exchange, TOTAL)
+        limits = self.timeout.as_dict()
+        built.extensions["timeout"] = {
+            phase: left if limit is None else min(limit, left) for phase, limit in limits.items()
+        }
+        deadline.clamped = any(limit is None or limit > left for limit in limits.values())
+
+    def _next_wait(
+        self,
+        attempt: int,
+        error: ProviderError,
+        headers: Mapping[str, str] | None,
+        exchange: Exchange,
+    ) -> float:
+        """Seconds to wait before retrying, or the error to raise instead.
+
+        A call whose ``total_timeout`` passed, or would pass during the wait,
+        ends now with the timeout error, naming the last failure.
+        """
+        delay = self._retry_delay(attempt, error, headers)
+        deadline = exchange.deadline
+        if deadline is not None and deadline.total_at is not None:
+            left = deadline.remaining(_clock()) or 0.0
+            timed_out = deadline.clamped and isinstance(error, APITimeoutError)
+            if deadline.expired or timed_out or (delay is not None and delay >= left):
+                deadline.expired = deadline.expired or TOTAL
+                raise self._deadline_error(exchange, deadline.expired, after=error)
+        if delay is None:
+            raise error
+        return delay
+
     def _retry_delay(
         self, attempt: int, error: ProviderError, headers: Mapping[str, str] | None
     ) -> float | None:
@@ -435,61 +792,72 @@ class Transport:
         return self.retry.backoff(attempt, self.jitter())
 
     def _log_retry(
-        self, attempt: int, delay: float, error: ProviderError, request: httpx.Request
+        self,
+        attempt: int,
+        delay: float,
+        error: ProviderError,
+        sent: httpx.Request,
+        request: HTTPRequest,
     ) -> None:
-        """One INFO line per retry, worded as the openai SDK words it."""
+        """One INFO line per retry, worded as the openai SDK words it, secrets masked."""
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        redactor = self.redactor(request)
         logger.info(
             "%s: retrying request to %s in %.2f s (retry %d of %d) after: %s",
             self.provider,
-            request.url.copy_with(query=None),
+            redactor.text(redact_url(str(sent.url.copy_with(query=None)))),
             delay,
             attempt + 1,
             self.retry.max_retries,
-            error.message,
+            redactor.text(error.message),
         )
 
-    def _scrub(self, text: str) -> str:
-        return self._scrubber.text(text)
-
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        raw = response.content.decode("utf-8", errors="replace")
+    def _status_error(
+        self, response: httpx.Response, body: bytes, request: HTTPRequest
+    ) -> ProviderError:
+        """The typed error of a non-2xx answer (a redirect names where it points)."""
+        raw = body.decode("utf-8", errors="replace")
         try:
             payload: Any = json.loads(raw)
         except ValueError:
             payload = None
-        detail = self._scrub(provider_message(payload, raw))
-        request_id = next(
-            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers),
-            None,
-        )
-        return error_for_status(
-            provider=self.provider,
-            status_code=response.status_code,
-            detail=detail,
-            request_id=request_id,
+        detail = provider_message(payload, raw)
+        if response.is_redirect:
+            detail = (
+                f"redirected to {redact_url(response.headers['location'])}; redirects are "
+                "not followed (credentials would go along): use the new address as base_url"
+            )
+        return self._redacted(
+            error_for_status(
+                provider=self.provider,
+                status_code=response.status_code,
+                detail=detail,
+                request_id=request_id_of(response.headers),
+            ),
+            request,
         )
 
-    def _decode_json(self, response: httpx.Response) -> dict[str, Any]:
-        raw = self._scrubber.data(response.content)
+    def _redacted(self, error: ProviderError, request: HTTPRequest) -> ProviderError:
+        """``error`` masked now: it may be logged by a retry before any guard sees it."""
+        self.redactor(request).exception(error)
+        return error
+
+    def _decode_json(self, response: httpx.Response, body: bytes) -> dict[str, Any]:
         try:
-            payload = json.loads(raw)
+            payload = _json(body)
         except ValueError:
-            text = raw.decode("utf-8", errors="replace")
-            raise MalformedRecordError(
-                f"{self.provider} returned a non-JSON body with status "
-                f"{response.status_code}: {text[:200]!r}",
-                provider=self.provider,
-                status_code=response.status_code,
-                raw_record=text,
-            ) from None
-        if not isinstance(payload, dict):
-            raise MalformedRecordError(
-                f"{self.provider} returned JSON that is not an object",
-                provider=self.provider,
-                status_code=response.status_code,
-                raw_record=raw.decode("utf-8", errors="replace"),
-            )
-        return payload
+            payload = _NOT_JSON
+        if isinstance(payload, dict):
+            return payload
+        text = body[: 2 * RAW_RECORD_LIMIT].decode("utf-8", errors="replace")
+        what = "a non-JSON body" if payload is _NOT_JSON else "JSON that is not an object"
+        raise MalformedRecordError(
+            f"{self.provider} returned {what} with status {response.status_code}: {text[:200]!r}",
+            provider=self.provider,
+            status_code=response.status_code,
+            raw_record=text,
+        )
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -497,7 +865,7 @@ class Transport:
         try:
             yield
         except _READ_ERRORS as exc:
-            raise self._mid_stream_error(exc) from exc
+            raise self._mid_stream_error(exc) from None
 
     def _transport_error(
         self, exc: httpx.TransportError | httpx.DecodingError, request: HTTPRequest
@@ -506,11 +874,12 @@ class Transport:
             return _undecodable(self.provider, exc)
         where = redact_url(str(httpx.URL(request.url).copy_with(query=None)))
         if isinstance(exc, httpx.LocalProtocolError):
-            # We could not even write the request (e.g. an illegal header value
-            # in default_headers): sending it again cannot help.
+            # We could not even write the request: sending it again cannot help. Its
+            # text quotes the offending header value, which may be a credential.
             return InvalidRequestError(
-                f"{self.provider}: the request to {where} could not be sent: "
-                f"{self._scrub(str(exc)) or type(exc).__name__}",
+                f"{self.provider}: the request to {where} could not be written "
+                f"({type(exc).__name__}): check the header names and values of "
+                "default_headers, extra_headers and the http_client",
                 provider=self.provider,
             )
         if isinstance(exc, httpx.TimeoutException) and not isinstance(
@@ -521,10 +890,12 @@ class Transport:
                 f"({type(exc).__name__})",
                 provider=self.provider,
             )
-        reason = self._scrub(str(exc)) or type(exc).__name__
-        return APIConnectionError(
-            f"{self.provider}: cannot reach {where}: {reason}",
-            provider=self.provider,
+        reason = str(exc) or type(exc).__name__
+        return self._redacted(
+            APIConnectionError(
+                f"{self.provider}: cannot reach {where}: {reason}", provider=self.provider
+            ),
+            request,
         )
 
     def _mid_stream_error(self, exc: httpx.TransportError | httpx.DecodingError) -> ProviderError:
@@ -535,11 +906,84 @@ class Transport:
                 f"{self.provider}: the stream stalled longer than the read timeout",
                 provider=self.provider,
             )
-        reason = self._scrub(str(exc)) or type(exc).__name__
+        reason = str(exc) or type(exc).__name__
         return IncompleteStreamError(
             f"{self.provider}: the connection broke mid-stream: {reason}",
             provider=self.provider,
         )
+
+
+def _started(deadline: Deadline | None) -> None:
+    if deadline is not None:
+        deadline.start_stream(_clock())
+
+
+# After a stream's terminal record, what is already there of the rest of the body
+# is read (up to a few reads, for a moment) so the connection goes back to the pool,
+# as the OpenAI SDK does; a server that holds the body open or keeps pinging costs
+# that moment only, then the connection is closed.
+_TAIL_GRACE: Final = 0.05
+_TAIL_READS: Final = 16
+
+
+def _drain(reads: Iterator[bytes], response: httpx.Response) -> None:
+    interrupt = socket_interrupt(response)
+    if interrupt is None:
+        return
+    watch = watchdog().watch(Deadline(None, _TAIL_GRACE), interrupt)
+    try:
+        for _ in zip(range(_TAIL_READS), reads, strict=False):
+            pass
+    except _READ_ERRORS:
+        pass
+    finally:
+        watch.cancel()
+
+
+async def _adrain(reads: AsyncIterator[bytes]) -> None:
+    with contextlib.suppress(*_READ_ERRORS, TimeoutError):
+        async with asyncio.timeout(_TAIL_GRACE):
+            count = 0
+            async for _ in reads:
+                count += 1
+                if count >= _TAIL_READS:
+                    return
+
+
+def _follows(client: httpx.Client | httpx.AsyncClient, redirects: int) -> bool:
+    """Whether a redirect is followed: only with a client that follows them, up to its limit."""
+    return client.follow_redirects and redirects < client.max_redirects
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
+
+
+def _redirected(
+    sent: httpx.Request, auth: Any, response: httpx.Response, request: HTTPRequest
+) -> tuple[httpx.Request, Any]:
+    """The request a redirect asks for, as httpx would build it, minus the credentials.
+
+    Going to another origin (scheme, host, port), every private header (the
+    provider's key header, the user's headers) and the URL's Basic auth are
+    dropped: httpx itself strips only ``Authorization``, and FFM's key travels
+    in ``X-API-KEY``.
+    """
+    url = sent.url.join(response.headers["location"])
+    method, content = sent.method, sent.content
+    headers = httpx.Headers(sent.headers)
+    headers.pop("host", None)
+    if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+        method, content = "GET", b""  # what browsers and httpx do
+        for name in ("content-length", "content-type", "transfer-encoding"):
+            headers.pop(name, None)
+    if _origin(url) != _origin(sent.url):
+        for name in (*request.private, "authorization", "x-api-key", "cookie"):
+            headers.pop(name, None)
+        auth = None
+    rebuilt = httpx.Request(method, url, headers=headers, content=content)
+    rebuilt.extensions = dict(sent.extensions)
+    return rebuilt, auth
 
 
 def _as_one_event(body: bytes) -> bytes:
@@ -558,10 +1002,25 @@ def _is_event_stream(response: httpx.Response) -> bool:
 
 # One encoder for every request body (json.dumps builds a new one per call for these options).
 _encode: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_NOT_JSON: Final = object()
+
+
+def _json(body: bytes) -> Any:
+    """``json.loads`` of a body, its decode error dropped (it would hold the whole text)."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    raise ValueError("not JSON")
+
 
 # Failures while reading a body: the connection (TransportError) or its
 # Content-Encoding (DecodingError, which httpx does not count as transport).
 _READ_ERRORS: Final = (httpx.TransportError, httpx.DecodingError)
+
+# How much of an error answer is read: enough for any provider's message, and an
+# error never holds (or waits for) a huge body.
+_ERROR_BODY_LIMIT: Final = 64 * 1024
 
 
 def _read(response: httpx.Response) -> bytes:
@@ -575,9 +1034,71 @@ def _read(response: httpx.Response) -> bytes:
 async def _aread(response: httpx.Response) -> bytes:
     """Async :func:`_read`."""
     try:
-        return await response.aread()
+        return b"".join([chunk async for chunk in _areads(response)])
     finally:
-        await response.aclose()
+        await _aclose(response)
+
+
+def _reads(response: httpx.Response) -> Iterator[bytes]:
+    """The body's reads: the raw stream when not content-encoded (no decoder pass)."""
+    stream = response.stream
+    if _identity(response) and isinstance(stream, httpx.SyncByteStream):
+        return iter(stream)
+    return response.iter_bytes()
+
+
+def _areads(response: httpx.Response) -> AsyncIterator[bytes]:
+    """Async :func:`_reads`.
+
+    The raw stream is read directly rather than through ``aiter_raw``, which
+    closes the response itself at the end of the body: a cancellation (a
+    deadline, the caller's own) landing in that close would leave the pooled
+    connection marked in use forever. Here the close is :func:`_aclose`'s.
+    """
+    stream = response.stream
+    if _identity(response) and isinstance(stream, httpx.AsyncByteStream):
+        return aiter(stream)
+    return response.aiter_bytes()
+
+
+async def _aclose(response: httpx.Response) -> None:
+    """Close ``response``, completing the close even if the caller is cancelled meanwhile.
+
+    httpcore marks a connection closed before it finishes releasing it; a
+    cancellation in between strands the connection as in use, and the pool
+    never gives it out again.
+    """
+    await asyncio.shield(response.aclose())
+
+
+def _read_excerpt(response: httpx.Response) -> bytes:
+    """At most :data:`_ERROR_BODY_LIMIT` bytes of an error answer; the rest is not read."""
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        for piece in response.iter_bytes():
+            pieces.append(piece)
+            size += len(piece)
+            if size >= _ERROR_BODY_LIMIT:
+                break
+    finally:
+        response.close()
+    return b"".join(pieces)[:_ERROR_BODY_LIMIT]
+
+
+async def _aread_excerpt(response: httpx.Response) -> bytes:
+    """Async :func:`_read_excerpt`."""
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        async for piece in response.aiter_bytes():
+            pieces.append(piece)
+            size += len(piece)
+            if size >= _ERROR_BODY_LIMIT:
+                break
+    finally:
+        await _aclose(response)
+    return b"".join(pieces)[:_ERROR_BODY_LIMIT]
 
 
 def _undecodable(provider: str, exc: httpx.DecodingError) -> ProviderError:

@@ -196,7 +196,7 @@ def _nul_record(raw: bytes | bytearray, provider: str) -> Record:
 
 
 class Framing(Protocol):
-    """Cuts the body's bytes into records.
+    """Cuts the body's bytes into records, and knows when the stream's protocol has ended.
 
     ``source`` names the wire: ``"events"`` (Server-Sent Events: the transport
     re-frames a 200 answer of another type as one data event) or ``"bytes"``.
@@ -204,8 +204,13 @@ class Framing(Protocol):
 
     source: ClassVar[Literal["events", "bytes"]]
 
-    def feed(self, item: bytes) -> list[Record | Done]:
-        """The records (and the end marker) that one read of the body completes."""
+    @property
+    def ended(self) -> bool:
+        """The terminal record (``[DONE]``) arrived: nothing after it is a record."""
+        ...
+
+    def feed(self, item: bytes) -> list[Record]:
+        """The records that one read of the body completes."""
         ...
 
     def close(self) -> None:
@@ -213,7 +218,7 @@ class Framing(Protocol):
         ...
 
 
-_NOTHING: Final[list[Record | Done]] = []
+_NOTHING: Final[list[Record]] = []
 
 
 class SSEParser:
@@ -228,12 +233,16 @@ class SSEParser:
     tests hold it to ``httpx-sse`` (the same rules, on decoded text) on
     arbitrary streams and splits; it exists because it does the same in a
     fraction of the time, on every read of every stream.
+
+    Its cost is linear in the size of the body, however it is cut: the reads of
+    an unfinished line are kept as pieces and joined once, when the line ends,
+    so one line of 100 MB in many reads costs what it costs in one.
     """
 
-    __slots__ = ("_data", "_event", "_rest", "_skip_lf", "_started")
+    __slots__ = ("_data", "_event", "_pieces", "_skip_lf", "_started")
 
     def __init__(self) -> None:
-        self._rest = b""
+        self._pieces: list[bytes] = []  # reads of the unfinished last line
         self._skip_lf = False
         self._started = False
         self._event = b""
@@ -245,10 +254,18 @@ class SSEParser:
             self._skip_lf = False
             if item[:1] == b"\n":
                 item = item[1:]
-        data = self._rest + item if self._rest else item
+        if self._pieces:
+            if b"\n" not in item and b"\r" not in item:
+                self._pieces.append(item)  # the line goes on: keep the piece, join later
+                return []
+            self._pieces.append(item)
+            data = b"".join(self._pieces)
+            self._pieces = []
+        else:
+            data = item
         if not self._started:
             if len(data) < 3 and b"\xef\xbb\xbf".startswith(data):
-                self._rest = data  # may still become a byte-order mark
+                self._pieces = [data] if data else []  # may still become a byte-order mark
                 return []
             self._started = True
             if data[:3] == b"\xef\xbb\xbf":
@@ -256,7 +273,9 @@ class SSEParser:
         if b"\r" in data:
             self._skip_lf = data[-1:] == b"\r"
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        *lines, self._rest = data.split(b"\n")
+        *lines, rest = data.split(b"\n")
+        if rest:
+            self._pieces = [rest]
         events: list[tuple[str, str]] = []
         for line in lines:
             if line[:6] == b"data: ":
@@ -270,7 +289,7 @@ class SSEParser:
 
     def close(self) -> None:
         """End of body: an unfinished last line or event is dropped, as the rules say."""
-        self._rest = b""
+        self._pieces = []
         self._data = []
         self._event = b""
 
@@ -293,24 +312,36 @@ class SSEParser:
             self._event = value
 
 
-class SSEFraming(SSEParser):
-    """Server-Sent Events bytes -> records (pings skipped, ``[DONE]`` as :data:`DONE`)."""
+class SSEFraming:
+    """Server-Sent Events bytes -> records (pings skipped); ``[DONE]`` ends the stream.
 
-    __slots__ = ("provider",)
+    After ``[DONE]`` nothing is a record: the framing is :attr:`ended` and the
+    stream driver stops reading, whatever the server sends next.
+    """
+
+    __slots__ = ("_parser", "ended", "provider")
     source: ClassVar[Literal["events", "bytes"]] = "events"
 
     def __init__(self, provider: str) -> None:
-        super().__init__()
+        self._parser = SSEParser()
         self.provider = provider
+        self.ended = False
 
-    def feed(self, item: bytes) -> list[Record | Done]:  # type: ignore[override]
-        """The records (and the end marker) of the events that one read completes."""
-        out: list[Record | Done] = []
-        for name, data in SSEParser.feed(self, item):
+    def feed(self, item: bytes) -> list[Record]:
+        """The records of the events that one read completes (none after ``[DONE]``)."""
+        out: list[Record] = []
+        for name, data in self._parser.feed(item):
             record = decode_sse_event(name, data, provider=self.provider)
-            if record is not None:
+            if isinstance(record, Record):
                 out.append(record)
+            elif record is DONE:
+                self.ended = True
+                break
         return out
+
+    def close(self) -> None:
+        """End of body (an unfinished event is dropped, as the SSE rules say)."""
+        self._parser.close()
 
 
 class NulFraming:
@@ -319,17 +350,19 @@ class NulFraming:
     Bytes are buffered and cut only at NUL bytes before any UTF-8 decoding, so a
     multi-byte character split across network chunks survives. Empty records
     (such as the one after a trailing NUL, or a lone NUL sent to keep the
-    connection alive) are skipped.
+    connection alive) are skipped. The protocol has no terminal record: the
+    stream ends with the body.
     """
 
     __slots__ = ("_buffer", "provider")
     source: ClassVar[Literal["events", "bytes"]] = "bytes"
+    ended: ClassVar[bool] = False
 
     def __init__(self, provider: str) -> None:
         self._buffer = bytearray()
         self.provider = provider
 
-    def feed(self, item: bytes) -> list[Record | Done]:
+    def feed(self, item: bytes) -> list[Record]:
         """The records that one network read completes."""
         if b"\0" not in item:  # the middle of a record: nothing to decode yet
             self._buffer += item
@@ -342,7 +375,7 @@ class NulFraming:
         else:
             *raws, rest = item.split(b"\0")
             self._buffer = bytearray(rest)
-        out: list[Record | Done] = []
+        out: list[Record] = []
         for raw in raws:  # a loop, not a comprehension: one frame less per read
             if raw and not raw.isspace():
                 out.append(_nul_record(raw, self.provider))

@@ -4,16 +4,15 @@ Each one subclasses both :class:`ProviderError` (which carries the provider's ow
 words, the HTTP status and the request id) and the matching
 ``langchain_core.exceptions.Model*Error``, so code that catches LangChain's
 provider-neutral types keeps working when it swaps ``ChatOpenAI`` for our classes.
-No error text ever contains an API key: the transport masks its own
-configuration's secrets in everything the server sends before any decoder
-reads it, and in every error it builds, so no error raised downstream can
-quote them. There is no process-wide registry of keys.
+No error text ever contains a secret: the transport masks the secrets of the
+call (API key, URL password, header values) in every error before it leaves the
+package. Errors keep bounded excerpts of what the server sent (a few KiB), never
+a whole body, and survive pickling (Celery, multiprocessing and Ray send
+exceptions back by pickle).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.exceptions import (
@@ -35,6 +34,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "ContextLengthExceededError",
+    "DeadlineExceededError",
     "IncompleteStreamError",
     "InvalidParameterError",
     "InvalidRequestError",
@@ -44,8 +44,25 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "StreamError",
-    "attach_partial_text",
+    "excerpt",
 ]
+
+# Bounds on what an error keeps of the server's words (characters): at 4 bytes a
+# character at most, an error holds under 64 KiB of them whatever the body was.
+MESSAGE_LIMIT = 4000
+DETAIL_LIMIT = 4000
+RAW_RECORD_LIMIT = 8000
+REQUEST_ID_LIMIT = 200
+
+
+def excerpt(text: str, limit: int) -> str:
+    """``text``, or its head and tail around a note of what was left out."""
+    if len(text) <= limit:
+        return text
+    note = f" ... [{len(text) - limit} characters omitted] ... "
+    keep = max(limit - len(note), 0)
+    head = keep * 3 // 4
+    return text[:head] + note + text[len(text) - (keep - head) :]
 
 
 class ProviderError(ModelError):
@@ -62,6 +79,9 @@ class ProviderError(ModelError):
         raw_record: the offending raw stream record, when one is to blame.
     """
 
+    server_texts = ("message", "detail", "request_id", "partial_text", "raw_record")
+    """The attributes that may hold what a server or the user sent: masked of secrets."""
+
     def __init__(
         self,
         message: str,
@@ -73,14 +93,15 @@ class ProviderError(ModelError):
         partial_text: str = "",
         raw_record: str | None = None,
     ) -> None:
+        message = excerpt(message, MESSAGE_LIMIT)
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.status_code = status_code
-        self.detail = detail
-        self.request_id = request_id
+        self.detail = None if detail is None else excerpt(detail, DETAIL_LIMIT)
+        self.request_id = None if request_id is None else excerpt(request_id, REQUEST_ID_LIMIT)
         self.partial_text = partial_text
-        self.raw_record = raw_record
+        self.raw_record = None if raw_record is None else excerpt(raw_record, RAW_RECORD_LIMIT)
 
     def __str__(self) -> str:
         text = self.message
@@ -89,25 +110,16 @@ class ProviderError(ModelError):
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild,
-            (
-                type(self),
-                self.message,
-                {
-                    "provider": self.provider,
-                    "status_code": self.status_code,
-                    "detail": self.detail,
-                    "request_id": self.request_id,
-                    "partial_text": self.partial_text,
-                    "raw_record": self.raw_record,
-                },
-            ),
-        )
+        """Pickle every error the same way: its class, args and attributes, as they are."""
+        return (_rebuild, (type(self), self.args, dict(vars(self))))
 
 
-def _rebuild(cls: type[ProviderError], message: str, kw: dict[str, Any]) -> Any:
-    return cls(message, **kw)
+def _rebuild(cls: type[ProviderError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error of ``cls`` with ``args`` and ``state``, without calling its ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    vars(error).update(state)
+    return error
 
 
 class AuthenticationError(ProviderError, ModelAuthenticationError):
@@ -146,6 +158,31 @@ class APITimeoutError(ProviderError, ModelTimeoutError):
     """The provider did not answer (or stalled mid-stream) within the timeout."""
 
 
+class DeadlineExceededError(APITimeoutError, TimeoutError):
+    """A call passed ``stream_chunk_timeout`` or ``total_timeout``; its connection was closed.
+
+    Also a ``TimeoutError``, so code that bounds calls with ``asyncio.timeout``
+    or ``concurrent.futures`` handles both the same way.
+
+    Attributes:
+        bound: which one passed: ``"stream_chunk_timeout"`` or ``"total_timeout"``.
+        seconds: its value.
+        chunks: chunks the caller received before it passed (``partial_text`` holds their text).
+    """
+
+    def __init__(
+        self, message: str, *, provider: str, bound: str, seconds: float, chunks: int = 0
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.bound = bound
+        self.seconds = seconds
+        self.chunks = chunks
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} [{self.chunks} chunks received]" if self.chunks else text
+
+
 class StreamError(ProviderError, ModelAPIError):
     """A stream that began successfully could not be completed."""
 
@@ -168,22 +205,6 @@ class InvalidParameterError(ProviderError, ModelInvalidRequestError, ValueError)
     def __init__(self, field: str, message: str, *, provider: str) -> None:
         super().__init__(f"{field}: {message}", provider=provider)
         self.field = field
-
-
-@contextlib.contextmanager
-def attach_partial_text(get_text: Any) -> Iterator[None]:
-    """Stamp the text received so far onto any ProviderError passing through.
-
-    Stream shells wrap their read loop in this so that a broken stream's error
-    carries everything the user already saw, wherever in the stack it was raised.
-    ``get_text`` is a zero-argument callable returning the text so far.
-    """
-    try:
-        yield
-    except ProviderError as exc:
-        if not exc.partial_text:
-            exc.partial_text = get_text()
-        raise
 
 
 _CONTEXT_MARKERS = (

@@ -14,14 +14,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from langchain_core.messages import AIMessage, ToolCallChunk
 from langchain_core.messages.ai import UsageMetadata
 
 from langchain_ffm_friendli import _tokens
 from langchain_ffm_friendli._checks import require_numbers
-from langchain_ffm_friendli._deltas import Delta
+from langchain_ffm_friendli._deltas import DeliveredText, Delta
 from langchain_ffm_friendli._openai_format import (
     json_instruction,
     new_tool_call_id,
@@ -348,7 +348,7 @@ def _usage(payload: Mapping[str, Any]) -> UsageMetadata | None:
 
 
 @dataclass
-class FFMStream:
+class FFMStream(DeliveredText):
     """Incremental decoder of one FFM stream (Conversation or Generate API).
 
     Feed it each record; it returns the deltas to emit. It holds back text only
@@ -362,11 +362,10 @@ class FFMStream:
     model: str
     tools_bound: bool = False
     stop: Sequence[str] = ()
-    text: str = ""
-    """Everything emitted so far (what an error carries as partial_text)."""
     finished: bool = False
-    done: bool = field(init=False, default=False)
-    """FFM streams always run to the server's end."""
+    done: ClassVar[bool] = False
+    """The client never stops FFM streams early (stop sequences are the server's)."""
+    _pieces: list[str] = field(default_factory=list, repr=False)
     _held: str = ""
     _deciding: bool = True
     _tool_chunks_seen: bool = False
@@ -378,11 +377,15 @@ class FFMStream:
         self._hold_tail = max((len(s) for s in self.stop), default=0)
         self._deciding = self.tools_bound
 
+    @property
+    def ended(self) -> bool:
+        """The final record (the one with ``finish_reason``) ends an FFM stream."""
+        return self.finished
+
     def feed(self, record: Record) -> list[Delta]:
         """Decode one record (the JSON object of an SSE ``data`` field).
 
-        Records after the final one are ignored; the stream is still read to its
-        end so the connection can go back to the pool.
+        The final record ends the stream: the driver reads nothing after it.
         """
         data = record.data
         if self.finished:
@@ -419,7 +422,7 @@ class FFMStream:
 
     def _accept_text(self, piece: str) -> str:
         if not (self._held or self._deciding or self._hold_tail):  # nothing to hold back
-            self.text += piece
+            self._pieces.append(piece)
             return piece
         self._held += piece
         if self._deciding:
@@ -438,7 +441,7 @@ class FFMStream:
     def _release(self, keep: int) -> str:
         cut = max(len(self._held) - keep, 0)
         out, self._held = self._held[:cut], self._held[cut:]
-        self.text += out
+        self._pieces.append(out)
         return out
 
     def _final(self, data: Mapping[str, Any]) -> Delta:
@@ -458,9 +461,10 @@ class FFMStream:
                 for i, c in enumerate(raw_calls)
             ]
         elif not self._tool_chunks_seen:
-            held = strip_trailing_stop(self.text + held, self.stop)[len(self.text) :]
+            text = self.text
+            held = strip_trailing_stop(text + held, self.stop)[len(text) :]
         self._held = ""
-        self.text += held
+        self._pieces.append(held)
         return Delta(
             held,
             tool_calls=tool_chunks,

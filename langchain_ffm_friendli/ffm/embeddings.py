@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.load.serializable import Serializable
@@ -98,23 +100,27 @@ class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:
         try:
-            payload = self.transport.post(self._batch_request(batch))
+            vectors = self._post(self._batch_request(batch), self._parser(len(batch)))
         except ContextLengthExceededError:
             if len(batch) == 1:
                 raise
             half = len(batch) // 2
             return self._embed_batch(batch[:half]) + self._embed_batch(batch[half:])
-        return proto.parse_embeddings(payload, len(batch))
+        return vectors
 
     async def _aembed_batch(self, batch: list[str]) -> list[list[float]]:
         try:
-            payload = await self.transport.apost(self._batch_request(batch))
+            vectors = await self._apost(self._batch_request(batch), self._parser(len(batch)))
         except ContextLengthExceededError:
             if len(batch) == 1:
                 raise
             half = len(batch) // 2
             return await self._aembed_batch(batch[:half]) + await self._aembed_batch(batch[half:])
-        return proto.parse_embeddings(payload, len(batch))
+        return vectors
+
+    @staticmethod
+    def _parser(count: int) -> Callable[[dict[str, Any]], list[list[float]]]:
+        return functools.partial(proto.parse_embeddings, expected=count)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts in token-budgeted requests; vectors in input order."""

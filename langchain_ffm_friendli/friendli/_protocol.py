@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
+from typing import Any, ClassVar, Final, Literal, get_args
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages import content as blocks
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import Generation
 
-from langchain_ffm_friendli._deltas import CustomEvent, Delta, TextResult
+from langchain_ffm_friendli._deltas import CustomEvent, DeliveredText, Delta, TextResult
 from langchain_ffm_friendli._openai_format import (
     OpenAIChatStream,
     openai_usage,
@@ -537,7 +537,7 @@ def _has_tokens(choices: Any) -> bool:
 
 
 @dataclass
-class CompletionStream:
+class CompletionStream(DeliveredText):
     """Decode a completions stream, current (OpenAI-like) or legacy (``token_sampled``).
 
     Current: text deltas with the sampled ``token``, a finish chunk, a usage chunk
@@ -546,13 +546,15 @@ class CompletionStream:
     ``usage``) that ends the stream. Only output 0 is streamed.
     """
 
-    text: str = ""
     finished: bool = False
     info: dict[str, Any] = field(default_factory=dict)
     tokens: list[int] = field(default_factory=list)
     usage: UsageMetadata | None = None
-    done: bool = field(init=False, default=False)
-    """Completions streams always run to the server's end."""
+    done: ClassVar[bool] = False
+    """The client never stops these streams early."""
+    ended: ClassVar[bool] = False
+    """They end at the framing's ``[DONE]`` (or the body's end, for the legacy stream)."""
+    _pieces: list[str] = field(default_factory=list, repr=False)
 
     def feed(self, record: Record) -> list[Delta]:
         """Deltas for one record."""
@@ -588,7 +590,7 @@ class CompletionStream:
             self.tokens.append(token)
         if not text:
             return []
-        self.text += text
+        self._pieces.append(text)
         return [Delta(text)]
 
     def close(self) -> list[Delta]:

@@ -95,7 +95,7 @@ class FriendliClientSettings(ProviderSettings):
             return 0
         request = self._request("tokenize", proto.tokenize_body(self.model, text))
         try:
-            payload = self.transport.post(request)
+            count = self._post(request, proto.parse_tokenize)
         except NotFoundError:
             return estimate_tokens(text)
-        return proto.parse_tokenize(payload)
+        return count

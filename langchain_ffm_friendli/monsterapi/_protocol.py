@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from langchain_core.messages.ai import UsageMetadata
 
@@ -258,6 +258,8 @@ class CumulativeStream:
     """True once a stop sequence was seen: the caller should stop reading."""
     done: bool = field(init=False, default=False)
     """The same flag under the decoder protocol's name (read after every network read)."""
+    ended: ClassVar[bool] = False
+    """The protocol has no terminal record: the stream ends with the body."""
     usage: UsageMetadata | None = None
     credits_consumed: float | None = None
     received: dict[int, str] = field(default_factory=dict)

@@ -2,17 +2,21 @@
 
 ``RawServer`` answers each connection with canned bytes (an HTML error page with
 status 200, an empty body, a body cut short, a corrupt gzip stream, a server
-that never answers). ``CompressingProxy`` sits in front of the emulator and
-re-encodes every response with a Content-Encoding, flushing per chunk so that
-streams stay streams, as a compressing reverse proxy does.
+that never answers). ``ScriptServer`` plays a script per connection (a chunked
+stream written step by step, then held open, pinged or reset). ``Gateway`` sits
+in front of the emulator as a reverse proxy does: it may re-encode every
+response with a Content-Encoding (flushing per chunk so that streams stay
+streams), add response headers (a request id), or answer with a redirect.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -21,11 +25,16 @@ import httpx
 
 
 def _read_request(conn: socket.socket) -> bytes:
+    """The head of the request on ``conn`` (its body is read and dropped)."""
+    return _read_whole_request(conn)[0]
+
+
+def _read_whole_request(conn: socket.socket) -> tuple[bytes, bytes]:
     data = b""
     while b"\r\n\r\n" not in data:
         piece = conn.recv(65536)
         if not piece:
-            return data
+            return data, b""
         data += piece
     head, _, body = data.partition(b"\r\n\r\n")
     length = 0
@@ -38,7 +47,7 @@ def _read_request(conn: socket.socket) -> bytes:
         if not piece:
             break
         body += piece
-    return head
+    return head, body
 
 
 class RawServer:
@@ -84,7 +93,8 @@ class RawServer:
             if response is None:
                 held.append(conn)
                 continue
-            conn.sendall(response)
+            with contextlib.suppress(OSError):  # the client may stop reading (a huge body)
+                conn.sendall(response)
             conn.close()
         for conn in held:
             conn.close()
@@ -109,11 +119,112 @@ def http_response(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+# --------------------------------------------------------------------------- scripts
+
+
+class Conn:
+    """One accepted connection of a :class:`ScriptServer`, with the writes a script needs."""
+
+    def __init__(self, sock: socket.socket, head: bytes, body: bytes = b"") -> None:
+        self.sock = sock
+        self.head = head
+        self.body = body
+
+    def start(self, content_type: str = "text/event-stream", **headers: str) -> None:
+        """Status 200 and a chunked body of ``content_type``."""
+        lines = [
+            "HTTP/1.1 200 OK",
+            f"Content-Type: {content_type}",
+            "Transfer-Encoding: chunked",
+            *(f"{k.replace('_', '-')}: {v}" for k, v in headers.items()),
+        ]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def send(self, data: bytes) -> None:
+        """One chunk of the body (sent at once)."""
+        if data:
+            self.sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+    def end(self) -> None:
+        """The end of the chunked body."""
+        self.sock.sendall(b"0\r\n\r\n")
+
+    def reset(self) -> None:
+        """Close with a TCP reset (as a crashed proxy does)."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def wait_for_client_close(self, timeout: float) -> bool:
+        """Hold the connection open until the client closes it (True) or ``timeout`` passes."""
+        self.sock.settimeout(timeout)
+        try:
+            while self.sock.recv(65536):
+                pass
+        except (TimeoutError, OSError):
+            return False
+        return True
+
+
+class ScriptServer:
+    """Plays ``script(conn)`` for every connection, each in its own thread.
+
+    ``closed_by_client`` records, per connection, when the client closed it
+    (scripts that call :meth:`Conn.wait_for_client_close`).
+    """
+
+    def __init__(self, script: Callable[[Conn], None]) -> None:
+        self.script = script
+        self.heads: list[bytes] = []
+        self.closed_by_client: list[float] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(30)
+            threading.Thread(target=self._play, args=(conn,), daemon=True).start()
+
+    def _play(self, sock: socket.socket) -> None:
+        head, body = _read_whole_request(sock)
+        self.heads.append(head)
+        conn = Conn(sock, head, body)
+        try:
+            self.script(conn)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
 # --------------------------------------------------------------------------- compression
 
 
-def compressor(encoding: str) -> tuple[Callable[[bytes], bytes], Callable[[], bytes]]:
+def compressor(encoding: str | None) -> tuple[Callable[[bytes], bytes], Callable[[], bytes]]:
     """A streaming encoder for ``encoding``: (encode and flush a chunk, end the stream)."""
+    if encoding is None:
+        return (lambda chunk: chunk), (lambda: b"")
     if encoding in ("gzip", "deflate"):
         z = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
         return (lambda chunk: z.compress(chunk) + z.flush(zlib.Z_SYNC_FLUSH)), z.flush
@@ -138,13 +249,31 @@ def advertised_encodings() -> list[str]:
     return [e.strip() for e in offered.split(",") if e.strip() and e.strip() != "identity"]
 
 
-class CompressingProxy:
-    """A reverse proxy to ``upstream`` that Content-Encodes every response."""
+class Gateway:
+    """A reverse proxy to ``upstream``, as gateways in front of providers are.
 
-    def __init__(self, upstream: str, encoding: str) -> None:
+    Args:
+        upstream: where requests go (the emulator's URL).
+        encoding: re-encode every response with this Content-Encoding, flushed
+            per chunk so that streams stay streams.
+        add_headers: response headers to add, computed from the request's headers
+            (a request id; a broken gateway echoing a credential).
+        redirect: given the request path, the status and ``Location`` to answer
+            with instead of proxying (``(307, "http://elsewhere/...")``), or None.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        encoding: str | None = None,
+        *,
+        add_headers: Callable[[Mapping[str, str]], dict[str, str]] | None = None,
+        redirect: Callable[[str], tuple[int, str] | None] | None = None,
+    ) -> None:
         self.upstream = upstream
         self.encoding = encoding
         self.encoded = 0
+        self.seen: list[dict[str, str]] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -155,12 +284,20 @@ class CompressingProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                proxy.seen.append({k.lower(): v for k, v in self.headers.items()})
+                moved = redirect(self.path) if redirect is not None else None
+                if moved is not None:
+                    self.send_response(moved[0])
+                    self.send_header("Location", moved[1])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 headers = {
                     k: v
                     for k, v in self.headers.items()
                     if k.lower() not in ("host", "content-length", "accept-encoding")
                 }
-                encode, finish = compressor(proxy.encoding)
+                extra = add_headers(proxy.seen[-1]) if add_headers is not None else {}
                 with (
                     httpx.Client(timeout=30) as client,
                     client.stream(
@@ -171,10 +308,14 @@ class CompressingProxy:
                     for name in ("content-type", "retry-after", "x-request-id"):
                         if name in upstream.headers:
                             self.send_header(name, upstream.headers[name])
-                    self.send_header("Content-Encoding", proxy.encoding)
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    if proxy.encoding is not None:
+                        self.send_header("Content-Encoding", proxy.encoding)
+                        proxy.encoded += 1
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
-                    proxy.encoded += 1
+                    encode, finish = compressor(proxy.encoding)
                     for chunk in upstream.iter_raw():
                         self._chunk(encode(chunk))
                     self._chunk(finish())

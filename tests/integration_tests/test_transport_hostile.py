@@ -19,7 +19,7 @@ from langchain_core.exceptions import ModelError
 from langchain_ffm_friendli import errors
 from langchain_ffm_friendli.testing import Emulator, Fault
 
-from ._hostile import CompressingProxy, RawServer, advertised_encodings, http_response
+from ._hostile import Gateway, RawServer, advertised_encodings, http_response
 from ._reliability import BY_NAME, TARGETS, Target, call, make
 
 ENCODINGS = advertised_encodings()
@@ -51,7 +51,7 @@ async def test_every_advertised_content_encoding_is_decoded_on_every_route(
 ) -> None:
     direct, _ = make(target, module_emu)
     expected = await call(direct, op)
-    with CompressingProxy(module_emu.url, encoding) as proxy:
+    with Gateway(module_emu.url, encoding) as proxy:
         obj, _ = make(target, module_emu, base_url=proxy.url + _base_path(target, module_emu))
         assert await call(obj, op) == expected
         assert proxy.encoded >= 1

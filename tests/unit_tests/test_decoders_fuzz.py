@@ -29,12 +29,12 @@ from hypothesis import strategies as st
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from langchain_ffm_friendli._deltas import CustomEvent, chat_chunk, text_chunk
-from langchain_ffm_friendli._streaming import drive
 from langchain_ffm_friendli._wire import NulFraming, Record, SSEFraming
 from langchain_ffm_friendli.errors import MalformedRecordError, ProviderError
 from langchain_ffm_friendli.ffm import _protocol as ffm
 from langchain_ffm_friendli.friendli import _protocol as friendli
 from langchain_ffm_friendli.monsterapi import _protocol as monster
+from tests.unit_tests._streams import drive_bytes
 
 FUZZ = settings(
     max_examples=150,
@@ -58,14 +58,14 @@ def run_sse(steps: Any, chunks: Sequence[bytes]) -> list[Any]:
         200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
     )
     framing, decoder, make = steps
-    return list(drive(response.iter_raw(), framing, decoder, None, make))
+    return list(drive_bytes(response.iter_raw(), framing, decoder, make))
 
 
 def run_bytes(steps: Any, chunks: Sequence[bytes]) -> list[Any]:
     """A raw byte stream (MonsterAPI's NUL records) through ``drive``."""
     response = httpx.Response(200, content=iter(chunks))
     framing, decoder, make = steps
-    return list(drive(response.iter_raw(), framing, decoder, None, make))
+    return list(drive_bytes(response.iter_raw(), framing, decoder, make))
 
 
 def normal(outputs: list[Any]) -> list[Any]:

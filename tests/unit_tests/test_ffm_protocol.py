@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessageChunk
 
 from langchain_ffm_friendli._deltas import chat_chunk
-from langchain_ffm_friendli._streaming import drive
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 from langchain_ffm_friendli.ffm import _protocol as proto
+from tests.unit_tests._streams import drive_bytes
 
 
 def test_parameters_use_ffm_names_and_omit_unset() -> None:
@@ -250,7 +250,7 @@ def decode_stream(chunks: Iterable[bytes], **kw: object) -> list[AIMessageChunk]
         200, headers={"content-type": "text/event-stream"}, content=iter(chunks)
     )
     decoder = proto.FFMStream(model="m", **kw)  # type: ignore[arg-type]
-    chunks = drive(response.iter_raw(), SSEFraming("ffm"), decoder, None, chat_chunk)
+    chunks = drive_bytes(response.iter_raw(), SSEFraming("ffm"), decoder, chat_chunk)
     return [cast(AIMessageChunk, c.message) for c in chunks]
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import weakref
-from collections.abc import AsyncIterator
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from langchain_core.load import dumps
 from pydantic import SecretStr, ValidationError
 
@@ -25,14 +22,14 @@ from langchain_ffm_friendli import (
     MonsterAPILLM,
 )
 from langchain_ffm_friendli._secrets import (
-    Scrubber,
+    Redactor,
     api_key_problem,
     clean_api_key,
     redact_url,
     split_userinfo,
 )
 from langchain_ffm_friendli._transport import HTTPRequest, Transport
-from langchain_ffm_friendli.errors import InvalidParameterError
+from langchain_ffm_friendli.errors import APIConnectionError, InvalidParameterError
 
 KEY = "sk-Unit-Test-Key-0123456789abcdef"
 CLASSES = [
@@ -140,113 +137,92 @@ def test_repr_masks_a_base_url_password(cls: type, env: str) -> None:
     obj = cls(model="m", api_key=KEY, base_url="http://user:hunter2pw@gw.local/api")
     assert "hunter2pw" not in repr(obj)
     assert "user:***@gw.local" in repr(obj)
-    assert "hunter2pw" in obj.transport.secrets  # and scrubbed from server text
+    assert "hunter2pw" in obj.transport.secrets  # and masked in errors
 
 
-# --------------------------------------------------------------------------- scrubbing
+# --------------------------------------------------------------------------- masking
 
 
-def test_scrubber_masks_verbatim_and_json_escaped_secrets() -> None:
-    key = 'sk-"quoted"\\key-123'
-    scrub = Scrubber([key])
-    assert scrub.text(f"echo {key}") == "echo ***"
-    escaped = json.dumps({"error": f"bad key {key}"})
-    assert key not in json.loads(scrub.text(escaped))["error"]
-    assert scrub.data(escaped.encode()) == scrub.text(escaped).encode()
-
-
-def test_an_empty_scrubber_is_false_and_leaves_text_alone() -> None:
-    assert not Scrubber(["", ""])
-    assert Scrubber([]).text("anything") == "anything"
-
-
-@given(st.text(alphabet="ab\x00sk-", max_size=40), st.integers(0, 80), st.integers(0, 80))
-def test_a_byte_stream_never_releases_a_secret_whatever_the_split(
-    filler: str, cut1: int, cut2: int
-) -> None:
-    key = "sk-abcd-1234"
-    body = f"{filler}{key}{filler}\x00{key}".encode()
-    cuts = sorted({min(cut1, len(body)), min(cut2, len(body))})
-    pieces = [body[: cuts[0]], body[cuts[0] : cuts[-1]], body[cuts[-1] :]]
-    scrub = Scrubber([key]).fresh()
-    out = b"".join(scrub.feed(p) for p in pieces) + scrub.flush()
-    assert out == body.replace(key.encode(), b"***")
-
-
-def test_a_chunk_ending_a_record_is_never_held_back() -> None:
-    scrub = Scrubber(["sk-abcdef"]).fresh()
-    record = b'{"text": ["hello sk"]}\x00'
-    assert scrub.feed(record) == record
-    assert scrub.feed(b'{"text": ["s') == b'{"text": ["'  # "s" may start the key
-    assert scrub.flush() == b"s"
-
-
-_STREAM_KEY = 'sk-"q"\\-42'  # JSON-escapes differently from its verbatim form
-_STREAM_BYTES = st.binary(max_size=12) | st.sampled_from(
-    [_STREAM_KEY.encode(), json.dumps(_STREAM_KEY)[1:-1].encode(), b"\0", b"\n", b"sk-", b'"'],
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda k: k,
+        lambda k: json.dumps(k)[1:-1],
+        lambda k: json.dumps(json.dumps(k)[1:-1])[1:-1],  # escaped twice (JSON in JSON)
+        lambda k: json.dumps(k, ensure_ascii=True)[1:-1].replace("k", "\\u006b"),
+        lambda k: json.dumps(k)[1:-1].replace("/", "\\/"),
+        quote,
+        lambda k: quote(k).lower(),
+        quote_plus,
+        lambda k: quote(k, safe=""),
+    ],
+    ids=[
+        "raw",
+        "json",
+        "json-twice",
+        "unicode-escape",
+        "slash-escape",
+        "url",
+        "url-lower",
+        "url-plus",
+        "url-all",
+    ],
 )
+def test_the_redactor_masks_a_secret_in_every_encoding_a_server_may_echo(form: object) -> None:
+    key = 'sk-"q"/\\key 9é'
+    encoded = form(key)  # type: ignore[operator]
+    masked = Redactor([key]).text(f"before {encoded} after")
+    assert masked == "before *** after"
 
 
-def _pieces(body: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(body) + 1) for c in cuts})
-    return [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True) if a < b]
+def test_the_redactor_masks_the_longest_secret_first_and_leaves_other_text() -> None:
+    redactor = Redactor(["abc", "abcdef", ""])
+    assert redactor.text("x abcdef y abc z") == "x *** y *** z"
+    assert Redactor([]).text("anything abc") == "anything abc"
+    assert redactor.with_secrets(["abc"]) is redactor
+    assert redactor.with_secrets(["zz"]).text("zz abc") == "*** ***"
 
 
-def _streaming_transport(pieces: list[bytes]) -> Transport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=iter(pieces))
-
-    async def ahandler(request: httpx.Request) -> httpx.Response:
-        async def body() -> AsyncIterator[bytes]:
-            for piece in pieces:
-                yield piece
-
-        return httpx.Response(200, content=body())
-
-    return Transport(
-        provider="p",
-        timeout=httpx.Timeout(5.0),
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-        http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(ahandler)),
-        secrets=(_STREAM_KEY,),
-    )
+def test_a_masked_error_keeps_no_secret_anywhere_along_its_chain() -> None:
+    key = "sk-chain-0123"
+    try:
+        try:
+            raise httpx.ConnectError(f"refused {key}")
+        except httpx.ConnectError as exc:
+            raise APIConnectionError(f"cannot reach: {key}", provider="p") from exc
+    except APIConnectionError as error:
+        caught = error
+    caught.partial_text = f"the answer said {key}"
+    Redactor([key]).exception(caught)
+    assert key not in f"{caught} {caught!r} {caught.args} {caught.partial_text}"
+    assert caught.__cause__ is None  # the httpx error (its request, its headers) is cut off
+    assert caught.__context__ is None
+    assert "***" in caught.message
 
 
-@given(st.lists(_STREAM_BYTES, max_size=12), st.lists(st.integers(0, 200), max_size=8))
-def test_a_streamed_body_is_masked_and_each_record_released_whatever_the_reads(
-    parts: list[bytes], cuts: list[int]
-) -> None:
-    """The transport's stream, sync and async: no secret ever leaves it, nothing else is
-    lost, and all bytes up to a record's end (NUL, newline) are out once it is read."""
-    body = b"".join(parts)
-    pieces = _pieces(body, cuts)
-    transport = _streaming_transport(pieces)
-    request = HTTPRequest(url="http://h/x", headers={}, body={"stream": True})
-    masked = Scrubber([_STREAM_KEY]).data(body)
-
-    async def collect() -> list[bytes]:
-        return [chunk async for chunk in transport.astream_bytes(request)]
-
-    for out in (list(transport.stream_bytes(request)), asyncio.run(collect())):
-        assert b"".join(out) == masked
-        released, read = b"", b""
-        for piece, chunk in zip(pieces, out, strict=False):
-            read, released = read + piece, released + chunk
-            if read.endswith((b"\0", b"\n")):
-                assert released == Scrubber([_STREAM_KEY]).data(read)
-
-
-def test_errors_from_one_model_are_scrubbed_of_its_key_only_and_no_key_outlives_its_model() -> None:
+def test_errors_from_one_model_are_masked_of_its_key_only_and_no_key_outlives_its_model() -> None:
     first = ChatFFM(model="m", api_key="sk-first-tenant-key-000")
     second = ChatFFM(model="m", api_key="sk-second-tenant-key-111")
     text = "echo sk-first-tenant-key-000 and sk-second-tenant-key-111"
+    request = HTTPRequest(url="http://h/x", headers={}, body={})
     # No process-wide registry: each transport masks its own configuration's key.
-    assert first.transport._scrub(text) == "echo *** and sk-second-tenant-key-111"
+    assert first.transport.redactor(request).text(text) == "echo *** and sk-second-tenant-key-111"
     transport = weakref.ref(first.transport)
     del first
     gc.collect()
     assert transport() is None
-    assert second.transport._scrub(text) == "echo sk-first-tenant-key-000 and ***"
+    assert second.transport.redactor(request).text(text) == "echo sk-first-tenant-key-000 and ***"
+
+
+def test_a_calls_private_headers_are_masked_with_the_configuration_secrets() -> None:
+    transport = Transport(provider="p", timeout=httpx.Timeout(1.0), secrets=("sk-k",))
+    request = HTTPRequest(
+        url="http://h/x",
+        headers={"X-Gateway": "gw-secret-1", "X-Public": "visible"},
+        body={},
+        private=frozenset({"x-gateway"}),
+    )
+    assert transport.redactor(request).text("sk-k gw-secret-1 visible") == "*** *** visible"
 
 
 @pytest.mark.parametrize("cls", [ChatFFM, ChatFriendli, ChatMonsterAPI])

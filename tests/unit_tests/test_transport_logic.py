@@ -5,7 +5,12 @@ import email.utils
 import httpx
 import pytest
 
-from langchain_ffm_friendli._transport import RetryPolicy, Transport, retry_after_seconds
+from langchain_ffm_friendli._transport import (
+    HTTPRequest,
+    RetryPolicy,
+    Transport,
+    retry_after_seconds,
+)
 from langchain_ffm_friendli.errors import APIConnectionError, error_for_status
 
 
@@ -56,9 +61,10 @@ def test_connection_errors_are_retried_and_jitter_shortens_the_wait() -> None:
     assert t._retry_delay(0, error, None) == pytest.approx(0.375)
 
 
-def test_secrets_are_scrubbed_from_server_text() -> None:
+def test_secrets_are_masked_in_a_status_error() -> None:
     t = Transport(provider="ffm", timeout=httpx.Timeout(1.0), secrets=("sk-secret",))
     response = httpx.Response(401, json={"detail": "bad key sk-secret"})
-    error = t._status_error(response)
+    request = HTTPRequest(url="http://h/x", headers={}, body={})
+    error = t._status_error(response, response.read(), request)
     assert "sk-secret" not in str(error)
     assert "***" in str(error)

@@ -1,0 +1,18 @@
+"""The shells' stream path without a transport: bytes -> framing -> decoder -> chunks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from langchain_ffm_friendli._streaming import StreamRun, drive
+from langchain_ffm_friendli._transport import Exchange
+
+
+def drive_bytes(
+    items: Iterator[bytes], framing: Any, decoder: Any, make: Callable[[Any], Any]
+) -> Iterator[Any]:
+    """``drive`` over ``items`` with no callbacks and no transport guard."""
+    run = StreamRun(framing, decoder, make, Exchange(), framing.provider)
+    return drive(items, run, None, lambda _progress: contextlib.nullcontext())
