@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 import zlib
@@ -260,6 +261,7 @@ class Gateway:
             (a request id; a broken gateway echoing a credential).
         redirect: given the request path, the status and ``Location`` to answer
             with instead of proxying (``(307, "http://elsewhere/...")``), or None.
+        tls: serve HTTPS with this server context (a private CA's certificate).
     """
 
     def __init__(
@@ -269,6 +271,7 @@ class Gateway:
         *,
         add_headers: Callable[[Mapping[str, str]], dict[str, str]] | None = None,
         redirect: Callable[[str], tuple[int, str] | None] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.upstream = upstream
         self.encoding = encoding
@@ -328,13 +331,17 @@ class Gateway:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> Self:
         self._thread.start()

@@ -16,7 +16,11 @@ import concurrent.futures
 import json
 import logging
 import multiprocessing
+import os
 import pickle
+import ssl
+import subprocess
+import sys
 from typing import Any
 from urllib.parse import quote
 
@@ -433,3 +437,82 @@ def test_header_values_and_url_passwords_are_in_no_dump_and_the_rest_loads_back(
     assert restored.temperature == 0.5
     assert restored.base_url == llm.base_url
     assert restored.default_headers is None  # never serialized: passed again after loading
+
+
+# --------------------------------------------------------------------------- TLS and a private CA
+
+_TLS_CALL = """
+import sys
+from langchain_ffm_friendli import ChatFriendli
+from langchain_ffm_friendli.errors import APIConnectionError
+llm = ChatFriendli(model="{model}", api_key="{key}", base_url="{url}", max_retries=0)
+try:
+    print("ANSWER", llm.invoke("hi").content)
+except APIConnectionError as err:
+    print("REFUSED", err)
+"""
+
+
+@pytest.fixture(scope="module")
+def private_ca() -> Any:
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+def test_a_private_ca_is_trusted_through_ssl_cert_file(
+    module_emu: Emulator, private_ca: Any, tmp_path: Any
+) -> None:
+    """A corporate gateway's CA: the pooled clients read SSL_CERT_FILE, nothing else is needed."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    private_ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "corp-ca.pem"
+    private_ca.cert_pem.write_to_path(str(ca_file))
+    path = module_emu.friendli_base_url.removeprefix(module_emu.url)
+    with Gateway(module_emu.url, tls=server_context) as gateway:
+        code = _TLS_CALL.format(model=FRIENDLI, key=module_emu.api_key, url=gateway.url + path)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT")}
+        trusted = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**env, "SSL_CERT_FILE": str(ca_file)},
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        untrusted = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert trusted.stdout.startswith("ANSWER "), trusted.stderr
+    assert untrusted.stdout.startswith("REFUSED "), untrusted.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stdout
+
+
+async def test_each_injected_client_serves_only_its_own_mode(
+    module_emu: Emulator, private_ca: Any
+) -> None:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    private_ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    private_ca.configure_trust(client_context)
+    path = module_emu.friendli_base_url.removeprefix(module_emu.url)
+    with Gateway(module_emu.url, tls=server_context) as gateway:
+        base = gateway.url + path
+        sync_only = ChatFriendli(
+            model=FRIENDLI,
+            api_key=module_emu.api_key,
+            base_url=base,
+            max_retries=0,
+            http_client=httpx.Client(verify=client_context),
+        )
+        assert sync_only.invoke("hi").content
+        with pytest.raises(errors.APIConnectionError):  # async calls use the pooled client
+            await sync_only.ainvoke("hi")
+        both = sync_only.model_copy(
+            update={"http_async_client": httpx.AsyncClient(verify=client_context)}
+        )
+        assert (await both.ainvoke("hi")).content

@@ -17,7 +17,7 @@ from httpx_sse import EventSource
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from langchain_ffm_friendli._wire import SSEParser
+from langchain_ffm_friendli._wire import NulFraming, SSEFraming, SSEParser
 
 _ENDINGS = st.sampled_from([b"\n", b"\r\n", b"\r"])
 _TEXT = st.text(
@@ -129,3 +129,22 @@ def test_a_200_answer_that_is_not_sse_reaches_the_framing_as_one_record() -> Non
         SSEFraming("friendli").feed(_as_one_event(b'{"error": {"message": "quota", "code": 429}}'))
     assert caught.value.status_code == 429
     assert SSEFraming("friendli").feed(_as_one_event(b"")) == []
+
+
+def test_one_line_of_many_megabytes_in_small_reads_is_one_event() -> None:
+    """The reads of an unfinished line are kept as pieces and joined once (linear cost)."""
+    value = "x" * 20_000_000
+    body = f"data: {value}\n\n".encode()
+    parser = SSEParser()
+    events = []
+    for start in range(0, len(body), 4096):
+        events += parser.feed(body[start : start + 4096])
+    assert events == [("", value)]
+
+
+def test_nothing_after_done_is_a_record_and_the_framing_says_it_ended() -> None:
+    framing = SSEFraming("friendli")
+    records = framing.feed(b'data: {"a": 1}\n\ndata: [DONE]\n\ndata: {"b": 2}\n\n')
+    assert [r.data for r in records] == [{"a": 1}]
+    assert framing.ended
+    assert not NulFraming("monsterapi").ended  # that protocol ends with the body
