@@ -2,9 +2,10 @@
 
 The standalone server (``python -m langchain_ffm_friendli.testing``) serves an app under
 test in another process; its tests script it over the control API under
-``/_emulator/``. This client gives them the same methods as :class:`Emulator`
-(``queue``, ``requests``, ``reset``, ``pending``, ``assert_all_consumed``, the base
-URLs), with the same :class:`Reply` and :class:`Fault` objects.
+``/_emulator/``. This client gives them the scripting methods of :class:`Emulator`
+(``queue``, ``queued``, ``requests``, ``reset``, ``pending``, ``assert_all_consumed``,
+the base URLs), with the same :class:`Reply` and :class:`Fault` objects; starting,
+stopping and connection counts stay with the server's own process.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ URL_ENV = "LCFF_EMULATOR_URL"
 
 
 class EmulatorClient(EmulatorFace):
-    """The control API of a running emulator, with the methods of :class:`Emulator`.
+    """The control API of a running emulator, with the scripting methods of :class:`Emulator`.
 
     Every call is one HTTP request on a fresh connection (closed after the answer),
     so the client never holds a connection the emulator's counts would see.

@@ -230,6 +230,11 @@ def _parameters(kind: str) -> list[_Parameter]:
 
 
 _KIND_PARAMETERS = {kind: _parameters(kind) for kind in FAULT_KINDS}
+# What each Fault attribute holds when its constructor argument is left out.
+_FAULT_DEFAULTS = {
+    f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    for f in dataclasses.fields(Fault)
+}
 
 
 def _fault_from_json(value: Mapping[str, Any], where: str) -> Fault:
@@ -259,13 +264,13 @@ def _fault_from_json(value: Mapping[str, Any], where: str) -> Fault:
 def _fault_to_json(fault: Fault) -> dict[str, Any]:
     """The JSON fields that rebuild a fault through its constructor."""
     out: dict[str, Any] = {"kind": fault.kind}
-    names = {f.name for f in dataclasses.fields(Fault)}
     for p in _KIND_PARAMETERS[fault.kind]:
         attribute = next((a for a, n in _PARAMETER_OF_ATTRIBUTE.items() if n == p.name), p.name)
-        if attribute not in names:
+        if attribute not in _FAULT_DEFAULTS:
             continue  # folded into another attribute (retry_after goes into headers)
         value = getattr(fault, attribute)
-        if value == p.default or (p.default is None and value == {}):
+        optional = p.default is not inspect.Parameter.empty
+        if optional and value == _FAULT_DEFAULTS[attribute]:
             continue
         out[p.json_name] = _to_json(value)
     return out

@@ -19,8 +19,9 @@ under test runs in another process, start the standalone server
 (``python -m langchain_ffm_friendli.testing``), point the app at it with the variables
 it prints, and point the plugin at it with ``LCFF_EMULATOR_URL`` (one of those
 variables) or ``--lcff-emulator-url URL``: the fixtures are then an
-:class:`EmulatorClient` for that server, with the same methods, and ``lcff_emulator``
-resets the server before each test and checks that its queue was used up afterwards.
+:class:`EmulatorClient` for that server (the scripting methods of :class:`Emulator`),
+and ``lcff_emulator`` resets the server before each test and checks that its queue was
+used up afterwards.
 """
 
 from __future__ import annotations

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import re
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from langchain_ffm_friendli import ChatFFM, ChatFriendli, ChatMonsterAPI
 from langchain_ffm_friendli.errors import InvalidParameterError
@@ -118,6 +121,75 @@ def test_http_builds_the_same_object_as_python(
     assert emu.queued == [(item, None)]
     # and the client's encoding reads back to an equal object
     assert item_from_json(item_to_json(item)) == item
+
+
+json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8)
+small = st.integers(0, 1000)
+replies = st.builds(
+    Reply,
+    text=st.none() | st.text(max_size=20),
+    tool_calls=st.none()
+    | st.lists(
+        st.builds(
+            ToolCall,
+            name=st.text(min_size=1, max_size=8),
+            args=st.dictionaries(st.text(max_size=5), json_scalars, max_size=3)
+            | st.text(max_size=10),
+            id=st.none() | st.text(min_size=1, max_size=8),
+        ),
+        max_size=3,
+    ),
+    finish_reason=st.none() | st.sampled_from(["stop", "length", "eos_token"]),
+    prompt_tokens=st.none() | small,
+    completion_tokens=st.none() | small,
+    tool_call_style=st.sampled_from(["native", "text", "no_id"]),
+    reasoning=st.none() | st.text(max_size=10),
+)
+seconds = st.floats(0, 60, allow_nan=False)
+inner = st.none() | replies
+faults = st.one_of(
+    st.builds(
+        Fault.status,
+        st.integers(100, 599),
+        body=st.none() | st.text(max_size=10) | st.dictionaries(st.text(max_size=5), json_scalars),
+        headers=st.none()
+        | st.dictionaries(st.text("abcxyz-", min_size=1, max_size=6), st.text(max_size=6)),
+        retry_after=st.none() | st.text(max_size=4),
+        retry_after_ms=st.none() | small,
+    ),
+    st.builds(Fault.slow_first_byte, seconds, reply=inner),
+    st.builds(Fault.disconnect, small, reply=inner),
+    st.builds(Fault.malformed, small, reply=inner),
+    st.builds(
+        Fault.error_record,
+        small,
+        st.text(max_size=10),
+        st.integers(100, 599),
+        as_event=st.booleans(),
+        reply=inner,
+    ),
+    st.builds(Fault.truncated, small, reply=inner),
+    st.builds(Fault.stall, small, seconds, reply=inner),
+    st.builds(Fault.ping_storm, small, reply=inner),
+    st.builds(Fault.mixed_records, reply=inner),
+)
+
+
+@given(st.one_of(replies, faults))
+def test_any_item_survives_the_trip_through_json(item: Reply | Fault) -> None:
+    wire = json.loads(json.dumps(item_to_json(item)))
+    assert item_from_json(wire) == item
+
+
+def test_the_python_constructors_refuse_what_http_refuses() -> None:
+    with pytest.raises(ValueError, match="seconds: must be a finite number >= 0"):
+        Fault.stall(after=1, seconds=-1)
+    with pytest.raises(ValueError, match="status_code: must be 100-599"):
+        Fault.status(42)
+    with pytest.raises(ValueError, match="count: must be >= 0"):
+        Fault.ping_storm(-3)
+    with pytest.raises(ValueError, match="after: must be >= 0"):
+        Fault.disconnect(after=-1)
 
 
 def test_queued_items_answer_like_python_ones(emu: Emulator) -> None:
@@ -328,6 +400,9 @@ def test_client_has_the_emulators_methods(emu: Emulator) -> None:
     assert client.known_models == emu.known_models
     assert client.route_names == emu.route_names
     assert client.running
+    info = control(emu, "GET", "/info").json()
+    assert info["base_urls"] == emu.base_urls
+    assert info["url"] == emu.url
     items = [item for item, _ in FAULTS] + [reply for reply, _ in REPLIES]
     client.queue(*items, route="ffm.generate")
     assert emu.queued == [(item, "ffm.generate") for item in items]
