@@ -62,6 +62,7 @@ class ControlError(ValueError):
 
     Attributes:
         field: The path of the field, e.g. ``items[0].fault.seconds``.
+        message: What is wrong with it.
     """
 
     def __init__(self, field: str, message: str) -> None:
@@ -258,7 +259,7 @@ def _fault_from_json(value: Mapping[str, Any], where: str) -> Fault:
     except FaultValueError as exc:
         name = _PARAMETER_OF_ATTRIBUTE.get(exc.field, exc.field)
         name = _JSON_NAMES.get((kind, name), name)
-        raise ControlError(f"{where}.{name}", str(exc).split(": ", 1)[1]) from None
+        raise ControlError(f"{where}.{name}", exc.message) from None
 
 
 def _fault_to_json(fault: Fault) -> dict[str, Any]:

@@ -280,6 +280,7 @@ class FaultValueError(ValueError):
 
     Attributes:
         field: The :class:`Fault` attribute at fault.
+        message: What is wrong with it.
     """
 
     def __init__(self, field: str, message: str) -> None:
@@ -291,6 +292,7 @@ class FaultValueError(ValueError):
         """
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
 
 
 @dataclass(frozen=True)
