@@ -21,6 +21,13 @@ __all__ = ["DEDICATED_URL", "SERVERLESS_URL", "FriendliClientSettings"]
 
 SERVERLESS_URL = "https://api.friendli.ai/serverless/v1"
 DEDICATED_URL = "https://api.friendli.ai/dedicated/v1"
+CONTAINER_URL = "http://localhost:8000/v1"
+# endpoint -> (its own base URL variable, its default): an explicit endpoint reads its
+# own variable first, then FRIENDLI_BASE_URL, then the product's URL.
+_ENDPOINT_URLS = {
+    "dedicated": ("FRIENDLI_DEDICATED_BASE_URL", DEDICATED_URL),
+    "container": ("FRIENDLI_CONTAINER_BASE_URL", CONTAINER_URL),
+}
 
 Endpoint = Literal["serverless", "dedicated", "container"]
 
@@ -32,6 +39,11 @@ class FriendliClientSettings(ProviderSettings):
     ``dedicated`` (model = endpoint id, optionally ``ID:ADAPTER``) or
     ``container`` (your own host, ``{host}/v1``, no token needed). When not given
     it is inferred from ``base_url``.
+
+    The base URL is ``base_url`` when given; else, for ``endpoint="dedicated"`` or
+    ``"container"``, ``FRIENDLI_DEDICATED_BASE_URL`` / ``FRIENDLI_CONTAINER_BASE_URL``;
+    else ``FRIENDLI_BASE_URL``; else the product's public URL (a container's is
+    ``http://localhost:8000/v1``).
     """
 
     provider_name = proto.PROVIDER
@@ -48,10 +60,10 @@ class FriendliClientSettings(ProviderSettings):
     @classmethod
     def _endpoint_defaults(cls, values: Any) -> Any:
         if isinstance(values, dict) and not values.get("base_url"):
-            if values.get("endpoint") == "dedicated" and not os.environ.get(cls.base_url_env):
-                values = {**values, "base_url": DEDICATED_URL}
-            elif values.get("endpoint") == "container" and not os.environ.get(cls.base_url_env):
-                values = {**values, "base_url": "http://localhost:8000/v1"}
+            env, default = _ENDPOINT_URLS.get(values.get("endpoint") or "", ("", ""))
+            if env:
+                url = os.environ.get(env) or os.environ.get(cls.base_url_env) or default
+                values = {**values, "base_url": url}
         return values
 
     @model_validator(mode="after")

@@ -19,12 +19,14 @@ Example:
 An opt-in pytest plugin (``pytest_plugins = ["langchain_ffm_friendli.testing.pytest_plugin"]``)
 provides the ``lcff_emulator`` and ``lcff_emulator_session`` fixtures, and
 ``python -m langchain_ffm_friendli.testing --port 8787`` serves the emulator to apps in
-any language.
+any language. Every emulator serves a control API under ``/_emulator/`` on its own port;
+:class:`EmulatorClient` scripts one that runs in another process.
 """
 
+from ._client import EmulatorClient
 from ._emulator import Emulator
 from ._exchange import RecordedRequest
 from ._faults import Fault
 from ._model import Reply, ToolCall
 
-__all__ = ["Emulator", "Fault", "RecordedRequest", "Reply", "ToolCall"]
+__all__ = ["Emulator", "EmulatorClient", "Fault", "RecordedRequest", "Reply", "ToolCall"]

@@ -3,9 +3,13 @@
 Apps in another process or language (a Node service, a curl script, a container in CI)
 can then test against the same emulator as Python tests. It serves all three providers
 until interrupted (Ctrl-C / SIGINT or SIGTERM) and prints the base URLs and the key to
-use, as environment variable lines a shell can ``export``::
+use, as environment variable lines a shell can ``export`` (each one is read by the
+package: the provider classes, :class:`EmulatorClient` and the pytest plugin)::
 
     python -m langchain_ffm_friendli.testing --port 8787
+
+Tests script it through the control API under ``/_emulator/`` on the same port, which
+needs no key: it is a test tool, bound to loopback unless ``--host`` says otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from ._client import URL_ENV
 from ._emulator import Emulator
 
 __all__ = ["main"]
@@ -28,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m langchain_ffm_friendli.testing",
         description="Serve the FFM, Friendli and MonsterAPI emulator until interrupted.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface (default 127.0.0.1; the control API has no key, keep it off networks)",
+    )
     parser.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one")
     parser.add_argument("--api-key", default="emulator-key", help="the key to accept")
     parser.add_argument(
@@ -59,16 +68,18 @@ def banner(emu: Emulator) -> str:
         The text (one ``NAME=value`` per line after the first).
     """
     key = emu.api_key
+    urls = emu.base_urls
     lines = [
         f"langchain_ffm_friendli emulator listening on {emu.url} (Ctrl-C to stop)",
-        f"FFM_BASE_URL={emu.ffm_base_url}",
+        f"FFM_BASE_URL={urls['FFM_BASE_URL']}",
         f"FFM_API_KEY={key}",
-        f"FRIENDLI_BASE_URL={emu.friendli_base_url}",
-        f"FRIENDLI_DEDICATED_BASE_URL={emu.friendli_dedicated_base_url}",
-        f"FRIENDLI_CONTAINER_BASE_URL={emu.friendli_container_base_url}",
+        f"FRIENDLI_BASE_URL={urls['FRIENDLI_BASE_URL']}",
+        f"FRIENDLI_DEDICATED_BASE_URL={urls['FRIENDLI_DEDICATED_BASE_URL']}",
+        f"FRIENDLI_CONTAINER_BASE_URL={urls['FRIENDLI_CONTAINER_BASE_URL']}",
         f"FRIENDLI_TOKEN={key}",
-        f"MONSTER_API_BASE={emu.monsterapi_base_url}",
+        f"MONSTER_API_BASE={urls['MONSTER_API_BASE']}",
         f"MONSTER_API_KEY={key}",
+        f"{URL_ENV}={emu.url}",
     ]
     return "\n".join(lines)
 

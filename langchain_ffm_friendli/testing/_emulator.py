@@ -7,7 +7,6 @@ from their own thread (or event loop) while the server thread answers requests.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -16,7 +15,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+from ._control import CONTROL_PREFIX, ControlAPI
 from ._exchange import Exchange, Provider, RecordedRequest, Route, json_bytes
+from ._face import EmulatorFace, Scripted, check_items
 from ._faults import Fault
 from ._ffm import FFMProvider
 from ._friendli import FriendliProvider
@@ -35,12 +36,17 @@ class _Queued:
     route: str | None
 
 
-class Emulator:
+class Emulator(EmulatorFace):
     """A local server speaking the providers' native wire protocols, for tests.
 
     Use it as a context manager (sync or async) or with :meth:`start` / :meth:`stop`.
     The server runs in a daemon thread with its own event loop, so it serves sync
     clients and async clients (on any loop) alike.
+
+    The same port serves the control API under ``/_emulator/`` (queue, requests,
+    reset, pending: see :class:`EmulatorClient`), so an app under test in another
+    process or language can be scripted exactly like this object. It needs no key:
+    the emulator is a test tool and binds loopback unless told otherwise.
 
     Example:
         .. code-block:: python
@@ -92,6 +98,7 @@ class Emulator:
         self._queue: list[_Queued] = []
         self._requests: list[RecordedRequest] = []
         self._host = host
+        self._control = ControlAPI(self)
         self._server = HttpServer(self._handle, host=host, port=port)
 
     # ----------------------------------------------------------------- lifecycle
@@ -150,31 +157,6 @@ class Emulator:
         host = "127.0.0.1" if self._host in ("", "0.0.0.0") else self._host  # noqa: S104
         return f"http://{host}:{self._server.port}"
 
-    @property
-    def ffm_base_url(self) -> str:
-        """The FFM ``API_URL`` (``{url}/ffm/api``); clients append ``/models/...``."""
-        return self.url + FFMProvider.prefix
-
-    @property
-    def friendli_base_url(self) -> str:
-        """Friendli serverless base (``{url}/friendli/serverless/v1``)."""
-        return self.url + FriendliProvider.prefix + "/serverless/v1"
-
-    @property
-    def friendli_dedicated_base_url(self) -> str:
-        """Friendli dedicated base (``{url}/friendli/dedicated/v1``)."""
-        return self.url + FriendliProvider.prefix + "/dedicated/v1"
-
-    @property
-    def friendli_container_base_url(self) -> str:
-        """Friendli container base (``{url}/friendli/container/v1``; no auth)."""
-        return self.url + FriendliProvider.prefix + "/container/v1"
-
-    @property
-    def monsterapi_base_url(self) -> str:
-        """MonsterAPI base (``{url}/monsterapi/v1``)."""
-        return self.url + MonsterAPIProvider.prefix + "/v1"
-
     # ----------------------------------------------------------- scripting & log
 
     def queue(self, *items: Reply | Fault, route: str | None = None) -> None:
@@ -182,17 +164,27 @@ class Emulator:
 
         Args:
             *items: Replies and faults, in the order requests should get them.
-            route: Reserve them for one route (e.g. ``"ffm.conversation"``); None
-                lets any route take them.
+            route: Reserve them for one route (e.g. ``"ffm.conversation"``; see
+                :attr:`route_names`); None lets any route take them.
 
         Raises:
             TypeError: If an item is neither a Reply nor a Fault.
+            ValueError: If ``route`` is not a route this emulator serves (items
+                reserved for it would never be used).
         """
-        for item in items:
-            if not isinstance(item, Reply | Fault):
-                raise TypeError(f"expected Reply or Fault, got {type(item).__name__}")
+        check_items(items)
+        if route is not None and route not in self.route_names:
+            known = ", ".join(sorted(self.route_names))
+            raise ValueError(f"route: unknown route {route!r}; known: {known}")
         with self._lock:
             self._queue.extend(_Queued(item, route) for item in items)
+
+    @property
+    def route_names(self) -> frozenset[str]:
+        """The names ``queue(route=...)`` takes, e.g. ``"ffm.conversation"``."""
+        return frozenset(
+            route.name for methods in self._routes.values() for route, _ in methods.values()
+        )
 
     @property
     def pending(self) -> int:
@@ -200,19 +192,11 @@ class Emulator:
         with self._lock:
             return len(self._queue)
 
-    def assert_all_consumed(self) -> None:
-        """Fail when scripted items are still queued (a test that scripted more than ran).
-
-        Raises:
-            AssertionError: Listing every unused reply or fault and its route.
-        """
+    @property
+    def queued(self) -> list[Scripted]:
+        """The items not consumed yet, each with the route it is reserved for."""
         with self._lock:
-            left = list(self._queue)
-        if left:
-            lines = [f"  {q.item!r} (route: {q.route or 'any'})" for q in left]
-            raise AssertionError(
-                f"{len(left)} queued item(s) were never used:\n" + "\n".join(lines)
-            )
+            return [(q.item, q.route) for q in self._queue]
 
     @property
     def known_models(self) -> dict[str, list[str]]:
@@ -313,7 +297,10 @@ class Emulator:
         return None
 
     async def _handle(self, request: HttpRequest, writer: ResponseWriter) -> None:
-        """Route a request: 404/405, auth (401), then the route handler."""
+        """Route a request: control API, 404/405, auth (401), then the route handler."""
+        if request.path.startswith(CONTROL_PREFIX + "/"):
+            await self._control.handle(request, writer)
+            return
         methods = self._routes.get(request.path)
         entry = methods.get(request.method) if methods else None
         recorded = self._record(request, entry[0].name if entry else None)
@@ -339,5 +326,5 @@ class Emulator:
             await exchange.send_error(401, "Invalid API key")
             return
         if self.latency > 0:
-            await asyncio.sleep(self.latency)
+            await writer.pause(self.latency)
         await route.handler(exchange)

@@ -9,7 +9,6 @@ be added as one module.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -244,7 +243,7 @@ class Exchange:
                 await self.send_error(item.status_code, None, item.headers)
             return True
         if item.kind == "slow_first_byte":
-            await asyncio.sleep(item.seconds)
+            await self.writer.pause(item.seconds)
             return False
         if item.kind == "disconnect" and not stream:
             await self.writer.drop()

@@ -9,9 +9,9 @@ gets the same faults for free.
 
 from __future__ import annotations
 
-import asyncio
+import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from ._server import ResponseWriter
 
 __all__ = [
+    "FAULT_KINDS",
     "Fault",
+    "FaultValueError",
     "StreamEvent",
     "StreamScript",
     "play_stream",
@@ -39,6 +41,9 @@ FaultKind = Literal[
     "ping_storm",
     "mixed_records",
 ]
+
+#: Every fault kind; each is also the name of the :class:`Fault` constructor that builds it.
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 _STREAM_ONLY = frozenset(
     {"malformed", "error_record", "truncated", "stall", "ping_storm", "mixed_records"}
@@ -79,6 +84,27 @@ class Fault:
     as_event: bool = False
     count: int = 0
     reply: Reply | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse values no server could act on, naming the attribute.
+
+        Both faces of the emulator build faults through here (the Python constructors
+        and the HTTP control API), so they refuse the same values.
+
+        Raises:
+            FaultValueError: For an unknown kind, a status outside 100-599, or a
+                negative (or non-finite) ``seconds``, ``after`` or ``count``.
+        """
+        if self.kind not in FAULT_KINDS:
+            raise FaultValueError("kind", f"must be one of {', '.join(FAULT_KINDS)}")
+        if not 100 <= self.status_code <= 599:
+            raise FaultValueError("status_code", f"must be 100-599; got {self.status_code}")
+        if not (math.isfinite(self.seconds) and self.seconds >= 0):
+            raise FaultValueError("seconds", f"must be a finite number >= 0; got {self.seconds}")
+        for name in ("after", "count"):
+            value = getattr(self, name)
+            if value < 0:
+                raise FaultValueError(name, f"must be >= 0; got {value}")
 
     @property
     def stream_only(self) -> bool:
@@ -249,6 +275,26 @@ class Fault:
         return cls(kind="mixed_records", reply=reply)
 
 
+class FaultValueError(ValueError):
+    """A fault attribute no server could act on (e.g. a negative delay).
+
+    Attributes:
+        field: The :class:`Fault` attribute at fault.
+        message: What is wrong with it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        """Name the attribute and what is wrong with it.
+
+        Args:
+            field: The attribute.
+            message: What is wrong.
+        """
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 @dataclass(frozen=True)
 class StreamEvent:
     """One framed event of a stream.
@@ -330,7 +376,7 @@ async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault
             if kind == "malformed":
                 await emit(script.malformed)
             if kind == "stall":
-                await asyncio.sleep(fault.seconds)
+                await writer.pause(fault.seconds)
         if event.is_record and kind == "ping_storm" and fault is not None:
             for _ in range(fault.count):
                 await emit(script.pings[pings % len(script.pings)])

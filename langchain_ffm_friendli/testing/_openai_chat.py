@@ -483,7 +483,10 @@ def parse_chat_request(
     read_object(body, "chat_template_kwargs")
     parse_reasoning = read_bool(body, "parse_reasoning") is not False
     include_reasoning = read_bool(body, "include_reasoning") is not False
-    read_int(body, "reasoning_budget", low=0)
+    # "a positive integer" (a cap on reasoning tokens): the friendli SDK 0.16.5 body
+    # models (ServerlessChatCompletionBody...), generated from Friendli's OpenAPI
+    # document; the client refuses 0 alike (friendli/_protocol.validate_reasoning).
+    read_int(body, "reasoning_budget", low=1)
     effort = body.get("reasoning_effort")
     if effort is not None and effort not in _REASONING_EFFORTS:
         allowed = ", ".join(f"'{e}'" for e in _REASONING_EFFORTS)

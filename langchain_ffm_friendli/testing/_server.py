@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 Handler = Callable[["HttpRequest", "ResponseWriter"], Awaitable[None]]
 
 _MAX_HEADER_BYTES = 1 << 20
+# How often a pause looks whether the client has gone (seconds).
+_PEER_CHECK = 0.05
 
 
 def reason_phrase(status: int) -> str:
@@ -88,14 +90,23 @@ class ResponseWriter:
     the connection without answering.
     """
 
-    def __init__(self, writer: asyncio.StreamWriter, *, keep_alive: bool) -> None:
+    def __init__(
+        self,
+        writer: asyncio.StreamWriter,
+        *,
+        keep_alive: bool,
+        reader: asyncio.StreamReader | None = None,
+    ) -> None:
         """Wrap the connection's stream writer.
 
         Args:
             writer: The connection.
             keep_alive: Whether the connection may be reused after this response.
+            reader: The connection's reader, which sees the client's close while
+                the server waits (see :meth:`pause`).
         """
         self._writer = writer
+        self._reader = reader
         self.keep_alive = keep_alive
         self.started = False
         self.finished = False
@@ -186,6 +197,36 @@ class ResponseWriter:
             await self._writer.drain()
         self._writer.close()
         self.closed = True
+
+    @property
+    def client_gone(self) -> bool:
+        """Whether the client has closed (or reset) the connection."""
+        if self._writer.is_closing():
+            return True
+        return self._reader is not None and self._reader.at_eof()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` before the next write, unless the client leaves first.
+
+        A server that only notices a closed connection at its next write would keep
+        it (and the connection count) alive through a whole stall; a real server
+        sees the close at once, and so do tests of clients that cancel.
+
+        Args:
+            seconds: How long to wait.
+
+        Raises:
+            ConnectionResetError: When the client closes the connection meanwhile.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            if self.client_gone:
+                raise ConnectionResetError("the client closed the connection")
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, _PEER_CHECK))
 
     async def drop(self) -> None:
         """Close the connection without sending any response."""
@@ -426,7 +467,7 @@ class HttpServer:
                 return
             if request is None:
                 return
-            response = ResponseWriter(writer, keep_alive=request.keep_alive)
+            response = ResponseWriter(writer, keep_alive=request.keep_alive, reader=reader)
             try:
                 await self._handler(request, response)
             except (ConnectionError, asyncio.CancelledError):

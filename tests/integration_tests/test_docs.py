@@ -2,8 +2,11 @@
 
 Python blocks of one page run in order in one namespace (like a notebook), with
 top-level ``await`` allowed. The provider env vars point every class at the
-emulator, so the snippets are exactly what a user types. Shell blocks may only
-use the project's real commands (checked, and the demo is run by test_demo.py).
+emulator (and ``LCFF_EMULATOR_URL`` at its control API), so the snippets are
+exactly what a user types. Shell blocks may only use the project's real commands
+(checked, and the demo is run by test_demo.py). The blocks of docs/emulator.md
+that only make sense across processes (the app file, its tests, the curl lines
+and commands) are also run for real by test_emulator_processes.py.
 """
 
 import ast
@@ -24,7 +27,7 @@ FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SHELL_OK = re.compile(
     r"^(\s*#.*|\s*|pip install .*|uv add .*|export [A-Z_]+=.*|make (demo|test|bench)(\s+#.*)?"
     r"|python -m langchain_ffm_friendli demo.*|python -m langchain_ffm_friendli\.testing.*"
-    r"|curl -s http://127\.0\.0\.1:8787/.*|git clone .*|cd .*|pytest.*)$"
+    r"|curl -s http://127\.0\.0\.1:8787/.*|git clone .*|cd .*|pytest.*|uvicorn .*)$"
 )
 
 
@@ -70,6 +73,7 @@ def test_every_code_block_runs(page: Path, module_emu: Emulator) -> None:
         "FRIENDLI_BASE_URL": module_emu.friendli_base_url,
         "MONSTER_API_KEY": module_emu.api_key,
         "MONSTER_API_BASE": module_emu.monsterapi_base_url,
+        "LCFF_EMULATOR_URL": module_emu.url,
     }
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     ran = 0

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage
 from langchain_core.tools import tool
 
-from langchain_ffm_friendli import ChatFriendli
+from langchain_ffm_friendli import ChatFriendli, FriendliLLM
 from langchain_ffm_friendli.errors import (
     AuthenticationError,
     InvalidParameterError,
@@ -16,6 +16,7 @@ from langchain_ffm_friendli.errors import (
     NotFoundError,
     RateLimitError,
 )
+from langchain_ffm_friendli.friendli._settings import DEDICATED_URL
 from langchain_ffm_friendli.testing import Emulator, Fault
 from tests.integration_tests._shared import on_emulator
 
@@ -269,6 +270,34 @@ def test_container_needs_no_token_and_dedicated_uses_endpoint_ids(emu: Emulator)
         ChatFriendli(model="x", api_key="k", endpoint="dedicated").base_url
         == "https://api.friendli.ai/dedicated/v1"
     )
+
+
+@pytest.mark.parametrize("cls", [ChatFriendli, FriendliLLM])
+def test_each_endpoint_reads_its_own_base_url_variable(cls: type) -> None:
+    env = {
+        "FRIENDLI_TOKEN": "k",
+        "FRIENDLI_BASE_URL": "http://h/friendli/serverless/v1",
+        "FRIENDLI_DEDICATED_BASE_URL": "http://h/friendli/dedicated/v1",
+        "FRIENDLI_CONTAINER_BASE_URL": "http://h/friendli/container/v1",
+    }
+    with mock.patch.dict(os.environ, env, clear=True):
+        assert cls(model="m").base_url == env["FRIENDLI_BASE_URL"]
+        assert cls(model="m", endpoint="serverless").base_url == env["FRIENDLI_BASE_URL"]
+        dedicated = cls(model="ep-1", endpoint="dedicated")
+        assert (dedicated.base_url, dedicated.endpoint) == (
+            env["FRIENDLI_DEDICATED_BASE_URL"],
+            "dedicated",
+        )
+        container = cls(model="adapter", endpoint="container")
+        assert container.base_url == env["FRIENDLI_CONTAINER_BASE_URL"]
+        explicit = cls(model="ep-1", endpoint="dedicated", base_url="http://mine/v1")
+        assert explicit.base_url == "http://mine/v1"  # an explicit base_url wins
+    # without the endpoint's own variable: FRIENDLI_BASE_URL, then the product's URL
+    with mock.patch.dict(os.environ, {"FRIENDLI_TOKEN": "k"}, clear=True):
+        assert cls(model="ep", endpoint="dedicated").base_url == DEDICATED_URL
+        assert cls(model="a", endpoint="container").base_url == "http://localhost:8000/v1"
+        os.environ["FRIENDLI_BASE_URL"] = "http://proxy/v1"
+        assert cls(model="ep", endpoint="dedicated").base_url == "http://proxy/v1"
 
 
 # --------------------------------------------------------------------------- validation
