@@ -1062,13 +1062,8 @@ def _areads(response: httpx.Response) -> AsyncIterator[bytes]:
 
 
 async def _aclose(response: httpx.Response) -> None:
-    """Close ``response``, completing the close even if the caller is cancelled meanwhile.
-
-    httpcore marks a connection closed before it finishes releasing it; a
-    cancellation in between strands the connection as in use, and the pool
-    never gives it out again.
-    """
-    await asyncio.shield(response.aclose())
+    """Close ``response`` (outside any of our deadlines' cancellations, see :func:`_areads`)."""
+    await response.aclose()
 
 
 def _read_excerpt(response: httpx.Response) -> bytes:
