@@ -66,9 +66,9 @@ __all__ = [
     "Plan",
     "TextResult",
     "TokenEstimates",
-    "check_streamable",
     "join_chunks",
     "llm_result",
+    "stop_sequences",
 ]
 
 R = TypeVar("R")
@@ -77,12 +77,28 @@ In = TypeVar("In")
 
 @dataclass(frozen=True, slots=True)
 class Call(Generic[In]):
-    """One call as LangChain hands it over: the input (messages or prompt) and options."""
+    """One call, checked before any request.
+
+    Attributes:
+        input: the messages (chat) or the prompt (text).
+        kwargs: its per-call kwargs, checked, aliases resolved to field names.
+        values: every wire field's value for this call: the instance's, with the
+            call's overrides, and ``stop`` resolved once for every provider
+            (LangChain's ``stop`` argument, else the per-call kwarg, else the
+            instance's; empty strings dropped; None when there is none).
+        stream: whether it streams.
+    """
 
     input: In
-    stop: list[str] | None
     kwargs: dict[str, Any]
+    values: dict[str, Any]
     stream: bool
+
+    @property
+    def stop(self) -> list[str]:
+        """The call's stop sequences (empty when there are none)."""
+        stops: list[str] = self.values.get("stop") or []
+        return stops
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +119,10 @@ class Plan(Generic[R]):
     parse: Callable[[Any], R] | None = None
 
 
-def check_streamable(n: int | None, provider: str) -> None:
-    """LangChain streams one generation: ``n`` > 1 is refused before any request."""
-    if (n or 1) > 1:
-        raise InvalidParameterError(
-            "n", "must be 1 when streaming (LangChain streams one generation)", provider=provider
-        )
+def stop_sequences(stop: str | Sequence[str] | None) -> list[str] | None:
+    """Stop sequences as a list without empty strings (one would match at once); None if none."""
+    stops = [stop] if isinstance(stop, str) else list(stop or ())
+    return [s for s in stops if s] or None
 
 
 def join_chunks(chunks: Sequence[GenerationChunk]) -> Generation:
@@ -205,8 +219,29 @@ class CallSettings(ProviderSettings):
     Also accepted per call.
     """
 
-    def _prepared(self, plan: Plan[R], kwargs: Mapping[str, Any]) -> tuple[Plan[R], Exchange]:
+    def _call(
+        self, input: In, stop: list[str] | None, kwargs: Mapping[str, Any], *, stream: bool
+    ) -> Call[In]:
+        """One call checked before any request, with the rules every provider shares.
+
+        ``stop`` is resolved here (see :attr:`Call.values`), and ``n`` > 1 is
+        refused when streaming: LangChain streams one generation.
+        """
+        checked = self._call_kwargs(kwargs)
+        values = self.field_values(checked)
+        if "stop" in values:
+            values["stop"] = stop_sequences(stop if stop is not None else values["stop"])
+        if stream and (values.get("n") or 1) > 1:
+            raise InvalidParameterError(
+                "n",
+                "must be 1 when streaming (LangChain streams one generation)",
+                provider=self.provider_name,
+            )
+        return Call(input, checked, values, stream)
+
+    def _prepared(self, plan: Plan[R], call: Call[Any]) -> tuple[Plan[R], Exchange]:
         """A provider's plan with the call's ``extra_headers``, and the call's exchange."""
+        kwargs = call.kwargs
         headers = kwargs.get("extra_headers")
         if headers:
             plan = replace(plan, request=with_headers(plan.request, headers))
@@ -223,8 +258,8 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
     def _planned(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
     ) -> tuple[Plan[ChatResult], Exchange]:
-        checked = self._call_kwargs(kwargs)
-        return self._prepared(self._plan(Call(messages, stop, checked, stream)), checked)
+        call = self._call(messages, stop, kwargs, stream=stream)
+        return self._prepared(self._plan(call), call)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The profile of ``model`` (``_profiles.model_profile``); a given ``profile=`` wins.
@@ -349,8 +384,8 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
     def _planned(
         self, prompt: str, stop: list[str] | None, kwargs: Any, *, stream: bool
     ) -> tuple[Plan[TextResult], Exchange]:
-        checked = self._call_kwargs(kwargs)
-        return self._prepared(self._plan(Call(prompt, stop, checked, stream)), checked)
+        call = self._call(prompt, stop, kwargs, stream=stream)
+        return self._prepared(self._plan(call), call)
 
     def _dict_for_compat(self) -> dict[str, Any]:
         """``invocation_params``, per-call values included (LangChain's generate omits them)."""

@@ -42,8 +42,8 @@ __all__ = [
     "DETERMINISTIC_TEMPERATURE",
     "PROVIDER",
     "FFMStream",
-    "build_parameters",
     "conversation_payload",
+    "ffm_parameters",
     "ffm_tool_choice",
     "inject_response_format",
     "normalize_base_url",
@@ -57,17 +57,6 @@ PROVIDER: Final = "ffm"
 DETERMINISTIC_TEMPERATURE: Final = 0.01
 """FFM refuses temperature 0; this plus ``top_k=1`` is its closest equivalent."""
 MAX_STOP_SEQUENCES: Final = 4
-
-# LangChain / class field name -> FFM ``parameters`` key.
-_PARAMETER_NAMES: Final = {
-    "max_tokens": "max_new_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "frequence_penalty": "frequence_penalty",
-    "stop": "stop_sequences",
-    "seed": "seed",
-}
 
 
 def normalize_base_url(url: str) -> str:
@@ -139,40 +128,22 @@ def validate_parameters(settings: Mapping[str, Any]) -> None:
     for name, value, ok, message in checks:
         if isinstance(value, bool) or not ok:
             raise _fail(name, f"{message}; got {value!r}")
-    stop = settings.get("stop")
-    count = len(_as_stop_list(stop)) if stop is not None else 0
+    count = len([s for s in settings.get("stop") or () if s])  # "" matches at once: not sent
     if count > MAX_STOP_SEQUENCES:
         raise _fail("stop", f"FFM accepts at most {MAX_STOP_SEQUENCES} stop sequences; got {count}")
 
 
-def _as_stop_list(stop: str | Sequence[str]) -> list[str]:
-    """Stop sequences as FFM's list; an empty string would match at once, so none is sent."""
-    return ([stop] if stop else []) if isinstance(stop, str) else [s for s in stop if s]
+def ffm_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """FFM's ``parameters`` object as sent: temperature 0 becomes greedy decoding.
 
-
-def build_parameters(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate and map settings to FFM's nested ``parameters`` object.
-
-    Unset (None) values are omitted so FFM applies its own defaults.
-    Temperature 0 becomes ``temperature=0.01`` with ``top_k=1`` (greedy decoding),
-    unless the caller chose ``top_k`` explicitly.
+    FFM refuses temperature 0, so it is sent as ``temperature=0.01`` with
+    ``top_k=1``, unless the caller chose ``top_k`` explicitly.
     """
-    validate_parameters(settings)
-    params: dict[str, Any] = {}
-    for name, wire_name in _PARAMETER_NAMES.items():
-        value = settings.get(name)
-        if value is None:
-            continue
-        if name == "stop":
-            stops = _as_stop_list(value)
-            if not stops:
-                continue
-            value = stops
-        params[wire_name] = value
-    if settings.get("temperature") == 0:
-        params["temperature"] = DETERMINISTIC_TEMPERATURE
-        params.setdefault("top_k", 1)
-    return params
+    sent = dict(params)
+    if sent.get("temperature") == 0:
+        sent["temperature"] = DETERMINISTIC_TEMPERATURE
+        sent.setdefault("top_k", 1)
+    return sent
 
 
 def ffm_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[str, Any] | None:

@@ -147,7 +147,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
     def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
         """Validate everything and build the request before any I/O happens."""
         kwargs = call.kwargs
-        parameters, stops = self._parameters(call.stop, kwargs)
+        parameters, stops = self._parameters(call.values), call.stop
         tools, response_format = self._tools_and_format(kwargs)
         choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), tool_names(tools or []))
         messages = messages_to_dicts(call.input, provider=proto.PROVIDER)
@@ -159,7 +159,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
             stream=call.stream,
             tools=tools,
             tool_choice=choice if tools else None,
-            extra=self._extra(kwargs),
+            extra=self.verbatim_fields(kwargs),
         )
         bound = bool(tools)
         return Plan(

@@ -95,7 +95,7 @@ class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
         return prepared, proto.plan_batches(counts, per_request)
 
     def _batch_request(self, batch: Sequence[str]) -> HTTPRequest:
-        body = {**proto.embeddings_payload(self.model, batch), **self._extra({})}
+        body = {**proto.embeddings_payload(self.model, batch), **self.verbatim_fields({})}
         return self._request("models/embeddings", body)
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:

@@ -78,14 +78,14 @@ class FFMLLM(FFMSamplingSettings, LLMShell):
 
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
         """Validate and build one request before any I/O happens."""
-        parameters, stops = self._parameters(call.stop, call.kwargs)
+        parameters, stops = self._parameters(call.values), call.stop
         model = self._model_for(call.kwargs)
         body = proto.generate_payload(
             model=model,
             prompt=call.input,
             parameters=parameters,
             stream=call.stream,
-            extra=self._extra(call.kwargs),
+            extra=self.verbatim_fields(call.kwargs),
         )
         return Plan(
             self._request("models/generate", body),

@@ -30,7 +30,6 @@ from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParamete
 
 __all__ = [
     "BUILTIN_TOOLS",
-    "COMPLETION_FIELDS",
     "PROVIDER",
     "REASONING_EFFORTS",
     "ChatStream",
@@ -273,8 +272,11 @@ def _profiles_with(flag: str) -> list[tuple[str, Mapping[str, Any]]]:
     return [(m, p) for m, p in profiles if p.get(flag)]
 
 
-def validate_chat(settings: Mapping[str, Any], *, stream: bool) -> None:
-    """Chat-completion rules the server enforces with a 422, checked before sending."""
+def validate_chat(settings: Mapping[str, Any]) -> None:
+    """Chat-completion rules the server enforces with a 422, checked before sending.
+
+    ``n`` with streaming is the shared rule of every class (``Call``), not checked here.
+    """
     validate_sampling(settings)
     validate_reasoning(settings)
     _in_range(
@@ -301,8 +303,6 @@ def validate_chat(settings: Mapping[str, Any], *, stream: bool) -> None:
         raise _fail("min_tokens", "Friendli refuses min_tokens together with tools")
     if settings.get("response_format") and settings.get("min_tokens"):
         raise _fail("min_tokens", "Friendli refuses min_tokens together with response_format")
-    if stream and (settings.get("n") or 1) > 1:
-        raise _fail("n", "must be 1 when streaming (LangChain streams one generation)")
     response_format = settings.get("response_format")
     if response_format is not None:
         kind = response_format.get("type") if isinstance(response_format, Mapping) else None
@@ -339,41 +339,6 @@ def friendli_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[s
 
 # --------------------------------------------------------------------------- completions
 
-COMPLETION_FIELDS: Final = (
-    "bad_word_tokens",
-    "bad_words",
-    "beam_search_type",
-    "early_stopping",
-    "embedding_to_replace",
-    "encoder_no_repeat_ngram",
-    "encoder_repetition_penalty",
-    "eos_token",
-    "frequency_penalty",
-    "include_output_logits",
-    "include_output_logprobs",
-    "length_penalty",
-    "max_tokens",
-    "max_total_tokens",
-    "min_tokens",
-    "min_total_tokens",
-    "n",
-    "no_repeat_ngram",
-    "num_beams",
-    "presence_penalty",
-    "repetition_penalty",
-    "response_format",
-    "seed",
-    "stop",
-    "stop_tokens",
-    "temperature",
-    "timeout_microseconds",
-    "token_index_to_replace",
-    "top_k",
-    "top_p",
-    "min_p",
-    "logprobs",
-)
-"""Every completions field of the seed plus the current API's, under Friendli's names."""
 
 _BEAM_TYPES: Final = ("DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING")
 

@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.outputs import Generation
 
 from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._wire import NulFraming
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 
@@ -71,16 +72,18 @@ class MonsterAPILLM(MonsterAPISettings, LLMShell):
             result.generations[0][0].generation_info["credits_consumed"]
     """
 
-    call_only = frozenset({"model", "stream", "stop"})
-
     @property
     def _llm_type(self) -> str:
         return "monsterapi-llm"
 
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
         """Validate and build one request before any I/O happens."""
-        stops = self._stops(call.stop, call.kwargs)
-        return self._generate_plan(call, stops, lambda p: _result(p, call.input, stops))
+        return Plan(
+            self._request("generate", self._generate_body(call)),
+            NulFraming,
+            lambda: self._generate_stream(call),
+            lambda payload: _result(payload, call.input, call.stop),
+        )
 
 
 def _result(payload: Any, prompt: str, stops: list[str]) -> TextResult:

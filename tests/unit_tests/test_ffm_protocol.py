@@ -8,8 +8,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessageChunk, HumanMessage
 
+from langchain_ffm_friendli import ChatFFM
 from langchain_ffm_friendli._deltas import chat_chunk
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
@@ -18,18 +19,17 @@ from tests.unit_tests._streams import drive_bytes
 
 
 def test_parameters_use_ffm_names_and_omit_unset() -> None:
-    params = proto.build_parameters(
-        {
-            "max_tokens": 64,
-            "temperature": 0.5,
-            "top_k": 50,
-            "top_p": 1.0,
-            "frequence_penalty": 1.05,
-            "stop": ["\n\n"],
-            "seed": 7,
-        }
-    )
-    assert params == {
+    model = ChatFFM(model="m", api_key="k")
+    values = {
+        "max_tokens": 64,
+        "temperature": 0.5,
+        "top_k": 50,
+        "top_p": 1.0,
+        "frequence_penalty": 1.05,
+        "stop": ["\n\n"],
+        "seed": 7,
+    }
+    assert model._parameters(values) == {
         "max_new_tokens": 64,
         "temperature": 0.5,
         "top_k": 50,
@@ -38,13 +38,13 @@ def test_parameters_use_ffm_names_and_omit_unset() -> None:
         "stop_sequences": ["\n\n"],
         "seed": 7,
     }
-    assert proto.build_parameters({"temperature": None, "stop": []}) == {}
+    assert model._parameters({"temperature": None, "stop": None}) == {}
 
 
 def test_temperature_zero_becomes_greedy_equivalent() -> None:
-    assert proto.build_parameters({"temperature": 0}) == {"temperature": 0.01, "top_k": 1}
+    assert proto.ffm_parameters({"temperature": 0}) == {"temperature": 0.01, "top_k": 1}
     # an explicit top_k is the user's choice and is kept
-    assert proto.build_parameters({"temperature": 0, "top_k": 5}) == {
+    assert proto.ffm_parameters({"temperature": 0, "top_k": 5}) == {
         "temperature": 0.01,
         "top_k": 5,
     }
@@ -66,7 +66,7 @@ def test_temperature_zero_becomes_greedy_equivalent() -> None:
 )
 def test_out_of_range_values_name_the_field(field: str, value: object) -> None:
     with pytest.raises(InvalidParameterError) as info:
-        proto.build_parameters({field: value})
+        proto.validate_parameters({field: value})
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}:")
 
@@ -414,7 +414,6 @@ def test_parameter_rules_quote_the_rule_and_the_value(field: str, value: object,
         # §1.4: at most 4 stop_sequences (empty strings are not sequences)
         {"stop": ["a", "b", "c", "d"]},
         {"stop": ["a", "b", "c", "d", "", ""]},
-        {"stop": "a single string"},
     ],
 )
 def test_documented_boundaries_pass(settings: dict) -> None:
@@ -428,10 +427,16 @@ def test_stop_limit_error_counts_the_sequences() -> None:
     assert "got 6" in str(error)
 
 
+def _sent_parameters(**kwargs: object) -> object:
+    model = ChatFFM(model="m", api_key="k")
+    plan, _ = model._planned([HumanMessage("hi")], None, kwargs, stream=False)
+    return plan.request.body.get("parameters", {})
+
+
 def test_a_single_stop_string_is_sent_as_a_list() -> None:
     # §1.4: stop_sequences is an array of strings
-    assert proto.build_parameters({"stop": "\n\n"}) == {"stop_sequences": ["\n\n"]}
-    assert proto.build_parameters({"stop": ["", "END"]}) == {"stop_sequences": ["END"]}
+    assert _sent_parameters(stop="\n\n") == {"stop_sequences": ["\n\n"]}
+    assert _sent_parameters(stop=["", "END"]) == {"stop_sequences": ["END"]}
 
 
 @pytest.mark.parametrize(
@@ -443,12 +448,12 @@ def test_non_numeric_parameter_is_an_invalid_parameter(field: str, value: object
 
 
 def test_an_empty_stop_string_is_not_sent() -> None:
-    assert proto.build_parameters({"stop": ""}) == {}
+    assert _sent_parameters(stop="") == {}
 
 
 def test_temperature_zero_keeps_the_other_parameters() -> None:
     # §1.4: temperature 0 is invalid on FFM; 0.01 plus top_k=1 is the greedy stand-in
-    assert proto.build_parameters({"temperature": 0, "max_tokens": 8, "seed": 3}) == {
+    assert _sent_parameters(temperature=0, max_tokens=8, seed=3) == {
         "max_new_tokens": 8,
         "seed": 3,
         "temperature": 0.01,

@@ -199,7 +199,7 @@ def test_out_of_range_sampling_values_name_the_field(field: str, value: Any, rul
 )
 def test_valid_sampling_boundaries_pass(settings: dict) -> None:
     proto.validate_sampling(settings)
-    proto.validate_chat(settings, stream=False)
+    proto.validate_chat(settings)
 
 
 def test_seed_may_be_one_integer_or_one_per_generation() -> None:
@@ -266,8 +266,6 @@ def test_bad_seed_names_the_field(settings: dict, rule: str) -> None:
             "min_tokens",
             "together with response_format",
         ),
-        # LangChain streams one generation
-        ({"n": 2}, True, "n", "streaming"),
         # §2.4: response_format types text, json_object, json_schema, regex
         ({"response_format": {"type": "xml"}}, False, "response_format", "'xml'"),
         ({"response_format": {}}, False, "response_format", "None"),
@@ -285,7 +283,7 @@ def test_bad_seed_names_the_field(settings: dict, rule: str) -> None:
     ],
 )
 def test_chat_rules_name_the_field(settings: dict, field: str, rule: str, *, stream: bool) -> None:
-    error = raises_on(field, proto.validate_chat, settings, stream=stream)
+    error = raises_on(field, proto.validate_chat, settings)
     assert rule in str(error)
 
 
@@ -307,7 +305,7 @@ def test_chat_rules_name_the_field(settings: dict, field: str, rule: str, *, str
     ],
 )
 def test_valid_chat_settings_pass(settings: dict, *, stream: bool) -> None:
-    proto.validate_chat(settings, stream=stream)
+    proto.validate_chat(settings)  # streaming adds only the shared n rule (test_params.py)
 
 
 # --------------------------------------------------------------------------- response_format
@@ -591,7 +589,7 @@ def test_reasoning_efforts_are_the_sdk_enum() -> None:
     ],
 )
 def test_bad_reasoning_fields_name_the_field(settings: dict, field: str, rule: str) -> None:
-    error = raises_on(field, proto.validate_chat, settings, stream=False)
+    error = raises_on(field, proto.validate_chat, settings)
     assert rule in str(error)
 
 
@@ -603,8 +601,7 @@ def test_every_reasoning_effort_and_valid_reasoning_fields_pass(effort: str) -> 
             "reasoning_budget": 1,
             "parse_reasoning": False,
             "include_reasoning": True,
-        },
-        stream=True,
+        }
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from langchain_ffm_friendli import MonsterAPILLM
 from langchain_ffm_friendli._wire import NulFraming, Record, decode_json_bytes
 from langchain_ffm_friendli.errors import (
     APIError,
@@ -70,12 +71,10 @@ def test_valid_combinations_pass(settings: dict) -> None:
 
 
 def test_payload_sends_exactly_one_input_and_omits_unset_fields() -> None:
-    body = proto.generate_payload(
-        model="m", settings={"max_tokens": 9, "top_k": None}, stream=False, prompt="p"
-    )
+    body = proto.generate_payload(model="m", fields={"max_tokens": 9}, stream=False, prompt="p")
     assert body == {"model": "m", "prompt": "p", "max_tokens": 9, "stream": False}
     with pytest.raises(InvalidParameterError, match="exactly one"):
-        proto.generate_payload(model="m", settings={}, stream=False)
+        proto.generate_payload(model="m", fields={}, stream=False)
 
 
 def test_every_record_form_and_optional_fields() -> None:
@@ -300,7 +299,7 @@ def test_chat_payload_sends_messages_and_every_set_sampling_field() -> None:
     }
     body = proto.generate_payload(
         model="meta-llama/Meta-Llama-3.1-8B-Instruct",
-        settings=settings,
+        fields=settings,
         stream=True,
         messages=messages,
     )
@@ -313,22 +312,24 @@ def test_chat_payload_sends_messages_and_every_set_sampling_field() -> None:
 
 
 def test_payload_never_sends_undocumented_fields_from_settings() -> None:
-    # §5: stop, seed, logprobs are not in the documented list: do not send them;
+    # §5: only the documented sampling fields are declared (stop is applied client-side);
     # §6.11: omit unset fields rather than sending null
-    body = proto.generate_payload(
-        model="m",
-        settings={"stop": ["\n"], "seed": 1, "logprobs": 2, "best_of": None, "n": 1},
-        stream=False,
-        prompt="Q",
-    )
-    assert body == {"model": "m", "prompt": "Q", "n": 1, "stream": False}
+    documented = {
+        "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty",
+        "repetition_penalty", "temperature", "top_p", "top_k", "min_p", "use_beam_search",
+        "length_penalty", "early_stopping",
+    }  # fmt: skip
+    assert set(MonsterAPILLM.wire_fields()) == {*documented, "stop"}
+    llm = MonsterAPILLM(model="m", api_key="k", n=1, stop=["\n"])
+    plan, _ = llm._planned("Q", None, {}, stream=False)
+    assert plan.request.body == {"model": "m", "prompt": "Q", "n": 1, "stream": False}
 
 
 def test_payload_extra_is_merged_but_stream_is_ours() -> None:
     # §5: mock_response is an SDK-only extra, passed through on request
     body = proto.generate_payload(
         model="m",
-        settings={},
+        fields={},
         stream=False,
         prompt="",
         extra={"mock_response": True, "stream": True},
@@ -342,7 +343,7 @@ def test_payload_with_both_inputs_is_refused() -> None:
         "messages",
         proto.generate_payload,
         model="m",
-        settings={},
+        fields={},
         stream=False,
         messages=[],
         prompt="p",
