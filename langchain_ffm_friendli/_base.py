@@ -43,6 +43,7 @@ from langchain_ffm_friendli._secrets import (
     split_userinfo,
 )
 from langchain_ffm_friendli._transport import (
+    REQUEST_ID_HEADERS,
     Exchange,
     HTTPRequest,
     RetryPolicy,
@@ -222,6 +223,8 @@ class ProviderSettings(BaseModel):
     base_url_env: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
     api_key_required: ClassVar[bool] = True
+    request_id_headers: ClassVar[tuple[str, ...]] = REQUEST_ID_HEADERS
+    """Response headers that may carry the server's request id (a provider may add its own)."""
     default_timeout: ClassVar[httpx.Timeout] = httpx.Timeout(120.0, connect=10.0)
 
     model: str = Field(validation_alias=AliasChoices("model", "model_name"))
@@ -597,6 +600,7 @@ class ProviderSettings(BaseModel):
             headers=headers,
             body=body,
             private=frozenset(private),
+            request_id_headers=self.request_id_headers,
         )
 
     def _post(

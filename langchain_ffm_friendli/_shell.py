@@ -540,7 +540,7 @@ def _drive(
 ) -> Iterator[C]:
     provider, transport = model.provider_name, model.transport
     framing = plan.framing(provider)
-    items = transport.stream_bytes(plan.request, exchange, event_stream=framing.source == "events")
+    items = transport.stream_bytes(plan.request, exchange)
     run = StreamRun(framing, plan.decoder(), make, exchange, provider)
     return drive(
         items, run, run_manager, functools.partial(transport.guard, plan.request, exchange)
@@ -556,7 +556,7 @@ def _adrive(
 ) -> AsyncGenerator[C, None]:
     provider, transport = model.provider_name, model.transport
     framing = plan.framing(provider)
-    items = transport.astream_bytes(plan.request, exchange, event_stream=framing.source == "events")
+    items = transport.astream_bytes(plan.request, exchange)
     run = StreamRun(framing, plan.decoder(), make, exchange, provider)
     return adrive(
         items, run, run_manager, functools.partial(transport.guard, plan.request, exchange)
