@@ -50,7 +50,7 @@ from langchain_ffm_friendli._deltas import (
     text_chunk,
     with_request_id,
 )
-from langchain_ffm_friendli._openai_format import StrictPlace, format_tools, place_strict
+from langchain_ffm_friendli._openai.tools import StrictPlace, format_tools, place_strict
 from langchain_ffm_friendli._profiles import model_profile
 from langchain_ffm_friendli._streaming import Decoder, StreamRun, adrive, drive
 from langchain_ffm_friendli._structured import StructuredOutputMixin

@@ -21,15 +21,13 @@ from langchain_core.messages.ai import UsageMetadata
 
 from langchain_ffm_friendli import _tokens
 from langchain_ffm_friendli._checks import require_numbers
-from langchain_ffm_friendli._deltas import DeliveredText, Delta
-from langchain_ffm_friendli._openai_format import (
-    json_instruction,
+from langchain_ffm_friendli._deltas import DeliveredText, Delta, usage_metadata
+from langchain_ffm_friendli._openai.json_output import json_instruction, with_system_instruction
+from langchain_ffm_friendli._openai.tools import (
     new_tool_call_id,
     parse_tool_calls,
     tool_call_chunks_from_deltas,
     tool_choice_to_openai,
-    usage_metadata,
-    with_system_instruction,
 )
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import (

@@ -7,10 +7,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_ffm_friendli._openai_format import (
-    messages_to_dicts,
-    tool_names,
-)
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._openai.tools import tool_names
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.ffm import _protocol as proto

@@ -1,7 +1,7 @@
 """Friendli wire protocol as pure functions (no I/O).
 
 Chat completions are OpenAI-compatible, so messages, tools and stream decoding
-come from :mod:`langchain_ffm_friendli._openai_format`; this module adds what is
+come from :mod:`langchain_ffm_friendli._openai`; this module adds what is
 Friendli's own: parameter ranges and forbidden combinations, the endpoint kinds,
 built-in tools and the tool-assisted route, and ``tool_status`` events. See
 shared/protocols/friendli.md for the evidence behind each rule.
@@ -19,11 +19,8 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import Generation
 
 from langchain_ffm_friendli._deltas import CustomEvent, DeliveredText, Delta, TextResult
-from langchain_ffm_friendli._openai_format import (
-    OpenAIChatStream,
-    openai_usage,
-    tool_choice_to_openai,
-)
+from langchain_ffm_friendli._openai.chat import OpenAIChatStream, openai_usage
+from langchain_ffm_friendli._openai.tools import tool_choice_to_openai
 from langchain_ffm_friendli._profiles import known_models, model_profile
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError

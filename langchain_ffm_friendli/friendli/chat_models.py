@@ -9,12 +9,9 @@ from langchain_core.outputs import ChatResult
 
 from langchain_ffm_friendli._base import Wire
 from langchain_ffm_friendli._events import CustomEventsMixin
-from langchain_ffm_friendli._openai_format import (
-    chat_result,
-    messages_to_dicts,
-    openai_chat_body,
-    tool_names,
-)
+from langchain_ffm_friendli._openai.chat import chat_result, openai_chat_body
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._openai.tools import tool_names
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.friendli import _protocol as proto

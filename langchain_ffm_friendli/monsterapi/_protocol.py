@@ -16,8 +16,7 @@ from typing import Any, ClassVar, Final
 from langchain_core.messages.ai import UsageMetadata
 
 from langchain_ffm_friendli._checks import require_numbers
-from langchain_ffm_friendli._deltas import Delta
-from langchain_ffm_friendli._openai_format import usage_metadata
+from langchain_ffm_friendli._deltas import Delta, usage_metadata
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError, StreamError
 

@@ -8,14 +8,9 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_ffm_friendli._base import placed
-from langchain_ffm_friendli._openai_format import (
-    OpenAIChatStream,
-    chat_result,
-    messages_to_dicts,
-    openai_chat_body,
-    tool_choice_to_openai,
-    tool_names,
-)
+from langchain_ffm_friendli._openai.chat import OpenAIChatStream, chat_result, openai_chat_body
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._openai.tools import tool_choice_to_openai, tool_names
 from langchain_ffm_friendli._shell import Call, ChatShell, Plan
 from langchain_ffm_friendli._wire import NulFraming, SSEFraming
 from langchain_ffm_friendli.errors import InvalidParameterError

@@ -271,7 +271,7 @@ async def test_async_dispatch_writes_too(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_server_tool_blocks_are_not_sent_back_in_history() -> None:
-    from langchain_ffm_friendli._openai_format import content_to_text, message_to_dict
+    from langchain_ffm_friendli._openai.messages import content_to_text, message_to_dict
 
     v1_answer = [*proto.server_tool_blocks([STARTED, ENDED]), {"type": "text", "text": "241.4"}]
     assert content_to_text(v1_answer, provider="friendli", role="assistant") == "241.4"
