@@ -304,7 +304,7 @@ class ProviderSettings(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _fill_settings(cls, values: Any) -> Any:
+    def _settings_from_environment(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             return values
         cls._check_init_names(values)

@@ -19,7 +19,7 @@ import langchain_ffm_friendli as _package
 from langchain_ffm_friendli.errors import InvalidParameterError
 
 if TYPE_CHECKING:
-    from langchain_ffm_friendli._shell import ChatShell
+    from langchain_ffm_friendli._planned import PlannedChatModel
     from langchain_ffm_friendli.ffm.chat_models import ChatFFM
     from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
     from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
@@ -59,7 +59,7 @@ def init_chat_model(
     name = CHAT_MODELS.get(provider)
     if name is None:
         raise _unknown_provider(provider, model)
-    cls: type[ChatShell] = getattr(_package, name)
+    cls: type[PlannedChatModel] = getattr(_package, name)
     return cls(model=model, **kwargs)  # type: ignore[return-value]
 
 

@@ -9,7 +9,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_ffm_friendli._openai.messages import messages_to_dicts
 from langchain_ffm_friendli._openai.tools import tool_names
-from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._planned import Call, Plan, PlannedChatModel
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.ffm import _protocol as proto
 from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
@@ -17,7 +17,7 @@ from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
 __all__ = ["ChatFFM"]
 
 
-class ChatFFM(FFMSamplingSettings, ChatShell):
+class ChatFFM(FFMSamplingSettings, PlannedChatModel):
     r"""FFM (Formosa Foundation Model on TWCC/TWSC AFS) chat model.
 
     Talks to FFM's native Conversation API (``POST {base_url}/models/conversation``)
@@ -136,7 +136,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         ``length``, ``tool_calls``).
     """
 
-    strict_places = ("none", "none")
+    strict_handling = ("none", "none")
 
     @property
     def _llm_type(self) -> str:

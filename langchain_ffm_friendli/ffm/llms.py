@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.outputs import Generation
 
-from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._planned import Call, Plan, PlannedLLM, TextResult
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.ffm import _protocol as proto
 from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
@@ -14,7 +14,7 @@ from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
 __all__ = ["FFMLLM"]
 
 
-class FFMLLM(FFMSamplingSettings, LLMShell):
+class FFMLLM(FFMSamplingSettings, PlannedLLM):
     r"""FFM text completion (``POST {base_url}/models/generate``).
 
     The prompt is sent verbatim as ``inputs``: FFM applies no chat template, so

@@ -33,7 +33,7 @@ __all__ = [
     "CompletionStream",
     "InvalidParameterError",
     "builtin_tools",
-    "check_builtin_endpoint",
+    "builtin_tools_url",
     "check_media",
     "completion_generation_info",
     "friendli_tool_choice",
@@ -111,7 +111,7 @@ def tools_url(base_url: str) -> str:
     return f"{base_url[: -len(marker)]}/serverless/tools/v1/chat/completions"
 
 
-def check_builtin_endpoint(endpoint: str | None, base_url: str) -> str:
+def builtin_tools_url(endpoint: str | None, base_url: str) -> str:
     """The tool-assisted URL, or an error naming ``tools`` off serverless endpoints."""
     if endpoint != "serverless":
         raise _fail(

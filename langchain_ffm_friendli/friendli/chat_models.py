@@ -12,7 +12,7 @@ from langchain_ffm_friendli._events import CustomEventsMixin
 from langchain_ffm_friendli._openai.chat import chat_result, openai_chat_body
 from langchain_ffm_friendli._openai.messages import messages_to_dicts
 from langchain_ffm_friendli._openai.tools import tool_names
-from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._planned import Call, Plan, PlannedChatModel
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
@@ -20,7 +20,7 @@ from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
 __all__ = ["ChatFriendli"]
 
 
-class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
+class ChatFriendli(CustomEventsMixin, FriendliClientSettings, PlannedChatModel):
     r"""FriendliAI chat model: chat completions and tool-assisted chat with built-in tools.
 
     OpenAI-compatible chat over httpx (sync and async), plus Friendli's own
@@ -169,7 +169,7 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     """
 
     read_per_call = frozenset({"tools", "tool_choice", "stream_options"})
-    strict_places = ("none", "implied")
+    strict_handling = ("none", "implied")
 
     temperature: Annotated[float | None, Wire()] = None
     max_tokens: Annotated[int | None, Wire()] = None
@@ -227,7 +227,7 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         )
         proto.validate_chat({**settings, "tools": tools, "response_format": response_format})
         assisted = bool(proto.builtin_tools(tools))
-        url = proto.check_builtin_endpoint(self.endpoint, self.base_url) if assisted else ""
+        url = proto.builtin_tools_url(self.endpoint, self.base_url) if assisted else ""
         if not assisted and settings.get("resume_generation") is not None:
             raise proto.InvalidParameterError(
                 "resume_generation",
@@ -271,5 +271,5 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
         """Function tools and built-ins (``{"type": "math:calculator"}``, serverless only)."""
         if proto.builtin_tools(tools):
-            proto.check_builtin_endpoint(self.endpoint, self.base_url)
+            proto.builtin_tools_url(self.endpoint, self.base_url)
         proto.friendli_tool_choice(tool_choice, tool_names(tools))

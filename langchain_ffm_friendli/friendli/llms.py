@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from langchain_ffm_friendli._base import Wire, placed
-from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._planned import Call, Plan, PlannedLLM, TextResult
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
@@ -15,7 +15,7 @@ __all__ = ["FriendliLLM"]
 BeamSearchType = Literal["DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING"]
 
 
-class FriendliLLM(FriendliClientSettings, LLMShell):
+class FriendliLLM(FriendliClientSettings, PlannedLLM):
     """Friendli text completions with every documented parameter.
 
     ``POST {base_url}/completions`` on serverless, dedicated or container

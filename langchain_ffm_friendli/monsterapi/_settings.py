@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from langchain_ffm_friendli._base import ProviderSettings, Wire, placed
 from langchain_ffm_friendli._openai.messages import messages_to_dicts
-from langchain_ffm_friendli._shell import Call
+from langchain_ffm_friendli._planned import Call
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 
 __all__ = ["MonsterAPISettings"]

@@ -11,7 +11,7 @@ from langchain_ffm_friendli._base import placed
 from langchain_ffm_friendli._openai.chat import OpenAIChatStream, chat_result, openai_chat_body
 from langchain_ffm_friendli._openai.messages import messages_to_dicts
 from langchain_ffm_friendli._openai.tools import tool_choice_to_openai, tool_names
-from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._planned import Call, Plan, PlannedChatModel
 from langchain_ffm_friendli._wire import NulFraming, SSEFraming
 from langchain_ffm_friendli.errors import InvalidParameterError
 from langchain_ffm_friendli.monsterapi import _protocol as proto
@@ -20,7 +20,7 @@ from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 __all__ = ["ChatMonsterAPI"]
 
 
-class ChatMonsterAPI(MonsterAPISettings, ChatShell):
+class ChatMonsterAPI(MonsterAPISettings, PlannedChatModel):
     r"""MonsterAPI chat model over ``POST {base_url}/generate`` with ``messages``.
 
     The server applies the model's chat template. Tool calling and structured

@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.outputs import Generation
 
-from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._planned import Call, Plan, PlannedLLM, TextResult
 from langchain_ffm_friendli._wire import NulFraming
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
@@ -14,7 +14,7 @@ from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 __all__ = ["MonsterAPILLM"]
 
 
-class MonsterAPILLM(MonsterAPISettings, LLMShell):
+class MonsterAPILLM(MonsterAPISettings, PlannedLLM):
     """MonsterAPI text generation: ``POST {base_url}/generate`` with a ``prompt``.
 
     The prompt goes to the model verbatim (apply the model's chat template

@@ -1,4 +1,4 @@
-"""The shells' stream path without a transport: bytes -> framing -> decoder -> chunks."""
+"""The planned models' stream path without a transport: bytes -> framing -> decoder -> chunks."""
 
 from __future__ import annotations
 

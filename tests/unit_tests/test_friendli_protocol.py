@@ -68,7 +68,7 @@ def test_tools_url_refuses_a_non_serverless_base(base_url: str) -> None:
 
 
 def test_check_builtin_endpoint_returns_the_tools_url_on_serverless() -> None:
-    assert proto.check_builtin_endpoint("serverless", SERVERLESS) == (
+    assert proto.builtin_tools_url("serverless", SERVERLESS) == (
         "https://api.friendli.ai/serverless/tools/v1/chat/completions"
     )
 
@@ -76,7 +76,7 @@ def test_check_builtin_endpoint_returns_the_tools_url_on_serverless() -> None:
 @pytest.mark.parametrize("endpoint", ["dedicated", "container", None])
 def test_check_builtin_endpoint_refuses_other_products(endpoint: str | None) -> None:
     # §3: tool-assisted chat (built-in tools) is serverless only
-    error = raises_on("tools", proto.check_builtin_endpoint, endpoint, SERVERLESS)
+    error = raises_on("tools", proto.builtin_tools_url, endpoint, SERVERLESS)
     assert "serverless endpoints only" in str(error)
     assert f"this is {endpoint}" in str(error)
 

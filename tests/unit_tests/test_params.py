@@ -27,7 +27,7 @@ from langchain_ffm_friendli import (
     init_chat_model,
 )
 from langchain_ffm_friendli._base import SHARED_CALL_KWARGS, Wire
-from langchain_ffm_friendli._shell import ChatShell, LLMShell
+from langchain_ffm_friendli._planned import PlannedChatModel, PlannedLLM
 from langchain_ffm_friendli.errors import InvalidParameterError
 
 MODELS: dict[type[Any], str] = {
@@ -52,7 +52,7 @@ def make(cls: type[Any], **kwargs: Any) -> Any:
 def body(model: Any, call_input: Any = None, *, stream: bool = False, **kwargs: Any) -> Any:
     """The JSON body the model would send for one call (no I/O)."""
     if call_input is None:
-        call_input = [HumanMessage("hi")] if isinstance(model, ChatShell) else "hi"
+        call_input = [HumanMessage("hi")] if isinstance(model, PlannedChatModel) else "hi"
     plan, _ = model._planned(call_input, None, kwargs, stream=stream)
     return plan.request.body
 
@@ -360,8 +360,8 @@ def test_langsmith_params_and_invocation_params_as_documented(cls: type[Any]) ->
         max_tokens=64,
     )
     ls = model._get_ls_params(stop=["\n"])
-    kind = "chat" if isinstance(model, ChatShell) else "llm"
-    assert isinstance(model, ChatShell | LLMShell)
+    kind = "chat" if isinstance(model, PlannedChatModel) else "llm"
+    assert isinstance(model, PlannedChatModel | PlannedLLM)
     assert ls == {
         "ls_provider": cls.provider_name,
         "ls_model_name": MODELS[cls],

@@ -1,8 +1,8 @@
 """The LangChain method skeleton, written once for every chat and text model.
 
 A provider class supplies a :class:`Plan` for one call (the request, its stream
-framing, a decoder factory and the non-stream parser); :class:`ChatShell` and
-:class:`LLMShell` do the rest the same way for all of them: ``_generate``,
+framing, a decoder factory and the non-stream parser); :class:`PlannedChatModel` and
+:class:`PlannedLLM` do the rest the same way for all of them: ``_generate``,
 ``_agenerate``, ``_stream``, ``_astream``, the per-prompt LLM loop (prompts run
 concurrently in async), ``streaming=True``, and the ``llm_output`` sums.
 """
@@ -61,9 +61,9 @@ from langchain_ffm_friendli.errors import InvalidParameterError
 
 __all__ = [
     "Call",
-    "ChatShell",
-    "LLMShell",
     "Plan",
+    "PlannedChatModel",
+    "PlannedLLM",
     "TextResult",
     "TokenEstimates",
     "join_chunks",
@@ -149,7 +149,7 @@ def llm_result(outputs: Sequence[TextResult], model: str) -> LLMResult:
     )
 
 
-class _UsageTap:
+class _TextChunksKeepingUsage:
     """Makes text chunks while keeping the usage a stream reports (LLM usage sums)."""
 
     __slots__ = ("usage",)
@@ -252,7 +252,7 @@ class CallSettings(ProviderSettings):
         return plan, exchange
 
 
-class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatModel):
+class PlannedChatModel(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatModel):
     """``BaseChatModel`` methods for a provider that supplies ``_plan``."""
 
     def _planned(
@@ -277,14 +277,14 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
     def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
         """The provider's checks of bound tools and ``tool_choice``."""
 
-    strict_places: ClassVar[tuple[StrictPlace, StrictPlace]] = ("sent", "sent")
+    strict_handling: ClassVar[tuple[StrictPlace, StrictPlace]] = ("sent", "sent")
     """What the provider's schema does with ``strict`` on function tools and on a JSON schema."""
 
     def _tools_and_format(
         self, kwargs: dict[str, Any], response_format: Any = None
     ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
-        """One call's tools and response_format, ``strict`` placed per :attr:`strict_places`."""
-        tools_place, schema_place = self.strict_places
+        """One call's tools and response_format, ``strict`` placed per :attr:`strict_handling`."""
+        tools_place, schema_place = self.strict_handling
         return place_strict(
             kwargs.get("tools") or None,
             response_format if response_format is not None else kwargs.get("response_format"),
@@ -350,7 +350,7 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
     ) -> Iterator[ChatGenerationChunk]:
         # The driver itself, not a generator around it: one frame less per chunk.
         plan, exchange = self._planned(messages, stop, kwargs, stream=True)
-        return _drive(self, plan, exchange, run_manager, chat_chunk)
+        return _stream_plan(self, plan, exchange, run_manager, chat_chunk)
 
     def _astream(
         self,
@@ -360,25 +360,25 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         plan, exchange = self._planned(messages, stop, kwargs, stream=True)
-        return _adrive(self, plan, exchange, run_manager, chat_chunk)
+        return _astream_plan(self, plan, exchange, run_manager, chat_chunk)
 
 
 # generate()'s own keyword arguments, not sent to the provider.
-_GENERATE_OPTIONS = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
+_GENERATE_OWN_KWARGS = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
 
 
 def _without_generate_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if k not in _GENERATE_OPTIONS}
+    return {k: v for k, v in kwargs.items() if k not in _GENERATE_OWN_KWARGS}
 
 
 # BaseLLM.generate reports invocation_params without the per-call kwargs (its
-# stream() includes them); the LLM shell hands them over through this.
-_CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
+# stream() includes them); PlannedLLM hands them over through this.
+_LLM_CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
     "langchain_ffm_friendli_call_kwargs", default=None
 )
 
 
-class LLMShell(TokenEstimates, CallSettings, BaseLLM):
+class PlannedLLM(TokenEstimates, CallSettings, BaseLLM):
     """``BaseLLM`` methods for a provider that supplies ``_plan``."""
 
     def _planned(
@@ -390,24 +390,24 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
     def _dict_for_compat(self) -> dict[str, Any]:
         """``invocation_params``, per-call values included (LangChain's generate omits them)."""
         params = super()._dict_for_compat()
-        params.update({k: v for k, v in (_CALL_KWARGS.get() or {}).items() if v is not None})
+        params.update({k: v for k, v in (_LLM_CALL_KWARGS.get() or {}).items() if v is not None})
         return params
 
     def generate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """LangChain's ``generate``, with the per-call kwargs in ``invocation_params``."""
-        token = _CALL_KWARGS.set(_without_generate_options(kwargs))
+        token = _LLM_CALL_KWARGS.set(_without_generate_options(kwargs))
         try:
             return super().generate(prompts, *args, **kwargs)
         finally:
-            _CALL_KWARGS.reset(token)
+            _LLM_CALL_KWARGS.reset(token)
 
     async def agenerate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """Async :meth:`generate`."""
-        token = _CALL_KWARGS.set(_without_generate_options(kwargs))
+        token = _LLM_CALL_KWARGS.set(_without_generate_options(kwargs))
         try:
             return await super().agenerate(prompts, *args, **kwargs)
         finally:
-            _CALL_KWARGS.reset(token)
+            _LLM_CALL_KWARGS.reset(token)
 
     @abstractmethod
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
@@ -460,9 +460,9 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
             plan, exchange = self._planned(prompt, stop, kwargs, stream=False)
             if plan.parse is not None:
                 return _post(self, plan, exchange)
-        tap = _UsageTap()
+        tap = _TextChunksKeepingUsage()
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        chunks = list(_drive(self, plan, exchange, run_manager, tap))
+        chunks = list(_stream_plan(self, plan, exchange, run_manager, tap))
         return TextResult([join_chunks(chunks)], tap.usage)
 
     async def _aone(
@@ -476,9 +476,9 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
             plan, exchange = self._planned(prompt, stop, kwargs, stream=False)
             if plan.parse is not None:
                 return await _apost(self, plan, exchange)
-        tap = _UsageTap()
+        tap = _TextChunksKeepingUsage()
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        async with aclosing(_adrive(self, plan, exchange, run_manager, tap)) as stream:
+        async with aclosing(_astream_plan(self, plan, exchange, run_manager, tap)) as stream:
             chunks = [chunk async for chunk in stream]
         return TextResult([join_chunks(chunks)], tap.usage)
 
@@ -491,7 +491,7 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
     ) -> Iterator[GenerationChunk]:
         # The driver itself, not a generator around it: one frame less per chunk.
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        return _drive(self, plan, exchange, run_manager, text_chunk)
+        return _stream_plan(self, plan, exchange, run_manager, text_chunk)
 
     def _astream(
         self,
@@ -501,7 +501,7 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        return _adrive(self, plan, exchange, run_manager, text_chunk)
+        return _astream_plan(self, plan, exchange, run_manager, text_chunk)
 
 
 C = TypeVar("C", ChatGenerationChunk, GenerationChunk)
@@ -531,7 +531,7 @@ async def _apost(model: ProviderSettings, plan: Plan[R], exchange: Exchange) -> 
     return _result_with_request_id(result, exchange.request_id)
 
 
-def _drive(
+def _stream_plan(
     model: ProviderSettings,
     plan: Plan[Any],
     exchange: Exchange,
@@ -547,7 +547,7 @@ def _drive(
     )
 
 
-def _adrive(
+def _astream_plan(
     model: ProviderSettings,
     plan: Plan[Any],
     exchange: Exchange,
