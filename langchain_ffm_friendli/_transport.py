@@ -596,19 +596,8 @@ class Transport:
         """Async :meth:`post`."""
         exchange = exchange or Exchange()
         with self.guard(request, exchange):
-            deadline = exchange.start()
-            alarm = Alarm(deadline) if deadline is not None else None
-            try:
-                if alarm is not None:
-                    alarm.arm()
+            with self._alarm(exchange):
                 response, body = await self._asend(request, exchange, stream=False)
-            except asyncio.CancelledError:
-                if alarm is None or not alarm.expired():
-                    raise
-                raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
-            finally:
-                if alarm is not None:
-                    alarm.disarm()
             return self._decode_json(response, body)
 
     async def astream_bytes(
@@ -616,29 +605,34 @@ class Transport:
     ) -> AsyncIterator[bytes]:
         """Async :meth:`stream_bytes`."""
         exchange = exchange or Exchange()
-        with self.guard(request, exchange):
-            deadline = exchange.start()
-            alarm = Alarm(deadline) if deadline is not None else None
-            response: httpx.Response | None = None
+        with self.guard(request, exchange), self._alarm(exchange) as alarm:
+            response, _ = await self._asend(request, exchange, stream=True)
+            reads = _areads(response)
             try:
-                if alarm is not None:
-                    alarm.arm()
-                response, _ = await self._asend(request, exchange, stream=True)
-                reads = _areads(response)
                 with self._reading():
                     async for chunk in self._atimed(reads, exchange, alarm):
                         yield chunk
-            except asyncio.CancelledError:
-                if alarm is None or not alarm.expired():
-                    raise
-                raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
             finally:
-                if alarm is not None:
-                    alarm.disarm()
-                if response is not None:
-                    if exchange.complete:
-                        await _adrain(reads)
-                    await _aclose(response)
+                if exchange.complete:
+                    await _adrain(reads)
+                await _aclose(response)
+
+    @contextlib.contextmanager
+    def _alarm(self, exchange: Exchange) -> Iterator[Alarm | None]:
+        """Start the call's bounds and watch its waits; its own cancellation becomes the error."""
+        deadline = exchange.start()
+        alarm = Alarm(deadline) if deadline is not None else None
+        try:
+            if alarm is not None:
+                alarm.arm()
+            yield alarm
+        except asyncio.CancelledError:
+            if alarm is None or not alarm.expired():
+                raise
+            raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
+        finally:
+            if alarm is not None:
+                alarm.disarm()
 
     async def _atimed(
         self, reads: AsyncIterator[bytes], exchange: Exchange, alarm: Alarm | None

@@ -109,11 +109,7 @@ def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
     try:
         payload = _json(raw)
     except json.JSONDecodeError as exc:
-        raise MalformedRecordError(
-            f"{provider} stream record is not valid JSON ({exc.msg}): {raw[:200]!r}",
-            provider=provider,
-            raw_record=raw,
-        ) from None
+        raise _not_json(provider, raw, exc) from None
     if not isinstance(payload, dict):
         if event == "error":
             raise _in_stream_error(provider, {"error": payload}, raw)
@@ -128,6 +124,14 @@ def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
     if event == "error" or (is_data and (payload.get("error") or payload.get("detail"))):
         raise _in_stream_error(provider, payload, raw)
     return Record(event=event, data=payload, raw=raw)
+
+
+def _not_json(provider: str, raw: str, exc: json.JSONDecodeError) -> MalformedRecordError:
+    return MalformedRecordError(
+        f"{provider} stream record is not valid JSON ({exc.msg}): {raw[:200]!r}",
+        provider=provider,
+        raw_record=raw,
+    )
 
 
 SHAPE_ERRORS: Final = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
@@ -185,11 +189,7 @@ def _nul_record(raw: bytes | bytearray, provider: str) -> Record:
         if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
             value = _json(value)  # Monster Deploy's double-encoded JSON
     except json.JSONDecodeError as exc:
-        raise MalformedRecordError(
-            f"{provider} stream record is not valid JSON ({exc.msg}): {text[:200]!r}",
-            provider=provider,
-            raw_record=text,
-        ) from None
+        raise _not_json(provider, text, exc) from None
     if isinstance(value, dict) and (value.get("error") or value.get("detail")):
         raise _in_stream_error(provider, value, text)
     return Record("", value, text)

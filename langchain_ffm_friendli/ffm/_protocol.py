@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -69,6 +69,23 @@ def _fail(name: str, message: str) -> InvalidParameterError:
     return InvalidParameterError(name, message, provider=PROVIDER)
 
 
+# FFM's documented ranges (§1.4): field -> (accepted, what the error says).
+_RANGES: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
+    "temperature": (lambda v: v >= 0, "must be >= 0 (0 means deterministic)"),
+    "top_p": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    "top_k": (lambda v: isinstance(v, int) and 1 <= v <= 100, "must be an integer in 1..100"),
+    "frequence_penalty": (
+        lambda v: v > 0,
+        "must be > 0 (1.0 means no penalty; FFM's penalty is multiplicative)",
+    ),
+    "seed": (lambda v: isinstance(v, int) and v >= 0, "must be an integer >= 0"),
+    "max_tokens": (
+        lambda v: isinstance(v, int) and v > 0,
+        "must be a positive integer (sent as max_new_tokens)",
+    ),
+}
+
+
 def validate_parameters(settings: Mapping[str, Any]) -> None:
     """Check values against FFM's documented ranges, naming the offending field.
 
@@ -76,55 +93,9 @@ def validate_parameters(settings: Mapping[str, Any]) -> None:
     Temperature 0 is allowed here: it is translated, not sent.
     """
     require_numbers(settings, ("temperature", "top_p", "frequence_penalty"), provider=PROVIDER)
-    checks: list[tuple[str, Any, bool, str]] = []
-    t = settings.get("temperature")
-    if t is not None:
-        checks.append(("temperature", t, t >= 0, "must be >= 0 (0 means deterministic)"))
-    p = settings.get("top_p")
-    if p is not None:
-        checks.append(("top_p", p, 0 < p <= 1, "must be in (0, 1]"))
-    k = settings.get("top_k")
-    if k is not None:
-        checks.append(
-            (
-                "top_k",
-                k,
-                isinstance(k, int) and 1 <= k <= 100,
-                "must be an integer in 1..100",
-            )
-        )
-    fp = settings.get("frequence_penalty")
-    if fp is not None:
-        checks.append(
-            (
-                "frequence_penalty",
-                fp,
-                fp > 0,
-                "must be > 0 (1.0 means no penalty; FFM's penalty is multiplicative)",
-            )
-        )
-    seed = settings.get("seed")
-    if seed is not None:
-        checks.append(
-            (
-                "seed",
-                seed,
-                isinstance(seed, int) and seed >= 0,
-                "must be an integer >= 0",
-            )
-        )
-    mt = settings.get("max_tokens")
-    if mt is not None:
-        checks.append(
-            (
-                "max_tokens",
-                mt,
-                isinstance(mt, int) and mt > 0,
-                "must be a positive integer (sent as max_new_tokens)",
-            )
-        )
-    for name, value, ok, message in checks:
-        if isinstance(value, bool) or not ok:
+    for name, (accepted, message) in _RANGES.items():
+        value = settings.get(name)
+        if value is not None and (isinstance(value, bool) or not accepted(value)):
             raise _fail(name, f"{message}; got {value!r}")
     count = len([s for s in settings.get("stop") or () if s])  # "" matches at once: not sent
     if count > MAX_STOP_SEQUENCES:
