@@ -200,7 +200,7 @@ class _InvocationParams(dict[str, Any]):
 
 
 class ProviderSettings(BaseModel):
-    """Init arguments shared by every class, with the names DESIGN.md fixes.
+    """Init arguments shared by every class, with the names every LangChain chat model uses.
 
     Subclasses set the class variables that say where credentials and the base
     URL come from; the validator fills them from the environment when they are

@@ -129,7 +129,8 @@ def _forget_inherited_clients() -> None:
     _async_clients = weakref.WeakKeyDictionary()
 
 
-os.register_at_fork(after_in_child=_forget_inherited_clients)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere nothing forks a worker
+    os.register_at_fork(after_in_child=_forget_inherited_clients)
 
 
 def _shared_ssl_context() -> ssl.SSLContext:
