@@ -4,7 +4,7 @@ Builds Conversation API payloads, validates FFM's parameter ranges, and turns
 responses and stream records into LangChain objects. Nothing here does I/O, so
 every quirk (nested ``parameters``, ``frequence_penalty``, flat responses, empty
 deltas, usage on the final record only, the ``<function=...>`` text fallback) is
-tested with plain data. See shared/protocols/ffm.md for the evidence behind
+tested with plain data. See docs/protocols/ffm.md for the evidence behind
 each rule.
 """
 

@@ -59,7 +59,9 @@ def test_a_dead_link_or_anchor_is_reported(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
         "[ok](other.md#a-section) [gone](missing.md) [bad](other.md#no-section) "
-        "[web](https://example.com/x) `[code](not-a-link.md)`\n\n```\n[fenced](nope.md)\n```\n"
+        "[web](https://example.com/x) `[code](not-a-link.md)`\n\n```\n[fenced](nope.md)\n```\n\n"
+        "[TAG]: a sentence that only looks like a definition\n\n"
+        '[ref]: gone-too.md "a reference definition"\n'
     )
     targets = links(page.read_text())
     assert targets == [
@@ -67,9 +69,11 @@ def test_a_dead_link_or_anchor_is_reported(tmp_path: Path) -> None:
         "missing.md",
         "other.md#no-section",
         "https://example.com/x",
+        "gone-too.md",
     ]
     reasons = {t: broken(page, t) for t in targets}
     assert reasons["other.md#a-section"] is None
     assert reasons["https://example.com/x"] is None
     assert "no such file" in str(reasons["missing.md"])
     assert "#no-section" in str(reasons["other.md#no-section"])
+    assert "no such file" in str(reasons["gone-too.md"])
