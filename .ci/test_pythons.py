@@ -24,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 VERSION_CLASSIFIER = re.compile(r"^Programming Language :: Python :: (3\.\d+)$")
-#: Only the integration suite (the vendors' SDKs) and `make unit`'s coverage report use these.
-NOT_FOR_UNIT = {"friendli", "openai", "pytest-cov"}
+#: Only the integration suite (the vendors' SDKs, the release build) and `make unit`'s coverage
+#: report use these.
+NOT_FOR_UNIT = {"friendli", "openai", "pytest-cov", "build"}
 PYTEST_ARGS = ["tests/unit_tests", "--disable-socket", "--allow-unix-socket", "-q"]
 PYTEST_ARGS += ["-p", "no:cacheprovider"]
 
