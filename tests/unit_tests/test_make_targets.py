@@ -33,8 +33,16 @@ def clone(tmp_path: Path) -> Path:
 
 def plan(clone: Path, target: str) -> str:
     """The commands ``make <target>`` would run in ``clone``."""
+    # Run alone, not as a sub-make of `make unit` (which would add its flags and messages).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-n", target], cwd=clone, capture_output=True, text=True, check=True, timeout=60
+        ["make", "-n", "--no-print-directory", target],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return done.stdout
 
