@@ -1,16 +1,18 @@
-"""Run one docs page's Python blocks in a fresh interpreter, against an emulator.
+"""Run docs pages' Python blocks in a fresh interpreter, against an emulator.
 
-``python -m tests.integration_tests._run_page PAGE REPORT [MODULE,...]`` runs the page's Python
-blocks in order in one namespace (like a notebook), with top-level ``await`` allowed, while the
-provider env vars point every class at an emulator in this process, and writes a JSON report to
-REPORT: how many blocks ran and the first failure (block and traceback), if any.
+``python -m tests.integration_tests._run_page REPORT MODULE,... PAGE [PAGE ...]`` runs each
+page's Python blocks in order in a namespace of the page's own (like a notebook), with top-level
+``await`` allowed, while the provider env vars point every class at an emulator in this
+process, and writes a JSON report to REPORT: per page, how many blocks ran and the first failure
+(block and traceback), if any.
 
 The listed top-level modules cannot be imported (``ModuleNotFoundError``, as if not
-installed): the caller lists those of every distribution the reader of this page would not
+installed): the caller lists those of every distribution the readers of these pages would not
 have, so a page that needs numpy without saying so fails, while an optional import (a
 ``try: import langgraph`` in a library) takes its not-installed path, as it would for the
-reader. A fresh interpreter per page is what a reader starts with, and nothing loaded by other
-pages or tests hides a missing install instruction.
+reader. The caller runs together only pages whose readers have the same distributions, in an
+interpreter of their own, so nothing loaded by other pages or tests hides a missing install
+instruction.
 """
 
 from __future__ import annotations
@@ -58,8 +60,8 @@ def run_python(code: str, namespace: dict[str, Any]) -> None:
         asyncio.run(result)
 
 
-def main(page: Path, report: Path, blocked: frozenset[str]) -> None:
-    """Run the page with ``blocked`` unimportable and write the report."""
+def main(report: Path, blocked: frozenset[str], pages: list[Path]) -> None:
+    """Run the pages with ``blocked`` unimportable and write the report."""
     from langchain_ffm_friendli.testing import Emulator
     from tests.doc_pages import python_blocks
 
@@ -67,7 +69,7 @@ def main(page: Path, report: Path, blocked: frozenset[str]) -> None:
     assert not already, f"loaded before the page ran, so they cannot be blocked: {already}"
     sys.meta_path.insert(0, NotInstalled(blocked))
 
-    outcome: dict[str, Any] = {"ran": 0, "failure": None}
+    outcomes: dict[str, dict[str, Any]] = {}
     with Emulator() as emu:
         os.environ.update(
             {
@@ -79,16 +81,20 @@ def main(page: Path, report: Path, blocked: frozenset[str]) -> None:
                 "MONSTER_API_BASE": emu.monsterapi_base_url,
             }
         )
-        namespace: dict[str, Any] = {"__name__": "__docs__"}
-        for code in python_blocks(page):
-            try:
-                run_python(code, namespace)
-            except BaseException:
-                outcome["failure"] = {"block": code, "traceback": traceback.format_exc()}
-                break
-            outcome["ran"] += 1
-    report.write_text(json.dumps(outcome))
+        for page in pages:
+            outcome: dict[str, Any] = {"ran": 0, "failure": None}
+            namespace: dict[str, Any] = {"__name__": "__docs__"}
+            for code in python_blocks(page):
+                try:
+                    run_python(code, namespace)
+                except BaseException:
+                    outcome["failure"] = {"block": code, "traceback": traceback.format_exc()}
+                    break
+                outcome["ran"] += 1
+            outcomes[str(page)] = outcome
+    report.write_text(json.dumps(outcomes))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), frozenset(filter(None, sys.argv[3].split(","))))
+    blocked = frozenset(filter(None, sys.argv[2].split(",")))
+    main(Path(sys.argv[1]), blocked, [Path(arg) for arg in sys.argv[3:]])

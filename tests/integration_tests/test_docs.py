@@ -71,30 +71,45 @@ def not_installed(page: Path) -> list[str]:
     )
 
 
-def run_page(page: Path, workdir: Path) -> dict[str, object]:
-    """Run the page in a fresh interpreter (``_run_page``) and return its report."""
-    report = workdir / f"{abs(hash(page))}.json"
-    command = [sys.executable, "-m", "tests.integration_tests._run_page", str(page), str(report)]
+def run_pages(pages: list[Path], workdir: Path) -> dict[Path, dict[str, object]]:
+    """Run pages whose readers have the same distributions in one fresh interpreter."""
+    blocked = {tuple(not_installed(page)) for page in pages}
+    assert len(blocked) == 1, "only pages with the same missing distributions share a process"
+    report = workdir / f"{abs(hash(tuple(pages)))}.json"
+    command = [sys.executable, "-m", "tests.integration_tests._run_page", str(report)]
     done = subprocess.run(
-        [*command, ",".join(not_installed(page))],
+        [*command, ",".join(blocked.pop()), *map(str, pages)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
-    assert done.returncode == 0, f"{page}: the runner failed\n{done.stdout}\n{done.stderr}"
-    result: dict[str, object] = json.loads(report.read_text())
-    return result
+    assert done.returncode == 0, f"{pages}: the runner failed\n{done.stdout}\n{done.stderr}"
+    outcomes: dict[str, dict[str, object]] = json.loads(report.read_text())
+    return {page: outcomes[str(page)] for page in pages}
+
+
+def run_page(page: Path, workdir: Path) -> dict[str, object]:
+    """Run one page in a fresh interpreter and return its outcome."""
+    return run_pages([page], workdir)[page]
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, dict[str, object]]:
-    """Every page with examples run once, a few interpreters at a time (each is independent)."""
+    """Every page with examples, run once.
+
+    Pages whose readers lack the same distributions share an interpreter (anything one of them
+    loads, the others' readers have too); the groups run a few at a time.
+    """
     workdir = tmp_path_factory.mktemp("docs")
-    pages = [page for page in PAGES if python_blocks(page)]
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for page in PAGES:
+        if python_blocks(page):
+            groups.setdefault(tuple(not_installed(page)), []).append(page)
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return dict(zip(pages, pool.map(lambda page: run_page(page, workdir), pages), strict=True))
+        results = pool.map(lambda group: run_pages(group, workdir), groups.values())
+        return {page: outcome for result in results for page, outcome in result.items()}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=rel)
