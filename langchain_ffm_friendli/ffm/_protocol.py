@@ -4,7 +4,7 @@ Builds Conversation API payloads, validates FFM's parameter ranges, and turns
 responses and stream records into LangChain objects. Nothing here does I/O, so
 every quirk (nested ``parameters``, ``frequence_penalty``, flat responses, empty
 deltas, usage on the final record only, the ``<function=...>`` text fallback) is
-tested with plain data. See shared/protocols/ffm.md for the evidence behind
+tested with plain data. See docs/protocols/ffm.md for the evidence behind
 each rule.
 """
 
@@ -69,7 +69,7 @@ def _fail(name: str, message: str) -> InvalidParameterError:
     return InvalidParameterError(name, message, provider=PROVIDER)
 
 
-# FFM's documented ranges (§1.4): field -> (accepted, what the error says).
+# FFM's documented ranges (protocols/ffm.md §1.4): field -> (accepted, what the error says).
 _RANGES: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
     "temperature": (lambda v: v >= 0, "must be >= 0 (0 means deterministic)"),
     "top_p": (lambda v: 0 < v <= 1, "must be in (0, 1]"),

@@ -27,7 +27,7 @@ class ChatFFM(FFMSamplingSettings, PlannedChatModel):
     Setup:
         Install the package and set your key::
 
-            pip install langchain-ffm-friendli
+            pip install .   # from a checkout; `pip install langchain-ffm-friendli` once released
             export FFM_API_KEY="your-key"
             export FFM_BASE_URL="https://api-ams.twcc.ai/api"   # optional
 

@@ -29,7 +29,8 @@ class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
     and retried. Vectors always come back in input order.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FFM_API_KEY=...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FFM_API_KEY=...``.
 
     Key init args:
         model: ``ffm-embedding``, ``ffm-embedding-v2`` or ``ffm-embedding-v2.1``.

@@ -22,7 +22,8 @@ class FFMLLM(FFMSamplingSettings, PlannedLLM):
     fields, ranges and validation as ChatFFM.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FFM_API_KEY=...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FFM_API_KEY=...``.
 
     Key init args:
         model, temperature (0 means greedy), max_tokens (alias max_new_tokens),

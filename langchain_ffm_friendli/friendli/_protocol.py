@@ -4,7 +4,7 @@ Chat completions are OpenAI-compatible, so messages, tools and stream decoding
 come from :mod:`langchain_ffm_friendli._openai`; this module adds what is
 Friendli's own: parameter ranges and forbidden combinations, the endpoint kinds,
 built-in tools and the tool-assisted route, and ``tool_status`` events. See
-shared/protocols/friendli.md for the evidence behind each rule.
+docs/protocols/friendli.md for the evidence behind each rule.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ BUILTIN_TOOLS: Final = frozenset(
 ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultracode"]
 """``reasoning_effort`` values: the chat bodies' enum in the friendli SDK 0.16.5
 (``ServerlessChatCompletionBodyReasoningEffort`` and its dedicated/container twins,
-friendli.md §2.1). Which of them a model honours depends on the model."""
+protocols/friendli.md §2.1). Which of them a model honours depends on the model."""
 
 REASONING_EFFORTS: Final[tuple[str, ...]] = get_args(ReasoningEffort)
 
@@ -235,7 +235,7 @@ def check_media(messages: Sequence[Mapping[str, Any]], model: str | None) -> Non
     """Refuse image/audio/video parts a documented model does not take.
 
     Friendli answers such a request with 422 ("This model does not support
-    image/video inputs", friendli.md §2.2); the model profile
+    image/video inputs", protocols/friendli.md §2.2); the model profile
     (``image_inputs`` / ``audio_inputs`` / ``video_inputs``) says it first, naming
     the part. Unknown ids (dedicated endpoints, adapters, containers) are allowed:
     see :func:`_known_profile`.
@@ -346,7 +346,7 @@ def _both(settings: Mapping[str, Any], a: str, b: str) -> None:
 
 
 def validate_completions(settings: Mapping[str, Any], *, stream: bool) -> None:
-    """The seed's documented completions constraints, each naming its fields."""
+    """The documented completions constraints (protocols/friendli.md §4.1, §4.5), naming fields."""
     validate_sampling(settings)
     _completion_ranges(settings)
     _completion_pairs(settings)
@@ -467,7 +467,7 @@ def parse_completion(payload: Mapping[str, Any]) -> TextResult:
 
 
 def tokenize_body(model: str | None, prompt: str) -> dict[str, Any]:
-    """The body of ``POST {base}/tokenize`` (friendli.md §1.1; SDK ``*TokenizationBody``).
+    """The body of ``POST {base}/tokenize`` (protocols/friendli.md §1.1; SDK ``*TokenizationBody``).
 
     ``{"model", "prompt"}``: ``model`` is the model code (serverless), the endpoint id or
     ``ID:ADAPTER`` (dedicated), and optional on a container (it picks an adapter there).

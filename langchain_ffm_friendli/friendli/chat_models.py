@@ -29,7 +29,8 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, PlannedChatModel):
     ``tool_status`` events.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FRIENDLI_TOKEN=flp_...``
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FRIENDLI_TOKEN=flp_...``
         (optionally ``FRIENDLI_TEAM``).
 
     Key init args — completion params:

@@ -24,7 +24,8 @@ class FriendliLLM(FriendliClientSettings, PlannedLLM):
     LangChain; pass ``tokens=[...]`` per call to send token ids instead.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FRIENDLI_TOKEN=flp_...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FRIENDLI_TOKEN=flp_...``.
 
     Key init args (Friendli's names; also per-call kwargs; unset ones not sent):
         bad_word_tokens, bad_words, beam_search_type, early_stopping,

@@ -4,7 +4,7 @@ The API mirrors vLLM's demo server: sampling knobs named after vLLM's
 ``SamplingParams`` (validated here with vLLM's rules, so users get a clear local
 error instead of a late, vague one), a response whose ``text`` is a list (one
 entry per output), and a stream of NUL-delimited JSON records holding the
-*cumulative* text. See shared/protocols/monsterapi.md.
+*cumulative* text. See docs/protocols/monsterapi.md.
 """
 
 from __future__ import annotations

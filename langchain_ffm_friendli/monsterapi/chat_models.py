@@ -28,7 +28,8 @@ class ChatMonsterAPI(MonsterAPISettings, PlannedChatModel):
     (``/generate`` has no tools or JSON mode); plain chat stays on ``/generate``.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export MONSTER_API_KEY=...``
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export MONSTER_API_KEY=...``
         (``MONSTER_API_BASE`` overrides ``https://llm.monsterapi.ai/v1``).
 
     Key init args — completion params (vLLM ``SamplingParams`` names):

@@ -24,7 +24,8 @@ class MonsterAPILLM(MonsterAPISettings, PlannedLLM):
     ChatMonsterAPI.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export MONSTER_API_KEY=...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export MONSTER_API_KEY=...``.
 
     Key init args:
         model, max_tokens, n, best_of, temperature, top_p, top_k, min_p,

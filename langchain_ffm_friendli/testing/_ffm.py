@@ -45,8 +45,8 @@ T = TypeVar("T")
 
 PREFIX = "/ffm/api"
 
-#: Ordinary replies end with ``stop_sequence``: every example in the FFM seed (the
-#: Conversation API page) shows it, stream and non-stream (``protocols/ffm.md`` §0). TGI's
+#: Ordinary replies end with ``stop_sequence``: every example on FFM's Conversation API
+#: page shows it, stream and non-stream (protocols/ffm.md §0.3). TGI's
 #: ``eos_token`` exists (§1.5) but FFM's examples never show it; script it with
 #: ``Reply(finish_reason="eos_token")``.
 _FINISH_REASONS = {
@@ -55,7 +55,7 @@ _FINISH_REASONS = {
     "length": "length",
     "tool_calls": "tool_calls",
 }
-#: The model strings FFM documents or its clients use (``protocols/ffm.md`` §6.2, §4).
+#: The model strings FFM documents or its clients use (protocols/ffm.md §6.2, §4).
 MODELS = frozenset(
     {
         "llama3.3-ffm-70b-32k-chat",
@@ -421,7 +421,7 @@ class FFMProvider(DetailErrorBody):
         ]
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
-        """FastAPI's 404 for a model the service does not serve (``protocols/ffm.md`` §1.7).
+        """FastAPI's 404 for a model the service does not serve (protocols/ffm.md §1.7).
 
         Args:
             route: The route name (unused: every FFM route answers alike).

@@ -5,7 +5,7 @@ dedicated and container endpoints and its tool-assisted chat; MonsterAPI's
 ``/v1/chat/completions``), so the provider-neutral part lives here once and provider
 modules add their routes, auth and quirks around it (:func:`chat_handler` builds a complete
 route handler). The behaviour follows the wire format Friendli documents
-(``protocols/friendli.md`` §2):
+(protocols/friendli.md §2):
 
 * Requests are validated like the server does and rejected with HTTP 422 and a
   ``{"detail": "..."}`` message that names the field: value ranges, ``tools`` together

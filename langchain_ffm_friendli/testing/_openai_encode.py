@@ -1,6 +1,6 @@
 """OpenAI-compatible chat completions: the JSON body and SSE chunk encoders.
 
-The wire shapes Friendli documents (``protocols/friendli.md`` §2) and every OpenAI-style
+The wire shapes Friendli documents (protocols/friendli.md §2) and every OpenAI-style
 client parses: ``chat.completion`` bodies, ``chat.completion.chunk`` records (role first,
 one delta per token, tool-call fragments keyed by ``index``, a finish chunk, an optional
 usage chunk), deterministic fake ``logprobs``, in-stream error events and the stream

@@ -3,8 +3,8 @@
 Friendli takes ``image_url`` / ``audio_url`` / ``video_url`` user parts and an assistant
 ``reasoning_content`` (protocols/friendli.md §2.2; friendli SDK 0.16.5 ``UserMessage``,
 ``ImageContent``/``AudioContent``/``VideoContent``, ``AssistantMessage``). FFM and
-MonsterAPI take text only (ffm.md §1.3, monsterapi.md §5): media is refused naming the
-provider and reasoning is left off the wire.
+MonsterAPI take text only (protocols/ffm.md §1.3, protocols/monsterapi.md §5): media is
+refused naming the provider and reasoning is left off the wire.
 """
 
 from typing import Any

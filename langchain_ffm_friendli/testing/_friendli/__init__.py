@@ -12,7 +12,7 @@ Routes (route names in parentheses):
 * ``POST /friendli/{serverless,dedicated,container}/v1/completions``
   (``friendli.completions``): text completions.
 * ``POST /friendli/{serverless,dedicated,container}/v1/tokenize`` (``friendli.tokenize``):
-  ``{"model", "prompt"}`` -> ``{"tokens": [ids...]}`` (friendli.md §1.1; SDK
+  ``{"model", "prompt"}`` -> ``{"tokens": [ids...]}`` (protocols/friendli.md §1.1; SDK
   ``*TokenizationBody`` / ``*TokenizationSuccess``), with the emulator's pseudo tokenizer
   (a word with its leading space, or one CJK character, as its token counts everywhere).
   Queued faults apply (a queued ``Reply`` does not: it is for a generating route).
@@ -97,7 +97,7 @@ from ._completions import PROVIDER, answer_completions, parse_completions_reques
 __all__ = ["BUILTIN_TOOLS", "MODELS", "PREFIX", "FriendliProvider"]
 
 #: Serverless model codes in Friendli's docs, SDK and published roster, both naming
-#: generations (``protocols/friendli.md`` §8). Dedicated endpoints and container
+#: generations (protocols/friendli.md §8). Dedicated endpoints and container
 #: adapters are the user's own, so those routes take any id.
 MODELS = frozenset(
     {
@@ -191,7 +191,7 @@ class FriendliProvider(DetailErrorBody):
         return routes
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
-        """The serverless API's 404 for a model it does not serve (``friendli.md`` §5.1).
+        """The serverless API's 404 for a model it does not serve (protocols/friendli.md §5.1).
 
         Args:
             route: The route name (every serverless route answers alike).

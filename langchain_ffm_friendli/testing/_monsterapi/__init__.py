@@ -56,7 +56,7 @@ __all__ = ["PREFIX", "MonsterAPIProvider"]
 
 PREFIX = "/monsterapi"
 ROUTE = "monsterapi.generate"
-#: The ``model`` values of the seed's reference page (``protocols/monsterapi.md`` §1.1).
+#: The ``model`` values of the Generate reference page (protocols/monsterapi.md §1.1).
 MODELS = frozenset(
     {
         "google/gemma-2-9b-it",
