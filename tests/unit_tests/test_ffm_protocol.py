@@ -454,7 +454,8 @@ def test_an_empty_stop_string_is_not_sent() -> None:
 
 
 def test_temperature_zero_keeps_the_other_parameters() -> None:
-    # protocols/ffm.md §1.4: temperature 0 is invalid on FFM; 0.01 plus top_k=1 is the greedy stand-in
+    # protocols/ffm.md §1.4: temperature 0 is invalid on FFM; 0.01 plus top_k=1 is the
+    # greedy stand-in
     assert _sent_parameters(temperature=0, max_tokens=8, seed=3) == {
         "max_new_tokens": 8,
         "seed": 3,

@@ -318,7 +318,8 @@ def test_chat_payload_sends_messages_and_every_set_sampling_field() -> None:
 
 
 def test_payload_never_sends_undocumented_fields_from_settings() -> None:
-    # protocols/monsterapi.md §5: only the documented sampling fields are declared (stop is applied client-side);
+    # protocols/monsterapi.md §5: only the documented sampling fields are declared (stop is
+    # applied client-side);
     # protocols/monsterapi.md §6.11: omit unset fields rather than sending null
     documented = {
         "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty",
