@@ -27,8 +27,10 @@ def emulator_process(latency: float = 0.0) -> Iterator[str]:
 
 @contextlib.contextmanager
 def server_process(module: str, *args: str) -> Iterator[str]:
-    """Run ``python -m module *args`` (a server that prints its URL and serves until its
-    stdin closes); yield the URL."""
+    """Run ``python -m module *args`` and yield the URL it prints.
+
+    The server serves until its stdin closes.
+    """
     proc = subprocess.Popen(
         [sys.executable, "-m", module, *args],
         stdin=subprocess.PIPE,

@@ -148,6 +148,24 @@ def inject_response_format(
     return with_system_instruction(messages, instruction)
 
 
+def _with_parameters(
+    payload: dict[str, Any], parameters: Mapping[str, Any], extra: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``payload`` with FFM's ``parameters`` object, and what of ``extra`` goes at the top level.
+
+    ``extra["parameters"]`` (from ``model_kwargs`` or ``extra_body``) is merged into
+    ``parameters``; the rest of ``extra`` is returned for the top level.
+    """
+    params = dict(parameters)
+    rest = dict(extra or {})
+    extra_params = rest.pop("parameters", None)
+    if isinstance(extra_params, Mapping):
+        params.update(extra_params)
+    if params:
+        payload["parameters"] = params
+    return payload, rest
+
+
 def conversation_payload(
     *,
     model: str,
@@ -163,14 +181,7 @@ def conversation_payload(
     ``extra`` (``model_kwargs`` and unknown call kwargs) is merged at the top
     level, except its ``parameters`` entry, which is merged into ``parameters``.
     """
-    payload: dict[str, Any] = {"model": model, "messages": messages}
-    params = dict(parameters)
-    extra = dict(extra or {})
-    extra_params = extra.pop("parameters", None)
-    if isinstance(extra_params, Mapping):
-        params.update(extra_params)
-    if params:
-        payload["parameters"] = params
+    payload, extra = _with_parameters({"model": model, "messages": messages}, parameters, extra)
     if tools:
         for tool in tools:
             if tool.get("type") != "function":
@@ -438,14 +449,7 @@ def generate_payload(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST {base_url}/models/generate`` (``inputs`` is the raw prompt)."""
-    payload: dict[str, Any] = {"model": model, "inputs": prompt}
-    params = dict(parameters)
-    extra = dict(extra or {})
-    extra_params = extra.pop("parameters", None)
-    if isinstance(extra_params, Mapping):
-        params.update(extra_params)
-    if params:
-        payload["parameters"] = params
+    payload, extra = _with_parameters({"model": model, "inputs": prompt}, parameters, extra)
     payload.update(extra)
     payload["stream"] = stream
     return payload
