@@ -27,9 +27,8 @@ from typing import Any, Literal
 
 import httpx
 from httpx_sse import EventSource
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, BaseLLM
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import (
     ChatGeneration,
     ChatGenerationChunk,
@@ -38,192 +37,92 @@ from langchain_core.outputs import (
     GenerationChunk,
     LLMResult,
 )
+from pydantic import BaseModel
 
 Framing = Literal["sse", "nul"]
 
 
-class NullChat(BaseChatModel):
+async def _apieces(pieces: list[str]) -> AsyncIterator[str]:
+    for piece in pieces:
+        yield piece
+
+
+class _NothingElse(BaseModel):
+    """The do-nothing models' fields and one loop: a chunk per piece, the token callback.
+
+    Without ``records`` the pieces are yielded at once (the buffered floor); with them,
+    each piece when the raw loop has decoded its record (the streaming floor).
+    """
+
+    content: str = ""
+    pieces: list[str] = []
+    records: Callable[[], Iterator[Any]] | None = None
+    arecords: Callable[[], AsyncIterator[Any]] | None = None
+
+    @property
+    def _llm_type(self) -> str:
+        return f"null-{type(self).__name__.lower()}"
+
+    @staticmethod
+    def _chunk(piece: str) -> Any:
+        raise NotImplementedError
+
+    def _generate(self, input: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def _agenerate(self, input: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._generate(input)
+
+    def _stream(self, input: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        return self._chunks(run_manager)
+
+    def _astream(self, input: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        return self._achunks(run_manager)
+
+    def _chunks(self, run_manager: Any) -> Iterator[Any]:
+        records = self.records() if self.records is not None else self.pieces
+        for _record, piece in zip(records, self.pieces, strict=False):
+            chunk = self._chunk(piece)
+            if run_manager:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+
+    async def _achunks(self, run_manager: Any) -> AsyncIterator[Any]:
+        pieces = iter(self.pieces)
+        records = self.arecords() if self.arecords is not None else _apieces(self.pieces)
+        async for _record in records:
+            piece = next(pieces, "")
+            chunk = self._chunk(piece)
+            if run_manager:
+                await run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+
+
+class NullChat(_NothingElse, BaseChatModel):
     """A chat model that returns ``content`` or yields ``pieces``, doing nothing else."""
 
-    content: str = ""
-    pieces: list[str] = []
+    @staticmethod
+    def _chunk(piece: str) -> ChatGenerationChunk:
+        return ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
-    @property
-    def _llm_type(self) -> str:
-        return "null-chat"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _generate(self, messages: Any, *args: Any, **kwargs: Any) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.content))])
 
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.content))])
 
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        for piece in self.pieces:
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        for piece in self.pieces:
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                await run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-
-class NullLLM(BaseLLM):
+class NullLLM(_NothingElse, BaseLLM):
     """A text-completion model that returns ``content`` or yields ``pieces``."""
 
-    content: str = ""
-    pieces: list[str] = []
+    @staticmethod
+    def _chunk(piece: str) -> GenerationChunk:
+        return GenerationChunk(text=piece)
 
-    @property
-    def _llm_type(self) -> str:
-        return "null-llm"
-
-    def _generate(
-        self,
-        prompts: list[str],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> LLMResult:
+    def _generate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         return LLMResult(generations=[[Generation(text=self.content)] for _ in prompts])
 
-    async def _agenerate(
-        self,
-        prompts: list[str],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> LLMResult:
-        return LLMResult(generations=[[Generation(text=self.content)] for _ in prompts])
 
-    def _stream(
-        self,
-        prompt: str,
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[GenerationChunk]:
-        for piece in self.pieces:
-            chunk = GenerationChunk(text=piece)
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-    async def _astream(
-        self,
-        prompt: str,
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[GenerationChunk]:
-        for piece in self.pieces:
-            chunk = GenerationChunk(text=piece)
-            if run_manager:
-                await run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-
-class PipeChat(NullChat):
-    """:class:`NullChat` whose stream yields each piece when the raw loop decodes its record."""
-
-    records: Callable[[], Iterator[Any]] | None = None
-    arecords: Callable[[], AsyncIterator[Any]] | None = None
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        assert self.records is not None
-        for _record, piece in zip(self.records(), self.pieces, strict=False):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        assert self.arecords is not None
-        pieces = iter(self.pieces)
-        async for _record in self.arecords():
-            piece = next(pieces, "")
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                await run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-
-class PipeLLM(NullLLM):
-    """:class:`NullLLM` whose stream yields each piece when the raw loop decodes its record."""
-
-    records: Callable[[], Iterator[Any]] | None = None
-    arecords: Callable[[], AsyncIterator[Any]] | None = None
-
-    def _stream(
-        self,
-        prompt: str,
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[GenerationChunk]:
-        assert self.records is not None
-        for _record, piece in zip(self.records(), self.pieces, strict=False):
-            chunk = GenerationChunk(text=piece)
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
-
-    async def _astream(
-        self,
-        prompt: str,
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[GenerationChunk]:
-        assert self.arecords is not None
-        pieces = iter(self.pieces)
-        async for _record in self.arecords():
-            piece = next(pieces, "")
-            chunk = GenerationChunk(text=piece)
-            if run_manager:
-                await run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
+# The streaming floors are the same models with ``records`` set (names kept for the report).
+PipeChat = NullChat
+PipeLLM = NullLLM
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,9 @@ class ConcurrencyResult:
     errors: int
     incomplete: int
     wall_s: float
+    """The whole burst, first request to last chunk."""
     rss_growth_mb: float
+    """Peak resident memory above the client process's before the burst."""
     ttft_p50_ms: float | None = None
     ttft_p99_ms: float | None = None
     timed_out: bool = False

@@ -24,7 +24,9 @@ class EmbeddingsResult:
     texts: int
     requests: int
     sequential_s: float
+    """One request at a time."""
     concurrent_s: float
+    """``concurrency`` requests at a time."""
     concurrency: int
 
     @property

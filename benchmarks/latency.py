@@ -27,16 +27,9 @@ from typing import Any, Literal
 import httpx
 from langchain_core.language_models import BaseLanguageModel
 
+import langchain_ffm_friendli as lcff
 from benchmarks._floors import Framing, NullChat, NullLLM, PipeChat, PipeLLM, RawRoute
 from benchmarks._server import API_KEY, emulator_process
-from langchain_ffm_friendli import (
-    FFMLLM,
-    ChatFFM,
-    ChatFriendli,
-    ChatMonsterAPI,
-    FriendliLLM,
-    MonsterAPILLM,
-)
 
 Op = Literal["invoke", "stream", "embed"]
 Mode = Literal["sync", "async"]
@@ -134,7 +127,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "ChatFFM",
         "chat",
-        lambda url: ChatFFM(model="ffm-llama3-70b-chat", base_url=_ffm(url), api_key=API_KEY),
+        lambda url: lcff.ChatFFM(model="ffm-llama3-70b-chat", base_url=_ffm(url), api_key=API_KEY),
         "sse",
         _ffm_text,
         _ffm_pieces,
@@ -142,7 +135,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "ChatFriendli",
         "chat",
-        lambda url: ChatFriendli(
+        lambda url: lcff.ChatFriendli(
             model="meta-llama-3.1-8b-instruct", base_url=_friendli(url), api_key=API_KEY
         ),
         "sse",
@@ -153,7 +146,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "ChatMonsterAPI",
         "chat",
-        lambda url: ChatMonsterAPI(
+        lambda url: lcff.ChatMonsterAPI(
             model="meta-llama/Meta-Llama-3.1-8B-Instruct", base_url=_monster(url), api_key=API_KEY
         ),
         "nul",
@@ -163,7 +156,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "FFMLLM",
         "llm",
-        lambda url: FFMLLM(model="ffm-llama3-70b-chat", base_url=_ffm(url), api_key=API_KEY),
+        lambda url: lcff.FFMLLM(model="ffm-llama3-70b-chat", base_url=_ffm(url), api_key=API_KEY),
         "sse",
         _ffm_text,
         _ffm_pieces,
@@ -171,7 +164,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "FriendliLLM",
         "llm",
-        lambda url: FriendliLLM(
+        lambda url: lcff.FriendliLLM(
             model="meta-llama-3.1-8b-instruct", base_url=_friendli(url), api_key=API_KEY
         ),
         "sse",
@@ -181,7 +174,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "MonsterAPILLM",
         "llm",
-        lambda url: MonsterAPILLM(
+        lambda url: lcff.MonsterAPILLM(
             model="meta-llama/Meta-Llama-3.1-8B-Instruct", base_url=_monster(url), api_key=API_KEY
         ),
         "nul",

@@ -250,7 +250,9 @@ class ParserCase:
 
     mb: int
     ours: float
+    """Seconds, median of the rounds."""
     httpx_sse: float
+    """Seconds, median of the rounds."""
 
     @property
     def ratio(self) -> float:

@@ -453,6 +453,14 @@ except APIConnectionError as err:
 """
 
 
+def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter with exactly ``env`` (a new process, a new TLS setup)."""
+    command = [sys.executable, "-c", code]
+    return subprocess.run(
+        command, env=env, check=False, capture_output=True, text=True, timeout=120
+    )
+
+
 @pytest.fixture(scope="module")
 def private_ca() -> Any:
     trustme = pytest.importorskip("trustme")
@@ -471,22 +479,8 @@ def test_a_private_ca_is_trusted_through_ssl_cert_file(
     with Gateway(module_emu.url, tls=server_context) as gateway:
         code = _TLS_CALL.format(model=FRIENDLI, key=module_emu.api_key, url=gateway.url + path)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT")}
-        trusted = subprocess.run(
-            [sys.executable, "-c", code],
-            env={**env, "SSL_CERT_FILE": str(ca_file)},
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        untrusted = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        trusted = _python(code, {**env, "SSL_CERT_FILE": str(ca_file)})
+        untrusted = _python(code, env)
     assert trusted.stdout.startswith("ANSWER "), trusted.stderr
     assert untrusted.stdout.startswith("REFUSED "), untrusted.stderr
     assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stdout

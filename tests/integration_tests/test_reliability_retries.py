@@ -16,17 +16,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from langchain_core.exceptions import (
-    ModelAPIError,
-    ModelAuthenticationError,
-    ModelConnectionError,
-    ModelError,
-    ModelInvalidRequestError,
-    ModelNotFoundError,
-    ModelPermissionDeniedError,
-    ModelRateLimitError,
-    ModelTimeoutError,
-)
+from langchain_core import exceptions as lc
 
 from langchain_ffm_friendli import errors
 from langchain_ffm_friendli.testing import Emulator, Fault
@@ -49,42 +39,42 @@ RETRYABLE = [
     pytest.param(
         lambda: Fault.status(408),
         errors.APITimeoutError,
-        ModelTimeoutError,
+        lc.ModelTimeoutError,
         _exact(BACKOFF),
         id="408",
     ),
     pytest.param(
         lambda: Fault.status(409),
         errors.InvalidRequestError,
-        ModelInvalidRequestError,
+        lc.ModelInvalidRequestError,
         _exact(BACKOFF),
         id="409",
     ),
     pytest.param(
         lambda: Fault.status(429, retry_after="3"),
         errors.RateLimitError,
-        ModelRateLimitError,
+        lc.ModelRateLimitError,
         _exact([3.0, 3.0]),
         id="429-retry-after-seconds",
     ),
     pytest.param(
         lambda: Fault.status(429, retry_after=_http_date(30)),
         errors.RateLimitError,
-        ModelRateLimitError,
+        lc.ModelRateLimitError,
         lambda waits: len(waits) == 2 and all(27.0 <= w <= 30.0 for w in waits),
         id="429-retry-after-http-date",
     ),
     pytest.param(
         lambda: Fault.status(429, retry_after_ms=1500),
         errors.RateLimitError,
-        ModelRateLimitError,
+        lc.ModelRateLimitError,
         _exact([1.5, 1.5]),
         id="429-retry-after-ms",
     ),
     pytest.param(
         lambda: Fault.status(429),
         errors.RateLimitError,
-        ModelRateLimitError,
+        lc.ModelRateLimitError,
         _exact(BACKOFF),
         id="429-no-header",
     ),
@@ -92,7 +82,7 @@ RETRYABLE = [
         pytest.param(
             lambda code=code: Fault.status(code),
             errors.APIError,
-            ModelAPIError,
+            lc.ModelAPIError,
             _exact(BACKOFF),
             id=str(code),
         )
@@ -101,11 +91,11 @@ RETRYABLE = [
 ]
 
 NOT_RETRIED = [
-    pytest.param(400, errors.InvalidRequestError, ModelInvalidRequestError, id="400"),
-    pytest.param(401, errors.AuthenticationError, ModelAuthenticationError, id="401"),
-    pytest.param(403, errors.PermissionDeniedError, ModelPermissionDeniedError, id="403"),
-    pytest.param(404, errors.NotFoundError, ModelNotFoundError, id="404"),
-    pytest.param(422, errors.InvalidRequestError, ModelInvalidRequestError, id="422"),
+    pytest.param(400, errors.InvalidRequestError, lc.ModelInvalidRequestError, id="400"),
+    pytest.param(401, errors.AuthenticationError, lc.ModelAuthenticationError, id="401"),
+    pytest.param(403, errors.PermissionDeniedError, lc.ModelPermissionDeniedError, id="403"),
+    pytest.param(404, errors.NotFoundError, lc.ModelNotFoundError, id="404"),
+    pytest.param(422, errors.InvalidRequestError, lc.ModelInvalidRequestError, id="422"),
 ]
 
 
@@ -120,7 +110,7 @@ async def test_retryable_status_is_retried_up_to_max_then_typed(
     op: str,
     fault: Callable[[], Fault],
     typed: type[errors.ProviderError],
-    base: type[ModelError],
+    base: type[lc.ModelError],
     waits_ok: Callable[[list[float]], bool],
 ) -> None:
     emu.queue(*(fault() for _ in range(MAX_RETRIES + 1)))
@@ -162,7 +152,7 @@ async def test_connect_error_is_retried_then_raised(emu: Emulator, target: Targe
     obj, waits = make(target, base_url=closed, api_key="k", max_retries=MAX_RETRIES)
     with pytest.raises(errors.APIConnectionError) as info:
         await call(obj, op)
-    assert isinstance(info.value, ModelConnectionError)
+    assert isinstance(info.value, lc.ModelConnectionError)
     assert info.value.status_code is None
     assert waits.for_op(op) == BACKOFF
     assert emu.requests == []
@@ -195,7 +185,7 @@ async def test_client_errors_are_never_retried(
     op: str,
     code: int,
     typed: type[errors.ProviderError],
-    base: type[ModelError],
+    base: type[lc.ModelError],
 ) -> None:
     emu.queue(Fault.status(code, body={"detail": f"refused with {code}"}), Fault.status(503))
     obj, waits = make(target, emu)
@@ -236,7 +226,7 @@ async def test_slow_first_byte_raises_api_timeout_error(
     started = time.monotonic()
     with pytest.raises(errors.APITimeoutError) as info:
         await call(obj, op)
-    assert isinstance(info.value, ModelTimeoutError)
+    assert isinstance(info.value, lc.ModelTimeoutError)
     assert time.monotonic() - started < 0.9  # the client gave up; it did not wait it out
     # a read timeout is not retried: a generation may already be running
     assert len(emu.requests) == 1
@@ -252,7 +242,7 @@ async def test_stall_mid_stream_raises_api_timeout_error_with_partial_text(
     received: list[str] = []
     with pytest.raises(errors.APITimeoutError) as info:
         await call(obj, op, received)
-    assert isinstance(info.value, ModelTimeoutError)
+    assert isinstance(info.value, lc.ModelTimeoutError)
     assert received
     assert info.value.partial_text == "".join(received)
     assert len(emu.requests) == 1
