@@ -1,10 +1,20 @@
-"""The seam between the HTTP server, the emulator state and the provider modules.
+"""The seam between the HTTP server, the emulator state and the provider packages.
 
-Each provider package (``_ffm``, ``_friendli``, ``_monsterapi``) declares its :class:`Route`
-objects and implements :class:`Provider` in its ``routes`` module; each request reaches a
-route handler as an :class:`Exchange`, which reads and refuses the body, dequeues the
-scripted item, applies the provider-neutral faults and sends the answer. Keeping this
-contract small is what lets a new provider be added as one package.
+Each provider is a package laid out as moto lays out a service, the same module for the
+same role in every one (``_ffm``, ``_friendli``, ``_monsterapi``, and ``_openai_compatible``
+for the chat API two of them share):
+
+* ``routes``: the :class:`Provider` subclass (prefix, model ids, auth, error format), its
+  URL -> handler table and the handlers, which glue the other three together;
+* ``requests``: the request bodies, validated with the shared field readers and error
+  writers of :mod:`._fields`;
+* ``models``: the provider's model ids and model behaviour, on the shared scripted model
+  of :mod:`._model`;
+* ``responses``: JSON bodies and stream framing (:class:`~._faults.StreamScript`).
+
+A handler meets each request as an :class:`Exchange`, which reads and refuses the body,
+dequeues the scripted item, applies the provider-neutral faults and sends the answer.
+Keeping this contract small is what lets a new provider be added as one package.
 """
 
 from __future__ import annotations
@@ -21,13 +31,13 @@ from ._server import HttpRequest, ResponseWriter, reason_phrase
 
 __all__ = [
     "Exchange",
-    "Generating",
     "Handler",
-    "NamesModel",
+    "ParsedRequest",
     "Provider",
     "RecordedRequest",
     "Route",
     "ScriptedAnswer",
+    "StreamableRequest",
     "Take",
     "json_bytes",
 ]
@@ -108,8 +118,8 @@ class RecordedRequest:
     query: str = ""
 
 
-class NamesModel(Protocol):
-    """A parsed request that names the model it asks for."""
+class ParsedRequest(Protocol):
+    """A request a route has parsed: it names the model it asks for."""
 
     @property
     def model(self) -> str | None:
@@ -117,7 +127,7 @@ class NamesModel(Protocol):
         ...
 
 
-class Generating(NamesModel, Protocol):
+class StreamableRequest(ParsedRequest, Protocol):
     """A parsed request of a generating route: it names its model and may stream."""
 
     @property
@@ -126,8 +136,8 @@ class Generating(NamesModel, Protocol):
         ...
 
 
-R = TypeVar("R", bound=NamesModel)
-G = TypeVar("G", bound=Generating)
+R = TypeVar("R", bound=ParsedRequest)
+G = TypeVar("G", bound=StreamableRequest)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ written for the purpose, so a checker that sees nothing cannot pass.
 from __future__ import annotations
 
 import ast
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -98,49 +97,42 @@ def write_package(root: Path, files: dict[str, str]) -> Path:
     for relative, source in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        path.write_text(source, encoding="utf-8")
     return root
 
 
 # -------------------------------------------------------------- the checker, checked
 
+#: A circle that only exists for type checkers.
+TYPE_CHECKING_CIRCLE = {
+    "__init__.py": "",
+    "chat.py": "from .encode import encode\n",
+    "encode.py": (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .chat import Request\n"
+    ),
+    "alone.py": "import json\n",
+}
+#: A late import of the package's own ``__init__`` (which imports the module back).
+LATE_UPWARD_IMPORT = {
+    "__init__.py": "from .sub.factory import make\n",
+    "sub/__init__.py": "",
+    "sub/factory.py": "def make():\n    from .. import make as again\n    return again\n",
+    "sub/sibling.py": "from . import factory\nfrom ..other import thing\n",
+    "other.py": "thing = 1\n",
+}
+
 
 def test_the_checker_finds_a_circle_even_under_type_checking(tmp_path: Path) -> None:
-    root = write_package(
-        tmp_path / "pkg",
-        {
-            "__init__.py": "",
-            "chat.py": "from .encode import encode\n",
-            "encode.py": """
-                from typing import TYPE_CHECKING
-                if TYPE_CHECKING:
-                    from .chat import Request
-            """,
-            "alone.py": "import json\n",
-        },
-    )
-    graph = import_graph(root, "pkg")
+    graph = import_graph(write_package(tmp_path / "pkg", TYPE_CHECKING_CIRCLE), "pkg")
     assert graph["pkg.chat"] == {"pkg.encode"}
     assert graph["pkg.encode"] == {"pkg.chat"}
+    assert graph["pkg.alone"] == set()
     assert circles(graph) == [["pkg.chat", "pkg.encode", "pkg.chat"]]
+    assert upward_imports(graph) == []
 
 
 def test_the_checker_finds_an_import_of_a_containing_package(tmp_path: Path) -> None:
-    root = write_package(
-        tmp_path / "pkg",
-        {
-            "__init__.py": "from .sub.factory import make\n",
-            "sub/__init__.py": "",
-            "sub/factory.py": """
-                def make():
-                    from .. import make as again  # the package's own __init__
-                    return again
-            """,
-            "sub/sibling.py": "from . import factory\nfrom ..other import thing\n",
-            "other.py": "thing = 1\n",
-        },
-    )
-    graph = import_graph(root, "pkg")
+    graph = import_graph(write_package(tmp_path / "pkg", LATE_UPWARD_IMPORT), "pkg")
     assert graph["pkg.sub.sibling"] == {"pkg.sub.factory", "pkg.other"}
     assert upward_imports(graph) == [("pkg.sub.factory", "pkg")]
     assert circles(graph) == [["pkg", "pkg.sub.factory", "pkg"]]

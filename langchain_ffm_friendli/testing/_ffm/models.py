@@ -6,7 +6,10 @@ import hashlib
 import math
 import random
 
-__all__ = ["EMBEDDING_LIMITS", "MODELS", "context_size", "embedding"]
+__all__ = ["EMBEDDING_LIMITS", "MODELS", "PROVIDER", "context_size", "embedding"]
+
+#: The provider's name in the default model's greeting.
+PROVIDER = "FFM"
 
 #: The model strings FFM documents or its clients use (``protocols/ffm.md`` §6.2, §4).
 MODELS = frozenset(

@@ -9,7 +9,7 @@ from typing import Any
 from .._exchange import Exchange, Provider, Route
 from .._fields import fastapi_body
 from .._model import complete
-from .models import MODELS
+from .models import MODELS, PROVIDER
 from .requests import GenerationRequest, parse_conversation, parse_embeddings, parse_generate
 from .responses import encode_embeddings, encode_response, stream_script
 
@@ -26,7 +26,7 @@ async def _generation(
     if admitted is None:
         return
     request, scripted = admitted
-    completion = complete(request.generation, scripted.reply, provider="FFM")
+    completion = complete(request.generation, scripted.reply, provider=PROVIDER)
     if not request.stream:
         await exchange.send_json(200, encode_response(completion))
         return

@@ -173,6 +173,15 @@ def _check_input(
 
 def _check_sampling(p: GenerateRequest) -> None:
     """The ``SamplingParams`` checks of vLLM 0.5.3-0.6.2, in its order, with its messages."""
+    _check_ranges(p)
+    if p.use_beam_search:
+        _check_beam_search(p)
+    else:
+        _check_sampling_only(p)
+
+
+def _check_ranges(p: GenerateRequest) -> None:
+    """The ranges vLLM's ``_verify_args`` checks."""
     if p.n < 1:
         raise _value_error(["n"], f"n must be at least 1, got {p.n}.", p.n)
     if p.best_of < p.n:
@@ -209,9 +218,10 @@ def _check_sampling(p: GenerateRequest) -> None:
         raise _value_error(
             ["max_tokens"], f"max_tokens must be at least 1, got {p.max_tokens}.", p.max_tokens
         )
-    if p.use_beam_search:
-        _check_beam_search(p)
-        return
+
+
+def _check_sampling_only(p: GenerateRequest) -> None:
+    """The checks of vLLM's ``_verify_non_beam_search``, then its greedy-sampling one."""
     if p.early_stopping is not False:
         raise _value_error(
             ["early_stopping"],

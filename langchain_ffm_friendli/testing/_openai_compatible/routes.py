@@ -50,7 +50,7 @@ async def send_chat(
     """
     response_id = new_id("chatcmpl-")
     created = int(time.time()) if created is None else created
-    if not request.options.stream:
+    if not request.stream:
         body = encode_response(request, completions, response_id=response_id, created=created)
         await exchange.send_json(200, body)
         return
