@@ -166,7 +166,21 @@ def generation_microseconds(choices: Sequence[CompletionChoice]) -> int:
 def tools_completion(
     request: ChatRequest, runs: Sequence[ToolRun], reply: Reply | None, *, resume: bool
 ) -> Completion:
-    """The final answer after the built-in runs (or a user function call)."""
+    """The final answer after the built-in runs (or a user function call).
+
+    The answer states the runs' results; after a failed run it is empty unless
+    ``resume_generation`` is true. A scripted reply replaces it (the tools still ran).
+    The tools' outputs count as prompt tokens.
+
+    Args:
+        request: The validated tool-assisted request.
+        runs: The built-in runs.
+        reply: A scripted reply, if one was queued.
+        resume: ``resume_generation``.
+
+    Returns:
+        The completion.
+    """
     failed = any(run.outcome.error is not None for run in runs)
     if reply is not None or not runs:
         completion = generate(request, reply, provider=PROVIDER)

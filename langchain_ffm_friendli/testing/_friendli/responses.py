@@ -15,6 +15,7 @@ from itertools import zip_longest
 from typing import Any
 
 from .._faults import StreamEvent
+from .._model import tokenize
 from .._openai_compatible.responses import DONE, sse, token_logprob, top_alternatives
 from .builtin_tools import ToolRun
 from .models import CompletionChoice, token_id
@@ -23,6 +24,7 @@ from .requests import CompletionsRequest
 __all__ = [
     "completion_events",
     "encode_completions",
+    "encode_tokens",
     "tool_status_events",
 ]
 
@@ -245,3 +247,15 @@ def tool_status_events(runs: Sequence[ToolRun], timestamp: int) -> list[StreamEv
         for run in runs
         for record in _status_records(run, timestamp)
     ]
+
+
+def encode_tokens(prompt: str) -> dict[str, Any]:
+    """The ``/tokenize`` body: the pseudo tokenizer's ids (``*TokenizationSuccess``).
+
+    Args:
+        prompt: The text.
+
+    Returns:
+        ``{"tokens": [ids...]}``, one id per pseudo token (its counts everywhere).
+    """
+    return {"tokens": [token_id(piece) for piece in tokenize(prompt)]}

@@ -9,7 +9,6 @@ from typing import Any
 
 from .._exchange import Exchange, Provider, Route
 from .._fields import openai_body
-from .._model import tokenize
 from .._openai_compatible.responses import new_id, sse_stream
 from .._openai_compatible.routes import chat_handler, send_chat
 from .builtin_tools import plan_runs
@@ -18,11 +17,10 @@ from .models import (
     PROVIDER,
     generate_choices,
     generation_microseconds,
-    token_id,
     tools_completion,
 )
 from .requests import parse_completions_request, parse_tokenize_request, parse_tools_chat_request
-from .responses import completion_events, encode_completions, tool_status_events
+from .responses import completion_events, encode_completions, encode_tokens, tool_status_events
 
 __all__ = ["PREFIX", "FriendliProvider"]
 
@@ -199,4 +197,4 @@ class FriendliProvider(Provider, name="friendli", prefix=PREFIX, models=MODELS):
         request = await exchange.accept(openai_body, parse, check_model=product.checks_model)
         if request is None or await exchange.dequeue(stream=False, replies=False) is None:
             return
-        await exchange.send_json(200, {"tokens": [token_id(p) for p in tokenize(request.prompt)]})
+        await exchange.send_json(200, encode_tokens(request.prompt))

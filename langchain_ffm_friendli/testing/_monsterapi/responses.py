@@ -15,7 +15,7 @@ from .._faults import StreamEvent, StreamScript
 from .models import Generation
 from .requests import GenerateRequest
 
-__all__ = ["encode_record", "encode_response", "stream_script", "stream_texts"]
+__all__ = ["encode_record", "encode_response", "error_object", "stream_script", "stream_texts"]
 
 
 def encode_response(request: GenerateRequest, generation: Generation) -> dict[str, Any]:
@@ -92,12 +92,24 @@ def _split_point(event: bytes) -> int:
     return max(1, len(event) // 2)
 
 
+def error_object(message: str, status: int) -> dict[str, Any]:
+    """The error object Portkey's MonsterAPI client parses, in a body or a stream record.
+
+    Args:
+        message: The error text.
+        status: The HTTP status (or the in-stream code).
+
+    Returns:
+        ``{"error": {"message", "type", "code"}}``.
+    """
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "code": status}}
+
+
 def _error_record(message: str, status_code: int, *, as_event: bool) -> bytes:
-    """The in-stream error record (Portkey's MonsterAPI error object)."""
+    """The in-stream error record: :func:`error_object`, NUL-terminated."""
     del as_event  # no event names in a NUL-delimited stream
-    kind = "server_error" if status_code >= 500 else "invalid_request_error"
-    error = {"message": message, "type": kind, "code": status_code}
-    return json_bytes({"error": error}, compact=True) + b"\0"
+    return json_bytes(error_object(message, status_code), compact=True) + b"\0"
 
 
 def _cut_record(record: bytes) -> bytes:

@@ -9,7 +9,7 @@ from .._fields import fastapi_body, pydantic_entry
 from .._openai_compatible.routes import chat_handler
 from .models import MODELS, PROVIDER, generate
 from .requests import parse_generate_request
-from .responses import encode_response, stream_script
+from .responses import encode_response, error_object, stream_script
 
 __all__ = ["PREFIX", "MonsterAPIProvider"]
 
@@ -66,8 +66,8 @@ class MonsterAPIProvider(
             for 5xx.
         """
         if status >= 500:
-            return {"error": {"message": message, "type": "server_error", "code": status}}
-        return {"detail": message}
+            return error_object(message, status)
+        return super().error_body(status, message)
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
         """The answer for a model id outside the documented list.
