@@ -1,9 +1,15 @@
 # Two commands matter: `make demo` and `make test`. Both build the local
-# environment (.venv) on first use with nothing but python3 and pip.
+# environment (.venv) on first use with nothing but python3 and pip: `make demo`
+# installs the package and its demo extra only, `make test` everything the checks need.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
+DIST_STAMP := $(VENV)/.dist-installed
+# The tools `make dist` builds and checks with (twine 6.1 is the first that reads the
+# Metadata-Version 2.4 that a PEP 639 license expression needs).
+DIST_TOOLS := 'build>=1.2.2' 'twine>=6.1.0'
 BENCH_STAMP := $(VENV)/.bench-installed
 LINT_PATHS := langchain_ffm_friendli tests $(wildcard benchmarks) $(wildcard .ci/*.py)
 
@@ -14,15 +20,23 @@ MIN_CONSTRAINTS := $(MIN_VENV)/constraints.txt
 # Shown at the start of every test-min run, so the log proves the floors.
 MIN_KEY_PACKAGES := langchain-core|langchain|langgraph|httpx|httpx-sse|pydantic|pytest|pytest-asyncio|langchain-tests
 
-.PHONY: demo test test-min lint format typecheck unit integration bench clean
+.PHONY: demo test test-min test-pythons lint format typecheck unit integration bench dist clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Everything `make test` needs; it includes the demo extra, so it stamps the demo too.
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,lint,typing,demo]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
-demo: $(STAMP)
+# What the demo needs and nothing else (no pytest, ruff or mypy): the package and `demo`.
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m langchain_ffm_friendli demo
 
 lint: $(STAMP)
@@ -64,6 +78,23 @@ test-min: $(MIN_STAMP)
 	$(MIN_BIN)/pytest tests/unit_tests --disable-socket --allow-unix-socket -q
 	$(MIN_BIN)/pytest tests/integration_tests --allow-hosts=127.0.0.1,localhost -q
 
+# The unit suite on every Python the classifiers in pyproject.toml claim, each in a venv of
+# its own (.venv-py3.X) with only what the unit suite imports; prints what ran and what it
+# skipped (no interpreter for that version on this machine). CI passes
+# TEST_PYTHONS_ARGS="--covered 3.X" for the version `make unit` already ran on.
+test-pythons:
+	$(PYTHON) .ci/test_pythons.py $(TEST_PYTHONS_ARGS)
+
+# The sdist and the wheel in dist/, checked as an index would check them.
+$(DIST_STAMP): Makefile | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $(DIST_TOOLS)
+	touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lint,typing,demo,bench]'
 	touch $(BENCH_STAMP)
@@ -72,4 +103,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) .venv-py3.* dist .mypy_cache .ruff_cache .pytest_cache

@@ -21,8 +21,18 @@ API_KEY = "bench-key"
 @contextlib.contextmanager
 def emulator_process(latency: float = 0.0) -> Iterator[str]:
     """Run the emulator in a subprocess; yield its root URL (``http://127.0.0.1:PORT``)."""
+    with server_process("benchmarks._server", str(latency)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(module: str, *args: str) -> Iterator[str]:
+    """Run ``python -m module *args`` and yield the URL it prints.
+
+    The server serves until its stdin closes.
+    """
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._server", str(latency)],
+        [sys.executable, "-m", module, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -20,7 +20,7 @@ import gc
 import json
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -286,22 +286,35 @@ class Timing:
         )
 
 
-def time_sync(contenders: dict[str, Callable[[], Any]], rounds: int, batch: int) -> Timing:
-    """Interleaved batches, the order rotated every round."""
-    names = list(contenders)
-    for fn in contenders.values():  # warm up: connections, caches, lazy imports
-        for _ in range(3):
-            fn()
-    timing = Timing({n: [] for n in names})
+def _schedule(names: list[str], rounds: int) -> Iterator[str]:
+    """Each contender once per round, the order rotated every round."""
     for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            fn = contenders[name]
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(batch):
-                fn()
-            timing.samples[name].append((time.perf_counter() - start) / batch)
+        yield from names[r % len(names) :] + names[: r % len(names)]
+
+
+def _batch_seconds(fn: Callable[[], Any], batch: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(batch):
+        fn()
+    return (time.perf_counter() - start) / batch
+
+
+async def _abatch_seconds(fn: Callable[[], Awaitable[Any]], batch: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(batch):
+        await fn()
+    return (time.perf_counter() - start) / batch
+
+
+def time_sync(contenders: dict[str, Callable[[], Any]], rounds: int, batch: int) -> Timing:
+    """Interleaved batches, the order rotated every round (after a warm-up of each)."""
+    for fn in contenders.values():  # warm up: connections, caches, lazy imports
+        _batch_seconds(fn, 3)
+    timing = Timing({n: [] for n in contenders})
+    for name in _schedule(list(contenders), rounds):
+        timing.samples[name].append(_batch_seconds(contenders[name], batch))
     return timing
 
 
@@ -309,20 +322,11 @@ async def time_async(
     contenders: dict[str, Callable[[], Awaitable[Any]]], rounds: int, batch: int
 ) -> Timing:
     """Async :func:`time_sync` (one call at a time, on one event loop)."""
-    names = list(contenders)
     for fn in contenders.values():
-        for _ in range(3):
-            await fn()
-    timing = Timing({n: [] for n in names})
-    for r in range(rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            fn = contenders[name]
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(batch):
-                await fn()
-            timing.samples[name].append((time.perf_counter() - start) / batch)
+        await _abatch_seconds(fn, 3)
+    timing = Timing({n: [] for n in contenders})
+    for name in _schedule(list(contenders), rounds):
+        timing.samples[name].append(await _abatch_seconds(contenders[name], batch))
     return timing
 
 

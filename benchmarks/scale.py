@@ -21,15 +21,16 @@ import contextlib
 import json
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from benchmarks import _server
 
 KEY = "bench-key"
 READ = 64 * 1024
@@ -145,25 +146,9 @@ def _serve() -> None:
     sys.stdin.read()
 
 
-@contextlib.contextmanager
-def server_process() -> Iterator[str]:
+def server_process() -> contextlib.AbstractContextManager[str]:
     """The raw server in a subprocess; yields its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.scale", "serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return _server.server_process("benchmarks.scale", "serve")
 
 
 # --------------------------------------------------------------------------- clients

@@ -15,9 +15,9 @@ import functools
 import os
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal, TypeVar
 
 import httpx
 from langchain_core.language_models import BaseChatModel
@@ -43,6 +43,7 @@ from langchain_ffm_friendli._secrets import (
     split_userinfo,
 )
 from langchain_ffm_friendli._transport import (
+    REQUEST_ID_HEADERS,
     Exchange,
     HTTPRequest,
     RetryPolicy,
@@ -53,43 +54,90 @@ from langchain_ffm_friendli._transport import (
 from langchain_ffm_friendli.errors import AuthenticationError, InvalidParameterError
 
 __all__ = [
-    "CALL_OPTIONS",
-    "CHAT_CALL_KWARGS",
-    "LANGCHAIN_CALL_KWARGS",
+    "SHARED_CALL_KWARGS",
     "ProviderSettings",
+    "Wire",
     "checked_headers",
+    "placed",
     "unknown_name",
     "with_headers",
 ]
 
-#: Per-call kwargs that LangChain itself hands to every model (``stop``, the
-#: ``model`` override of the standard tests, ``stream``, the tracing-only
-#: structured-output marker), plus ``extra_body``: never refused, never sent as is.
-LANGCHAIN_CALL_KWARGS = frozenset(
-    {
-        "stop",
-        "run_manager",
-        "model",
-        "stream",
-        "ls_structured_output_format",
-        "structured_output_format",
-        "extra_body",
-    }
-)
-#: Per-call kwargs every class reads for the call itself (never sent in the body).
-CALL_OPTIONS = frozenset({"extra_headers", "total_timeout", "stream_chunk_timeout"})
-#: Per-call kwargs that ``bind_tools``, ``with_structured_output`` and agents
-#: (``create_agent``'s ToolStrategy / ProviderStrategy, ``model_settings``) hand
-#: to a chat model: never refused by a chat class.
-CHAT_CALL_KWARGS = frozenset(
-    {"tools", "tool_choice", "response_format", "strict", "parallel_tool_calls"}
-)
 R = TypeVar("R")
 
-#: Names read by the shared code, never copied into the body as they are.
-_CONSUMED = LANGCHAIN_CALL_KWARGS | CALL_OPTIONS | {"strict"}
+#: Per-call kwargs every class accepts besides its own fields, by where they come from.
+#: None of them is copied into the body as it is, except the ``tools`` ones a chat
+#: class has no field for (``parallel_tool_calls`` on FFM), sent under their OpenAI name.
+SHARED_CALL_KWARGS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        # LangChain hands these to every model: ``stop``, the standard tests' ``model``,
+        # ``stream``, the run manager and the tracing-only structured-output markers.
+        "langchain": frozenset(
+            {
+                "stop",
+                "run_manager",
+                "model",
+                "stream",
+                "ls_structured_output_format",
+                "structured_output_format",
+            }
+        ),
+        # This package's options for one call.
+        "options": frozenset(
+            {"extra_body", "extra_headers", "total_timeout", "stream_chunk_timeout"}
+        ),
+        # From bind_tools, with_structured_output and agents (create_agent's
+        # strategies, model_settings): chat classes only.
+        "tools": frozenset(
+            {"tools", "tool_choice", "response_format", "strict", "parallel_tool_calls"}
+        ),
+    }
+)
+#: Never sent as they are: read by the shared code or by LangChain.
+_READ_BY_THE_PACKAGE: Final = (
+    SHARED_CALL_KWARGS["langchain"] | SHARED_CALL_KWARGS["options"] | {"strict"}
+)
 #: The providers' credential headers: private (masked in errors, kept to their origin).
-_CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key"})
+_CREDENTIAL_HEADERS: Final = frozenset({"authorization", "x-api-key"})
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """How a request field travels: its name in the body and the object it goes in.
+
+    Declared once, beside the field (``Annotated[float | None, Wire()]``);
+    from it the package derives what a call sends, which per-call kwargs a
+    class accepts (and the suggestion for a misspelled one), the invocation
+    and LangSmith params and the docs' parameter tables. A field declared
+    with a ``Wire`` on a subclass is sent like any other.
+
+    Attributes:
+        name: the name on the wire ("" when it is the field's own name).
+        place: the key of the nested object it goes in ("" for the top level of
+            the body; FFM puts its sampling fields in ``parameters``).
+    """
+
+    name: str = ""
+    place: str = ""
+
+    def path(self, field: str) -> str:
+        """Where the field is sent, as the docs show it (``parameters.max_new_tokens``)."""
+        name = self.name or field
+        return f"{self.place}.{name}" if self.place else name
+
+
+def placed(values: Mapping[str, Any], wires: Mapping[str, Wire]) -> dict[str, Any]:
+    """The body fragment carrying ``values`` (unset ones omitted) where their ``Wire`` says."""
+    body: dict[str, Any] = {}
+    for field, value in values.items():
+        wire = wires.get(field)
+        if value is None or wire is None:
+            continue
+        target = body.setdefault(wire.place, {}) if wire.place else body
+        target[wire.name or field] = value
+    return body
+
+
 _ESCAPE_HATCH = (
     "A provider field this class does not declare can be sent verbatim with "
     "extra_body={...} (or model_kwargs={...} at init)"
@@ -152,7 +200,7 @@ class _InvocationParams(dict[str, Any]):
 
 
 class ProviderSettings(BaseModel):
-    """Init arguments shared by every class, with the names DESIGN.md fixes.
+    """Init arguments shared by every class, with the names every LangChain chat model uses.
 
     Subclasses set the class variables that say where credentials and the base
     URL come from; the validator fills them from the environment when they are
@@ -169,14 +217,14 @@ class ProviderSettings(BaseModel):
     )
 
     provider_name: ClassVar[str] = ""
-    request_fields: ClassVar[tuple[str, ...]] = ()
-    """Fields sent in the request (and overridable per call), under the provider's names."""
-    call_only: ClassVar[frozenset[str]] = frozenset()
-    """Per-call kwargs the class reads itself (never copied into the body verbatim)."""
+    read_per_call: ClassVar[frozenset[str]] = frozenset()
+    """Per-call kwargs the class reads itself, besides its wire fields (never sent as they are)."""
     api_key_env: ClassVar[str] = ""
     base_url_env: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
     api_key_required: ClassVar[bool] = True
+    request_id_headers: ClassVar[tuple[str, ...]] = REQUEST_ID_HEADERS
+    """Response headers that may carry the server's request id (a provider may add its own)."""
     default_timeout: ClassVar[httpx.Timeout] = httpx.Timeout(120.0, connect=10.0)
 
     model: str = Field(validation_alias=AliasChoices("model", "model_name"))
@@ -256,7 +304,7 @@ class ProviderSettings(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _fill_settings(cls, values: Any) -> Any:
+    def _settings_from_environment(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             return values
         cls._check_init_names(values)
@@ -338,15 +386,28 @@ class ProviderSettings(BaseModel):
 
     # ------------------------------------------------------------ request fields
 
-    def _settings(self, **overrides: Any) -> dict[str, Any]:
-        """The request fields, with per-call overrides applied (``stop=[]`` is unset)."""
-        settings = {name: getattr(self, name) for name in self.request_fields}
-        settings.update({k: v for k, v in overrides.items() if k in settings})
-        if settings.get("stop") == []:
-            settings["stop"] = None
-        return settings
+    @classmethod
+    @functools.cache
+    def wire_fields(cls) -> Mapping[str, Wire]:
+        """The fields sent in requests (overridable per call), from their ``Wire`` declarations."""
+        return MappingProxyType(
+            {
+                name: wire
+                for name, info in cls.model_fields.items()
+                for wire in info.metadata
+                if isinstance(wire, Wire)
+            }
+        )
 
-    def _model_for(self, kwargs: dict[str, Any]) -> str:
+    def field_values(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The wire fields' values, with one call's overrides applied (unset ones are None)."""
+        wires = self.wire_fields()
+        values = {name: getattr(self, name) for name in wires}
+        if overrides:
+            values.update({k: v for k, v in overrides.items() if k in wires})
+        return values
+
+    def _model_for(self, kwargs: Mapping[str, Any]) -> str:
         """The model id of one call: a per-call ``model`` wins."""
         return kwargs.get("model") or self.model
 
@@ -354,28 +415,29 @@ class ProviderSettings(BaseModel):
     @functools.cache
     def call_kwarg_names(cls) -> frozenset[str]:
         """Every per-call kwarg this class accepts (LangChain's own included)."""
-        names = set(cls.request_fields) | cls.call_only | LANGCHAIN_CALL_KWARGS | CALL_OPTIONS
+        names = set(cls.wire_fields()) | cls.read_per_call
+        names |= SHARED_CALL_KWARGS["langchain"] | SHARED_CALL_KWARGS["options"]
         if issubclass(cls, BaseChatModel):
-            names |= CHAT_CALL_KWARGS
+            names |= SHARED_CALL_KWARGS["tools"]
         return frozenset(names | cls._call_aliases().keys())
 
     @classmethod
     @functools.cache
     def _call_aliases(cls) -> Mapping[str, str]:
-        """Init aliases of request fields (``max_new_tokens``), accepted per call too."""
+        """Init aliases of wire fields (``max_new_tokens``), accepted per call too."""
         aliases: dict[str, str] = {}
-        for name in cls.request_fields:
-            info = cls.model_fields.get(name)
-            choices = getattr(info.validation_alias, "choices", None) if info else None
+        for name in cls.wire_fields():
+            choices = getattr(cls.model_fields[name].validation_alias, "choices", None)
             for choice in choices or ():
                 if isinstance(choice, str) and choice != name:
                     aliases[choice] = name
         return MappingProxyType(aliases)
 
-    def _call_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _call_kwargs(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """One call's kwargs, checked: an unknown name fails here, before any request.
 
-        Aliases become the field name; ``extra_body`` must be a dict.
+        Aliases become the field name; ``extra_body`` must be a dict,
+        ``extra_headers`` sendable, the deadlines seconds.
         """
         known = self.call_kwarg_names()
         aliases = self._call_aliases()
@@ -406,25 +468,24 @@ class ProviderSettings(BaseModel):
             )
         return checked
 
-    def _extra(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Body fields sent verbatim: ``model_kwargs``, ``extra_body``, the call's ``extra_body``.
+    def verbatim_fields(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Body fields sent as they are: ``model_kwargs``, ``extra_body``, a call's ``extra_body``.
 
-        LangChain's own kwargs that this class has no field for (``parallel_tool_calls``
-        on FFM and MonsterAPI) are passed through under their OpenAI name too.
+        Per-call kwargs this class neither declares nor reads (``parallel_tool_calls``
+        from an agent, on FFM and MonsterAPI) are passed on under their own name too.
         """
-        extra = dict(self.model_kwargs)
-        extra.update(self.extra_body or {})
-        skip = self.call_only | _CONSUMED
-        fields = self.request_fields
-        extra.update({k: v for k, v in kwargs.items() if k not in fields and k not in skip})
-        extra.update(kwargs.get("extra_body") or {})
-        return extra
+        verbatim = dict(self.model_kwargs)
+        verbatim.update(self.extra_body or {})
+        skip = self.wire_fields().keys() | self.read_per_call | _READ_BY_THE_PACKAGE
+        verbatim.update({k: v for k, v in kwargs.items() if k not in skip})
+        verbatim.update(kwargs.get("extra_body") or {})
+        return verbatim
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
         """Model, base URL (password masked) and the request fields that are set."""
         params: dict[str, Any] = {"model": self.model, "base_url": redact_url(self.base_url)}
-        params.update({k: v for k, v in self._settings().items() if v is not None})
+        params.update({k: v for k, v in self.field_values().items() if v is not None})
         return params
 
     def _dict_for_compat(self) -> dict[str, Any]:
@@ -539,6 +600,7 @@ class ProviderSettings(BaseModel):
             headers=headers,
             body=body,
             private=frozenset(private),
+            request_id_headers=self.request_id_headers,
         )
 
     def _post(

@@ -234,7 +234,8 @@ def _forget_watchdog() -> None:
     _watchdog, _watchdog_lock = None, threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_watchdog)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere nothing forks a worker
+    os.register_at_fork(after_in_child=_forget_watchdog)
 
 
 def socket_interrupt(response: Any) -> Callable[[], None] | None:

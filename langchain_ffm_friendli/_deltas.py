@@ -31,6 +31,7 @@ __all__ = [
     "chat_chunk",
     "stamp_request_id",
     "text_chunk",
+    "usage_metadata",
     "with_request_id",
 ]
 
@@ -155,3 +156,15 @@ def with_request_id(generations: Sequence[Generation], request_id: str | None) -
                 **(generation.generation_info or {}),
                 "request_id": request_id,
             }
+
+
+def usage_metadata(
+    input_tokens: Any, output_tokens: Any, total_tokens: Any = None
+) -> UsageMetadata | None:
+    """LangChain usage metadata from provider counts (None when none were sent)."""
+    if input_tokens is None and output_tokens is None:
+        return None
+    inp = int(input_tokens or 0)
+    out = int(output_tokens or 0)
+    total = int(total_tokens) if total_tokens is not None else inp + out
+    return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=total)

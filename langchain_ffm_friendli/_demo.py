@@ -211,7 +211,7 @@ def main(provider: str = "all", out: TextIO = sys.stdout) -> int:
         import langchain.agents  # noqa: F401
     except ImportError:
         out.write(
-            "the demo needs the agent extra: pip install 'langchain-ffm-friendli[demo]' "
+            "the demo needs the demo extra (langchain): pip install '.[demo]' in a checkout "
             "(make demo installs it)\n"
         )
         return 2

@@ -87,7 +87,7 @@ def _reset(token: Token[Any]) -> None:
         _RUN.set(None)
 
 
-def _ambient(event: CustomEvent) -> None:
+def _dispatch_in_current_run(event: CustomEvent) -> None:
     run = _RUN.get()
     if run is None:
         # Implicit streaming (agents, astream_events on invoke) runs _stream
@@ -102,7 +102,7 @@ def _ambient(event: CustomEvent) -> None:
     manager.on_custom_event(event.name, event.data, run_id=run_id)
 
 
-async def _aambient(event: CustomEvent) -> None:
+async def _adispatch_in_current_run(event: CustomEvent) -> None:
     run = _RUN.get()
     if run is None:
         with contextlib.suppress(RuntimeError):  # no parent run: nobody listens
@@ -139,7 +139,7 @@ def dispatch(event: CustomEvent, run_manager: CallbackManagerForLLMRun | None) -
     """Deliver a custom event to the run's handlers (and a LangGraph node's writer)."""
     _write_to_graph(event)
     if run_manager is None:
-        _ambient(event)
+        _dispatch_in_current_run(event)
         return
     handle_event(
         *_notify_args(run_manager, event),
@@ -153,7 +153,7 @@ async def adispatch(event: CustomEvent, run_manager: AsyncCallbackManagerForLLMR
     """Async :func:`dispatch`."""
     _write_to_graph(event)
     if run_manager is None:
-        await _aambient(event)
+        await _adispatch_in_current_run(event)
         return
     await ahandle_event(
         *_notify_args(run_manager, event),

@@ -5,21 +5,21 @@ fixed table inside langchain (``_BUILTIN_PROVIDERS``, no registration hook in
 langchain 1.5), so ``"friendli:..."`` can never reach these classes through it.
 This helper accepts the same ``"provider:model"`` strings for ours.
 
-Only the chosen provider's class is imported, on the first call that names it
-(through the package's lazy loader), so ``init_chat_model("friendli:...")``
-never builds ``ChatFFM`` or ``ChatMonsterAPI``.
+Only the chosen provider's class is imported, on the first call that names it,
+so ``init_chat_model("friendli:...")`` never builds ``ChatFFM`` or
+``ChatMonsterAPI``.
 """
 
 from __future__ import annotations
 
 import difflib
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-import langchain_ffm_friendli as _package
 from langchain_ffm_friendli.errors import InvalidParameterError
 
 if TYPE_CHECKING:
-    from langchain_ffm_friendli._shell import ChatShell
+    from langchain_ffm_friendli._planned import PlannedChatModel
     from langchain_ffm_friendli.ffm.chat_models import ChatFFM
     from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
     from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
@@ -27,13 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["CHAT_MODELS", "init_chat_model"]
 
 CHAT_MODELS: dict[str, str] = {
-    "ffm": "ChatFFM",
-    "friendli": "ChatFriendli",
-    "monsterapi": "ChatMonsterAPI",
+    "ffm": "langchain_ffm_friendli.ffm.chat_models:ChatFFM",
+    "friendli": "langchain_ffm_friendli.friendli.chat_models:ChatFriendli",
+    "monsterapi": "langchain_ffm_friendli.monsterapi.chat_models:ChatMonsterAPI",
 }
-"""Provider name -> the chat class's name in ``langchain_ffm_friendli``, as
-``init_chat_model`` reads the prefix (a name, not the class, so that importing this
-module imports none of the three)."""
+"""Provider name -> where its chat class is defined, as ``init_chat_model`` reads the
+prefix (a path, not the class, so that importing this module imports none of the three)."""
 
 
 def init_chat_model(
@@ -59,7 +58,8 @@ def init_chat_model(
     name = CHAT_MODELS.get(provider)
     if name is None:
         raise _unknown_provider(provider, model)
-    cls: type[ChatShell] = getattr(_package, name)
+    module, _, attribute = name.partition(":")
+    cls: type[PlannedChatModel] = getattr(import_module(module), attribute)
     return cls(model=model, **kwargs)  # type: ignore[return-value]
 
 

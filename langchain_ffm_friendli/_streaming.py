@@ -76,7 +76,16 @@ class StreamRun(Generic[Chunk]):
         chunks: chunks produced so far.
     """
 
-    __slots__ = ("chunks", "decoder", "ended", "exchange", "framing", "make", "provider")
+    __slots__ = (
+        "chunks",
+        "decoder",
+        "ended",
+        "exchange",
+        "framing",
+        "make",
+        "provider",
+        "started",
+    )
 
     def __init__(
         self,
@@ -92,6 +101,7 @@ class StreamRun(Generic[Chunk]):
         self.exchange = exchange
         self.provider = provider
         self.ended = False
+        self.started = False
         self.chunks = 0
 
     @property
@@ -101,12 +111,24 @@ class StreamRun(Generic[Chunk]):
 
     def step(self, item: bytes | None) -> list[tuple[CustomEvent | None, Chunk]]:
         """What one read of the body (None: the end of the body) gives the caller."""
-        if item is None:
-            self.framing.close()
-            return self._finish()
+        framing, decoder = self.framing, self.decoder
+        if not self.started:
+            self.started = True
+            framing.start(self.exchange.content_type)
+        out = self._decode(framing.close() if item is None else framing.feed(item))
+        if out and self.exchange.deadline is not None:
+            self.exchange.deadline.content()
+        if item is None or decoder.done or decoder.ended or framing.ended:
+            self.exchange.complete = not decoder.done
+            self.ended = True
+            self._emit(decoder.close(), out)
+        return out
+
+    def _decode(self, records: list[Record]) -> list[tuple[CustomEvent | None, Chunk]]:
+        """The chunks of ``records``, up to where the decoder wants no more."""
         out: list[tuple[CustomEvent | None, Chunk]] = []
         decoder = self.decoder
-        for record in self.framing.feed(item):
+        for record in records:
             try:
                 deltas = decoder.feed(record)
             except ProviderError:
@@ -117,17 +139,6 @@ class StreamRun(Generic[Chunk]):
                 self._emit(deltas, out)
             if decoder.done or decoder.ended:
                 break
-        if out and self.exchange.deadline is not None:
-            self.exchange.deadline.content()
-        if decoder.done or decoder.ended or self.framing.ended:
-            self.exchange.complete = not decoder.done
-            out += self._finish()
-        return out
-
-    def _finish(self) -> list[tuple[CustomEvent | None, Chunk]]:
-        self.ended = True
-        out: list[tuple[CustomEvent | None, Chunk]] = []
-        self._emit(self.decoder.close(), out)
         return out
 
     def _emit(self, deltas: list[Delta], out: list[tuple[CustomEvent | None, Chunk]]) -> None:

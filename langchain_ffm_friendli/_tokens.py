@@ -4,13 +4,13 @@ Why an estimate: none of our providers ships its tokenizer in a form we can use
 offline with only our dependencies (no ``transformers``, no ``tiktoken``):
 
 * FFM (TWCC/TWSC AFS) has no tokenize route at all; it reports ``prompt_tokens``
-  and ``generated_tokens`` only after a call (``protocols/ffm.md`` §1.5, §10.5).
+  and ``generated_tokens`` only after a call (protocols/ffm.md §1.5, §10.5).
 * MonsterAPI's ``/v1/generate`` has no tokenize route either; its reply carries
-  ``token_counts`` after the fact (``protocols/monsterapi.md`` §2.1).
+  ``token_counts`` after the fact (protocols/monsterapi.md §2.1).
 * Friendli does have one: ``POST {base}/tokenize`` with ``{"model", "prompt"}``
   answering ``{"tokens": [ids...]}`` on serverless (``/serverless/v1/tokenize``),
   dedicated (``/dedicated/v1/tokenize``) and container (``/v1/tokenize``)
-  (``protocols/friendli.md`` §1.1; SDK ``serverless.token.tokenize(model, prompt)``).
+  (protocols/friendli.md §1.1; SDK ``serverless.token.tokenize(model, prompt)``).
   ``ChatFriendli`` / ``FriendliLLM`` ``get_num_tokens`` use that route for exact
   counts (``friendli/_settings.py``); this module does no I/O.
 

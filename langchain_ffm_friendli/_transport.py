@@ -29,7 +29,15 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -61,6 +69,7 @@ from langchain_ffm_friendli.errors import (
 )
 
 __all__ = [
+    "REQUEST_ID_HEADERS",
     "RETRYABLE_STATUSES",
     "Exchange",
     "HTTPRequest",
@@ -78,7 +87,8 @@ __all__ = [
 logger = logging.getLogger("langchain_ffm_friendli")
 
 RETRYABLE_STATUSES: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
-_REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-friendli-request-id")
+#: Where servers and gateways commonly send a request id (a provider may name its own).
+REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id")
 _LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 _DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
 
@@ -119,7 +129,8 @@ def _forget_inherited_clients() -> None:
     _async_clients = weakref.WeakKeyDictionary()
 
 
-os.register_at_fork(after_in_child=_forget_inherited_clients)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere nothing forks a worker
+    os.register_at_fork(after_in_child=_forget_inherited_clients)
 
 
 def _shared_ssl_context() -> ssl.SSLContext:
@@ -319,12 +330,15 @@ class HTTPRequest:
             (the provider's key header, the user's ``default_headers`` and
             per-call ``extra_headers``): masked in every error and log line,
             and never sent to another origin after a redirect.
+        request_id_headers: the response headers that may carry the server's
+            request id, in order of preference.
     """
 
     url: str
     headers: Mapping[str, str]
     body: Mapping[str, Any]
     private: frozenset[str] = frozenset()
+    request_id_headers: tuple[str, ...] = REQUEST_ID_HEADERS
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -340,6 +354,8 @@ class Exchange:
         chunk_timeout / total_timeout: the call's bounds in seconds (None or 0: unbounded).
         request_id: the server's request id header, once the response headers
             arrived (put on the answer's metadata and on every error).
+        content_type: the answer's ``Content-Type`` (a framing may read a body
+            of another type than its route's as one record).
         deadline: the running bounds (set when the call starts; None if unbounded).
         complete: the stream reached its protocol's terminal record, so what
             follows in the body is read only briefly (to reuse the connection).
@@ -348,6 +364,7 @@ class Exchange:
     chunk_timeout: float | None = None
     total_timeout: float | None = None
     request_id: str | None = None
+    content_type: str = ""
     deadline: Deadline | None = None
     complete: bool = False
 
@@ -356,10 +373,17 @@ class Exchange:
         self.deadline = Deadline.of(self.chunk_timeout, self.total_timeout)
         return self.deadline
 
+    def start_reading(self, headers: Mapping[str, str], request: HTTPRequest) -> None:
+        """A 2xx answer's headers arrived: what they tell about the body to come."""
+        self.request_id = request_id_of(headers, request.request_id_headers)
+        self.content_type = headers.get("content-type", "")
 
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    """The server's request id, from the first of the headers providers send it in."""
-    for name in _REQUEST_ID_HEADERS:
+
+def request_id_of(
+    headers: Mapping[str, str], names: Sequence[str] = REQUEST_ID_HEADERS
+) -> str | None:
+    """The server's request id, from the first of ``names`` that it sent."""
+    for name in names:
         value = headers.get(name)
         if value:
             return value
@@ -479,17 +503,10 @@ class Transport:
             return self._decode_json(response, body)
 
     def stream_bytes(
-        self,
-        request: HTTPRequest,
-        exchange: Exchange | None = None,
-        *,
-        event_stream: bool = False,
+        self, request: HTTPRequest, exchange: Exchange | None = None
     ) -> Iterator[bytes]:
         """POST and yield the body's bytes as they arrive (content-decoded, never rewritten).
 
-        ``event_stream``: the route answers with Server-Sent Events; a 200 answer
-        of another type (a JSON error, or a whole answer) is handed on as one
-        SSE data event, so the framing reports it like any other record.
         Leaving early closes the connection; leaving at the protocol's terminal
         record (``exchange.complete``) first reads what is already there of the
         rest, so the connection can be reused.
@@ -502,10 +519,7 @@ class Transport:
             watch = self._watch(deadline, response)
             try:
                 with self._reading():
-                    if event_stream and not _is_event_stream(response):
-                        yield _as_one_event(b"".join(self._timed(reads, exchange)))
-                    else:
-                        yield from self._timed(reads, exchange)
+                    yield from self._timed(reads, exchange)
             finally:
                 if watch is not None:
                     watch.cancel()
@@ -552,7 +566,7 @@ class Transport:
             try:
                 response = client.send(built, stream=True, auth=auth, follow_redirects=False)
                 if response.is_success:
-                    exchange.request_id = request_id_of(response.headers)
+                    exchange.start_reading(response.headers, request)
                     if stream:
                         _started(deadline)
                         return response, b""
@@ -583,60 +597,43 @@ class Transport:
         """Async :meth:`post`."""
         exchange = exchange or Exchange()
         with self.guard(request, exchange):
-            deadline = exchange.start()
-            alarm = Alarm(deadline) if deadline is not None else None
-            try:
-                if alarm is not None:
-                    alarm.arm()
+            with self._alarm(exchange):
                 response, body = await self._asend(request, exchange, stream=False)
-            except asyncio.CancelledError:
-                if alarm is None or not alarm.expired():
-                    raise
-                raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
-            finally:
-                if alarm is not None:
-                    alarm.disarm()
             return self._decode_json(response, body)
 
     async def astream_bytes(
-        self,
-        request: HTTPRequest,
-        exchange: Exchange | None = None,
-        *,
-        event_stream: bool = False,
+        self, request: HTTPRequest, exchange: Exchange | None = None
     ) -> AsyncIterator[bytes]:
         """Async :meth:`stream_bytes`."""
         exchange = exchange or Exchange()
-        with self.guard(request, exchange):
-            deadline = exchange.start()
-            alarm = Alarm(deadline) if deadline is not None else None
-            response: httpx.Response | None = None
+        with self.guard(request, exchange), self._alarm(exchange) as alarm:
+            response, _ = await self._asend(request, exchange, stream=True)
+            reads = _areads(response)
             try:
-                if alarm is not None:
-                    alarm.arm()
-                response, _ = await self._asend(request, exchange, stream=True)
-                reads = _areads(response)
                 with self._reading():
-                    if event_stream and not _is_event_stream(response):
-                        body = [chunk async for chunk in self._atimed(reads, exchange, alarm)]
-                        yield _as_one_event(b"".join(body))
-                    elif alarm is None:
-                        async for chunk in reads:
-                            yield chunk
-                    else:
-                        async for chunk in self._atimed(reads, exchange, alarm):
-                            yield chunk
-            except asyncio.CancelledError:
-                if alarm is None or not alarm.expired():
-                    raise
-                raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
+                    async for chunk in self._atimed(reads, exchange, alarm):
+                        yield chunk
             finally:
-                if alarm is not None:
-                    alarm.disarm()
-                if response is not None:
-                    if exchange.complete:
-                        await _adrain(reads)
-                    await _aclose(response)
+                if exchange.complete:
+                    await _adrain(reads)
+                await _aclose(response)
+
+    @contextlib.contextmanager
+    def _alarm(self, exchange: Exchange) -> Iterator[Alarm | None]:
+        """Start the call's bounds and watch its waits; its own cancellation becomes the error."""
+        deadline = exchange.start()
+        alarm = Alarm(deadline) if deadline is not None else None
+        try:
+            if alarm is not None:
+                alarm.arm()
+            yield alarm
+        except asyncio.CancelledError:
+            if alarm is None or not alarm.expired():
+                raise
+            raise self._deadline_error(exchange, alarm.deadline.expired or TOTAL) from None
+        finally:
+            if alarm is not None:
+                alarm.disarm()
 
     async def _atimed(
         self, reads: AsyncIterator[bytes], exchange: Exchange, alarm: Alarm | None
@@ -671,7 +668,7 @@ class Transport:
             try:
                 response = await client.send(built, stream=True, auth=auth, follow_redirects=False)
                 if response.is_success:
-                    exchange.request_id = request_id_of(response.headers)
+                    exchange.start_reading(response.headers, request)
                     if stream:
                         _started(exchange.deadline)
                         return response, b""
@@ -833,7 +830,7 @@ class Transport:
                 provider=self.provider,
                 status_code=response.status_code,
                 detail=detail,
-                request_id=request_id_of(response.headers),
+                request_id=request_id_of(response.headers, request.request_id_headers),
             ),
             request,
         )
@@ -986,18 +983,9 @@ def _redirected(
     return rebuilt, auth
 
 
-def _as_one_event(body: bytes) -> bytes:
-    """``body`` as the data of one Server-Sent Event (each line a ``data`` line)."""
-    return b"".join(b"data: " + line + b"\n" for line in body.splitlines() or [b""]) + b"\n"
-
-
 def _identity(response: httpx.Response) -> bool:
     """The body is not content-encoded: its raw bytes are the body (no decoder pass)."""
     return response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    return "text/event-stream" in response.headers.get("content-type", "")
 
 
 # One encoder for every request body (json.dumps builds a new one per call for these options).

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 from langchain_ffm_friendli.errors import (
     MalformedRecordError,
@@ -109,11 +109,7 @@ def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
     try:
         payload = _json(raw)
     except json.JSONDecodeError as exc:
-        raise MalformedRecordError(
-            f"{provider} stream record is not valid JSON ({exc.msg}): {raw[:200]!r}",
-            provider=provider,
-            raw_record=raw,
-        ) from None
+        raise _not_json(provider, raw, exc) from None
     if not isinstance(payload, dict):
         if event == "error":
             raise _in_stream_error(provider, {"error": payload}, raw)
@@ -128,6 +124,14 @@ def decode_json_record(raw: str, *, provider: str, event: str = "") -> Record:
     if event == "error" or (is_data and (payload.get("error") or payload.get("detail"))):
         raise _in_stream_error(provider, payload, raw)
     return Record(event=event, data=payload, raw=raw)
+
+
+def _not_json(provider: str, raw: str, exc: json.JSONDecodeError) -> MalformedRecordError:
+    return MalformedRecordError(
+        f"{provider} stream record is not valid JSON ({exc.msg}): {raw[:200]!r}",
+        provider=provider,
+        raw_record=raw,
+    )
 
 
 SHAPE_ERRORS: Final = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
@@ -185,36 +189,30 @@ def _nul_record(raw: bytes | bytearray, provider: str) -> Record:
         if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
             value = _json(value)  # Monster Deploy's double-encoded JSON
     except json.JSONDecodeError as exc:
-        raise MalformedRecordError(
-            f"{provider} stream record is not valid JSON ({exc.msg}): {text[:200]!r}",
-            provider=provider,
-            raw_record=text,
-        ) from None
+        raise _not_json(provider, text, exc) from None
     if isinstance(value, dict) and (value.get("error") or value.get("detail")):
         raise _in_stream_error(provider, value, text)
     return Record("", value, text)
 
 
 class Framing(Protocol):
-    """Cuts the body's bytes into records, and knows when the stream's protocol has ended.
-
-    ``source`` names the wire: ``"events"`` (Server-Sent Events: the transport
-    re-frames a 200 answer of another type as one data event) or ``"bytes"``.
-    """
-
-    source: ClassVar[Literal["events", "bytes"]]
+    """Cuts the body's bytes into records, and knows when the stream's protocol has ended."""
 
     @property
     def ended(self) -> bool:
         """The terminal record (``[DONE]``) arrived: nothing after it is a record."""
         ...
 
+    def start(self, content_type: str) -> None:
+        """The answer's ``Content-Type``, before its first byte."""
+        ...
+
     def feed(self, item: bytes) -> list[Record]:
         """The records that one read of the body completes."""
         ...
 
-    def close(self) -> None:
-        """End of input: raise if it stopped inside a record."""
+    def close(self) -> list[Record]:
+        """End of input: the records it completes; raise if it stopped inside a record."""
         ...
 
 
@@ -316,21 +314,42 @@ class SSEFraming:
     """Server-Sent Events bytes -> records (pings skipped); ``[DONE]`` ends the stream.
 
     After ``[DONE]`` nothing is a record: the framing is :attr:`ended` and the
-    stream driver stops reading, whatever the server sends next.
+    stream driver stops reading, whatever the server sends next. A 200 answer
+    that is not an event stream (a JSON error, a whole answer from a proxy) is
+    read whole and reported as one data event, like any other record.
     """
 
-    __slots__ = ("_parser", "ended", "provider")
-    source: ClassVar[Literal["events", "bytes"]] = "events"
+    __slots__ = ("_body", "_parser", "ended", "provider")
 
     def __init__(self, provider: str) -> None:
         self._parser = SSEParser()
+        self._body: list[bytes] | None = None  # the pieces of a body that is not SSE
         self.provider = provider
         self.ended = False
 
+    def start(self, content_type: str) -> None:
+        """A body of another type than ``text/event-stream`` is kept whole, for :meth:`close`."""
+        if "text/event-stream" not in content_type:
+            self._body = []
+
     def feed(self, item: bytes) -> list[Record]:
         """The records of the events that one read completes (none after ``[DONE]``)."""
+        if self._body is not None:
+            self._body.append(item)
+            return _NOTHING
+        return self._records(self._parser.feed(item))
+
+    def close(self) -> list[Record]:
+        """End of body: a body that was not SSE is one data event (its lines joined by LF)."""
+        self._parser.close()
+        if self._body is None:
+            return _NOTHING
+        body = b"\n".join(b"".join(self._body).splitlines())
+        return self._records([("", body.decode("utf-8", errors="replace"))])
+
+    def _records(self, events: list[tuple[str, str]]) -> list[Record]:
         out: list[Record] = []
-        for name, data in self._parser.feed(item):
+        for name, data in events:
             record = decode_sse_event(name, data, provider=self.provider)
             if isinstance(record, Record):
                 out.append(record)
@@ -338,10 +357,6 @@ class SSEFraming:
                 self.ended = True
                 break
         return out
-
-    def close(self) -> None:
-        """End of body (an unfinished event is dropped, as the SSE rules say)."""
-        self._parser.close()
 
 
 class NulFraming:
@@ -355,12 +370,14 @@ class NulFraming:
     """
 
     __slots__ = ("_buffer", "provider")
-    source: ClassVar[Literal["events", "bytes"]] = "bytes"
     ended: ClassVar[bool] = False
 
     def __init__(self, provider: str) -> None:
         self._buffer = bytearray()
         self.provider = provider
+
+    def start(self, content_type: str) -> None:
+        """Every body is read as NUL-delimited records, whatever its declared type."""
 
     def feed(self, item: bytes) -> list[Record]:
         """The records that one network read completes."""
@@ -381,7 +398,7 @@ class NulFraming:
                 out.append(_nul_record(raw, self.provider))
         return out
 
-    def close(self) -> None:
+    def close(self) -> list[Record]:
         """End of stream: leftover bytes are a record cut off mid-way."""
         if self._buffer.strip():
             raw = self._buffer.decode("utf-8", errors="replace")
@@ -390,3 +407,4 @@ class NulFraming:
                 provider=self.provider,
                 raw_record=raw,
             )
+        return _NOTHING

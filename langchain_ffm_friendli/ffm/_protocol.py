@@ -4,7 +4,7 @@ Builds Conversation API payloads, validates FFM's parameter ranges, and turns
 responses and stream records into LangChain objects. Nothing here does I/O, so
 every quirk (nested ``parameters``, ``frequence_penalty``, flat responses, empty
 deltas, usage on the final record only, the ``<function=...>`` text fallback) is
-tested with plain data. See shared/protocols/ffm.md for the evidence behind
+tested with plain data. See docs/protocols/ffm.md for the evidence behind
 each rule.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -21,15 +21,13 @@ from langchain_core.messages.ai import UsageMetadata
 
 from langchain_ffm_friendli import _tokens
 from langchain_ffm_friendli._checks import require_numbers
-from langchain_ffm_friendli._deltas import DeliveredText, Delta
-from langchain_ffm_friendli._openai_format import (
-    json_instruction,
+from langchain_ffm_friendli._deltas import DeliveredText, Delta, usage_metadata
+from langchain_ffm_friendli._openai.json_output import json_instruction, with_system_instruction
+from langchain_ffm_friendli._openai.tools import (
     new_tool_call_id,
     parse_tool_calls,
     tool_call_chunks_from_deltas,
     tool_choice_to_openai,
-    usage_metadata,
-    with_system_instruction,
 )
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import (
@@ -42,8 +40,8 @@ __all__ = [
     "DETERMINISTIC_TEMPERATURE",
     "PROVIDER",
     "FFMStream",
-    "build_parameters",
     "conversation_payload",
+    "ffm_parameters",
     "ffm_tool_choice",
     "inject_response_format",
     "normalize_base_url",
@@ -58,17 +56,6 @@ DETERMINISTIC_TEMPERATURE: Final = 0.01
 """FFM refuses temperature 0; this plus ``top_k=1`` is its closest equivalent."""
 MAX_STOP_SEQUENCES: Final = 4
 
-# LangChain / class field name -> FFM ``parameters`` key.
-_PARAMETER_NAMES: Final = {
-    "max_tokens": "max_new_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "frequence_penalty": "frequence_penalty",
-    "stop": "stop_sequences",
-    "seed": "seed",
-}
-
 
 def normalize_base_url(url: str) -> str:
     """Accept ``.../api``, ``.../api/`` and ``.../api/models`` alike."""
@@ -82,6 +69,23 @@ def _fail(name: str, message: str) -> InvalidParameterError:
     return InvalidParameterError(name, message, provider=PROVIDER)
 
 
+# FFM's documented ranges (protocols/ffm.md §1.4): field -> (accepted, what the error says).
+_RANGES: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
+    "temperature": (lambda v: v >= 0, "must be >= 0 (0 means deterministic)"),
+    "top_p": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    "top_k": (lambda v: isinstance(v, int) and 1 <= v <= 100, "must be an integer in 1..100"),
+    "frequence_penalty": (
+        lambda v: v > 0,
+        "must be > 0 (1.0 means no penalty; FFM's penalty is multiplicative)",
+    ),
+    "seed": (lambda v: isinstance(v, int) and v >= 0, "must be an integer >= 0"),
+    "max_tokens": (
+        lambda v: isinstance(v, int) and v > 0,
+        "must be a positive integer (sent as max_new_tokens)",
+    ),
+}
+
+
 def validate_parameters(settings: Mapping[str, Any]) -> None:
     """Check values against FFM's documented ranges, naming the offending field.
 
@@ -89,90 +93,26 @@ def validate_parameters(settings: Mapping[str, Any]) -> None:
     Temperature 0 is allowed here: it is translated, not sent.
     """
     require_numbers(settings, ("temperature", "top_p", "frequence_penalty"), provider=PROVIDER)
-    checks: list[tuple[str, Any, bool, str]] = []
-    t = settings.get("temperature")
-    if t is not None:
-        checks.append(("temperature", t, t >= 0, "must be >= 0 (0 means deterministic)"))
-    p = settings.get("top_p")
-    if p is not None:
-        checks.append(("top_p", p, 0 < p <= 1, "must be in (0, 1]"))
-    k = settings.get("top_k")
-    if k is not None:
-        checks.append(
-            (
-                "top_k",
-                k,
-                isinstance(k, int) and 1 <= k <= 100,
-                "must be an integer in 1..100",
-            )
-        )
-    fp = settings.get("frequence_penalty")
-    if fp is not None:
-        checks.append(
-            (
-                "frequence_penalty",
-                fp,
-                fp > 0,
-                "must be > 0 (1.0 means no penalty; FFM's penalty is multiplicative)",
-            )
-        )
-    seed = settings.get("seed")
-    if seed is not None:
-        checks.append(
-            (
-                "seed",
-                seed,
-                isinstance(seed, int) and seed >= 0,
-                "must be an integer >= 0",
-            )
-        )
-    mt = settings.get("max_tokens")
-    if mt is not None:
-        checks.append(
-            (
-                "max_tokens",
-                mt,
-                isinstance(mt, int) and mt > 0,
-                "must be a positive integer (sent as max_new_tokens)",
-            )
-        )
-    for name, value, ok, message in checks:
-        if isinstance(value, bool) or not ok:
+    for name, (accepted, message) in _RANGES.items():
+        value = settings.get(name)
+        if value is not None and (isinstance(value, bool) or not accepted(value)):
             raise _fail(name, f"{message}; got {value!r}")
-    stop = settings.get("stop")
-    count = len(_as_stop_list(stop)) if stop is not None else 0
+    count = len([s for s in settings.get("stop") or () if s])  # "" matches at once: not sent
     if count > MAX_STOP_SEQUENCES:
         raise _fail("stop", f"FFM accepts at most {MAX_STOP_SEQUENCES} stop sequences; got {count}")
 
 
-def _as_stop_list(stop: str | Sequence[str]) -> list[str]:
-    """Stop sequences as FFM's list; an empty string would match at once, so none is sent."""
-    return ([stop] if stop else []) if isinstance(stop, str) else [s for s in stop if s]
+def ffm_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """FFM's ``parameters`` object as sent: temperature 0 becomes greedy decoding.
 
-
-def build_parameters(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate and map settings to FFM's nested ``parameters`` object.
-
-    Unset (None) values are omitted so FFM applies its own defaults.
-    Temperature 0 becomes ``temperature=0.01`` with ``top_k=1`` (greedy decoding),
-    unless the caller chose ``top_k`` explicitly.
+    FFM refuses temperature 0, so it is sent as ``temperature=0.01`` with
+    ``top_k=1``, unless the caller chose ``top_k`` explicitly.
     """
-    validate_parameters(settings)
-    params: dict[str, Any] = {}
-    for name, wire_name in _PARAMETER_NAMES.items():
-        value = settings.get(name)
-        if value is None:
-            continue
-        if name == "stop":
-            stops = _as_stop_list(value)
-            if not stops:
-                continue
-            value = stops
-        params[wire_name] = value
-    if settings.get("temperature") == 0:
-        params["temperature"] = DETERMINISTIC_TEMPERATURE
-        params.setdefault("top_k", 1)
-    return params
+    sent = dict(params)
+    if sent.get("temperature") == 0:
+        sent["temperature"] = DETERMINISTIC_TEMPERATURE
+        sent.setdefault("top_k", 1)
+    return sent
 
 
 def ffm_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[str, Any] | None:
@@ -208,6 +148,24 @@ def inject_response_format(
     return with_system_instruction(messages, instruction)
 
 
+def _with_parameters(
+    payload: dict[str, Any], parameters: Mapping[str, Any], extra: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``payload`` with FFM's ``parameters`` object, and what of ``extra`` goes at the top level.
+
+    ``extra["parameters"]`` (from ``model_kwargs`` or ``extra_body``) is merged into
+    ``parameters``; the rest of ``extra`` is returned for the top level.
+    """
+    params = dict(parameters)
+    rest = dict(extra or {})
+    extra_params = rest.pop("parameters", None)
+    if isinstance(extra_params, Mapping):
+        params.update(extra_params)
+    if params:
+        payload["parameters"] = params
+    return payload, rest
+
+
 def conversation_payload(
     *,
     model: str,
@@ -223,14 +181,7 @@ def conversation_payload(
     ``extra`` (``model_kwargs`` and unknown call kwargs) is merged at the top
     level, except its ``parameters`` entry, which is merged into ``parameters``.
     """
-    payload: dict[str, Any] = {"model": model, "messages": messages}
-    params = dict(parameters)
-    extra = dict(extra or {})
-    extra_params = extra.pop("parameters", None)
-    if isinstance(extra_params, Mapping):
-        params.update(extra_params)
-    if params:
-        payload["parameters"] = params
+    payload, extra = _with_parameters({"model": model, "messages": messages}, parameters, extra)
     if tools:
         for tool in tools:
             if tool.get("type") != "function":
@@ -498,14 +449,7 @@ def generate_payload(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST {base_url}/models/generate`` (``inputs`` is the raw prompt)."""
-    payload: dict[str, Any] = {"model": model, "inputs": prompt}
-    params = dict(parameters)
-    extra = dict(extra or {})
-    extra_params = extra.pop("parameters", None)
-    if isinstance(extra_params, Mapping):
-        params.update(extra_params)
-    if params:
-        payload["parameters"] = params
+    payload, extra = _with_parameters({"model": model, "inputs": prompt}, parameters, extra)
     payload.update(extra)
     payload["stream"] = stream
     return payload

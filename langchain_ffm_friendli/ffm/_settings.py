@@ -8,16 +8,17 @@ or header rule is written once for all three.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, model_validator
 
-from langchain_ffm_friendli._base import ProviderSettings
+from langchain_ffm_friendli._base import ProviderSettings, Wire, placed
 from langchain_ffm_friendli.ffm import _protocol as proto
 
-__all__ = ["SAMPLING_FIELDS", "FFMClientSettings", "FFMSamplingSettings"]
+__all__ = ["FFMClientSettings", "FFMSamplingSettings"]
 
-SAMPLING_FIELDS = ("temperature", "max_tokens", "top_p", "top_k", "frequence_penalty", "seed")
+IN_PARAMETERS = Wire(place="parameters")
+"""FFM sends its sampling fields in the body's ``parameters`` object."""
 
 
 class FFMClientSettings(ProviderSettings):
@@ -47,37 +48,33 @@ class FFMClientSettings(ProviderSettings):
 class FFMSamplingSettings(FFMClientSettings):
     """FFM's ``parameters``, validated against FFM's documented ranges at init."""
 
-    request_fields = (*SAMPLING_FIELDS, "stop")
-    call_only = frozenset({"model", "tools", "tool_choice", "response_format", "stream"})
+    read_per_call = frozenset({"tools", "tool_choice", "response_format"})
 
-    temperature: float | None = None
+    temperature: Annotated[float | None, IN_PARAMETERS] = None
     """>= 0; 0 is sent as temperature 0.01 with top_k 1 (FFM refuses 0)."""
-    max_tokens: int | None = Field(
+    max_tokens: Annotated[int | None, Wire("max_new_tokens", "parameters")] = Field(
         default=None, validation_alias=AliasChoices("max_tokens", "max_new_tokens")
     )
-    """Sent as ``max_new_tokens`` (alias ``max_new_tokens``)."""
-    top_p: float | None = None
+    """A positive integer (alias ``max_new_tokens``)."""
+    top_p: Annotated[float | None, IN_PARAMETERS] = None
     """In (0, 1]."""
-    top_k: int | None = None
+    top_k: Annotated[int | None, IN_PARAMETERS] = None
     """In 1..100."""
-    frequence_penalty: float | None = None
+    frequence_penalty: Annotated[float | None, IN_PARAMETERS] = None
     """FFM's multiplicative repetition penalty, > 0 (1.0 is off)."""
-    stop: list[str] | None = Field(
+    stop: Annotated[list[str] | None, Wire("stop_sequences", "parameters")] = Field(
         default=None, validation_alias=AliasChoices("stop", "stop_sequences")
     )
-    """At most 4; sent as ``stop_sequences``."""
-    seed: int | None = None
+    """At most 4 (alias ``stop_sequences``)."""
+    seed: Annotated[int | None, IN_PARAMETERS] = None
     """>= 0."""
 
     @model_validator(mode="after")
     def _check_ranges(self) -> FFMSamplingSettings:
-        proto.validate_parameters(self._settings())
+        proto.validate_parameters(self.field_values())
         return self
 
-    def _parameters(
-        self, stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[str]]:
-        """Validated FFM ``parameters`` and the effective stop list for one call."""
-        stops = stop if stop is not None else kwargs.get("stop", self.stop)
-        params = proto.build_parameters(self._settings(**{**kwargs, "stop": stops}))
-        return params, list(stops or [])
+    def _parameters(self, values: dict[str, Any]) -> dict[str, Any]:
+        """One call's FFM ``parameters``, validated, as the fields' ``Wire`` places them."""
+        proto.validate_parameters(values)
+        return proto.ffm_parameters(placed(values, self.wire_fields()).get("parameters", {}))

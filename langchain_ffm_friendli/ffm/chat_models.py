@@ -7,11 +7,9 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_ffm_friendli._openai_format import (
-    messages_to_dicts,
-    tool_names,
-)
-from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._openai.tools import tool_names
+from langchain_ffm_friendli._planned import Call, Plan, PlannedChatModel
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.ffm import _protocol as proto
 from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
@@ -19,7 +17,7 @@ from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
 __all__ = ["ChatFFM"]
 
 
-class ChatFFM(FFMSamplingSettings, ChatShell):
+class ChatFFM(FFMSamplingSettings, PlannedChatModel):
     r"""FFM (Formosa Foundation Model on TWCC/TWSC AFS) chat model.
 
     Talks to FFM's native Conversation API (``POST {base_url}/models/conversation``)
@@ -29,7 +27,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
     Setup:
         Install the package and set your key::
 
-            pip install langchain-ffm-friendli
+            pip install .   # from a checkout; `pip install langchain-ffm-friendli` once released
             export FFM_API_KEY="your-key"
             export FFM_BASE_URL="https://api-ams.twcc.ai/api"   # optional
 
@@ -138,7 +136,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
         ``length``, ``tool_calls``).
     """
 
-    strict_places = ("none", "none")
+    strict_handling = ("none", "none")
 
     @property
     def _llm_type(self) -> str:
@@ -147,7 +145,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
     def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
         """Validate everything and build the request before any I/O happens."""
         kwargs = call.kwargs
-        parameters, stops = self._parameters(call.stop, kwargs)
+        parameters, stops = self._parameters(call.values), call.stop
         tools, response_format = self._tools_and_format(kwargs)
         choice = proto.ffm_tool_choice(kwargs.get("tool_choice"), tool_names(tools or []))
         messages = messages_to_dicts(call.input, provider=proto.PROVIDER)
@@ -159,7 +157,7 @@ class ChatFFM(FFMSamplingSettings, ChatShell):
             stream=call.stream,
             tools=tools,
             tool_choice=choice if tools else None,
-            extra=self._extra(kwargs),
+            extra=self.verbatim_fields(kwargs),
         )
         bound = bool(tools)
         return Plan(

@@ -29,7 +29,8 @@ class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
     and retried. Vectors always come back in input order.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FFM_API_KEY=...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FFM_API_KEY=...``.
 
     Key init args:
         model: ``ffm-embedding``, ``ffm-embedding-v2`` or ``ffm-embedding-v2.1``.
@@ -95,7 +96,7 @@ class FFMEmbeddings(FFMClientSettings, Serializable, Embeddings):
         return prepared, proto.plan_batches(counts, per_request)
 
     def _batch_request(self, batch: Sequence[str]) -> HTTPRequest:
-        body = {**proto.embeddings_payload(self.model, batch), **self._extra({})}
+        body = {**proto.embeddings_payload(self.model, batch), **self.verbatim_fields({})}
         return self._request("models/embeddings", body)
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.outputs import Generation
 
-from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._planned import Call, Plan, PlannedLLM, TextResult
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.ffm import _protocol as proto
 from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
@@ -14,7 +14,7 @@ from langchain_ffm_friendli.ffm._settings import FFMSamplingSettings
 __all__ = ["FFMLLM"]
 
 
-class FFMLLM(FFMSamplingSettings, LLMShell):
+class FFMLLM(FFMSamplingSettings, PlannedLLM):
     r"""FFM text completion (``POST {base_url}/models/generate``).
 
     The prompt is sent verbatim as ``inputs``: FFM applies no chat template, so
@@ -22,7 +22,8 @@ class FFMLLM(FFMSamplingSettings, LLMShell):
     fields, ranges and validation as ChatFFM.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FFM_API_KEY=...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FFM_API_KEY=...``.
 
     Key init args:
         model, temperature (0 means greedy), max_tokens (alias max_new_tokens),
@@ -78,14 +79,14 @@ class FFMLLM(FFMSamplingSettings, LLMShell):
 
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
         """Validate and build one request before any I/O happens."""
-        parameters, stops = self._parameters(call.stop, call.kwargs)
+        parameters, stops = self._parameters(call.values), call.stop
         model = self._model_for(call.kwargs)
         body = proto.generate_payload(
             model=model,
             prompt=call.input,
             parameters=parameters,
             stream=call.stream,
-            extra=self._extra(call.kwargs),
+            extra=self.verbatim_fields(call.kwargs),
         )
         return Plan(
             self._request("models/generate", body),

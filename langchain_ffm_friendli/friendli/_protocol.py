@@ -1,10 +1,10 @@
 """Friendli wire protocol as pure functions (no I/O).
 
 Chat completions are OpenAI-compatible, so messages, tools and stream decoding
-come from :mod:`langchain_ffm_friendli._openai_format`; this module adds what is
+come from :mod:`langchain_ffm_friendli._openai`; this module adds what is
 Friendli's own: parameter ranges and forbidden combinations, the endpoint kinds,
 built-in tools and the tool-assisted route, and ``tool_status`` events. See
-shared/protocols/friendli.md for the evidence behind each rule.
+docs/protocols/friendli.md for the evidence behind each rule.
 """
 
 from __future__ import annotations
@@ -19,25 +19,21 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import Generation
 
 from langchain_ffm_friendli._deltas import CustomEvent, DeliveredText, Delta, TextResult
-from langchain_ffm_friendli._openai_format import (
-    OpenAIChatStream,
-    openai_usage,
-    tool_choice_to_openai,
-)
+from langchain_ffm_friendli._openai.chat import OpenAIChatStream, openai_usage
+from langchain_ffm_friendli._openai.tools import tool_choice_to_openai
 from langchain_ffm_friendli._profiles import known_models, model_profile
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
 
 __all__ = [
     "BUILTIN_TOOLS",
-    "COMPLETION_FIELDS",
     "PROVIDER",
     "REASONING_EFFORTS",
     "ChatStream",
     "CompletionStream",
     "InvalidParameterError",
     "builtin_tools",
-    "check_builtin_endpoint",
+    "builtin_tools_url",
     "check_media",
     "completion_generation_info",
     "friendli_tool_choice",
@@ -75,7 +71,7 @@ BUILTIN_TOOLS: Final = frozenset(
 ReasoningEffort = Literal["minimal", "low", "medium", "high", "xhigh", "max", "ultracode"]
 """``reasoning_effort`` values: the chat bodies' enum in the friendli SDK 0.16.5
 (``ServerlessChatCompletionBodyReasoningEffort`` and its dedicated/container twins,
-friendli.md §2.1). Which of them a model honours depends on the model."""
+protocols/friendli.md §2.1). Which of them a model honours depends on the model."""
 
 REASONING_EFFORTS: Final[tuple[str, ...]] = get_args(ReasoningEffort)
 
@@ -115,7 +111,7 @@ def tools_url(base_url: str) -> str:
     return f"{base_url[: -len(marker)]}/serverless/tools/v1/chat/completions"
 
 
-def check_builtin_endpoint(endpoint: str | None, base_url: str) -> str:
+def builtin_tools_url(endpoint: str | None, base_url: str) -> str:
     """The tool-assisted URL, or an error naming ``tools`` off serverless endpoints."""
     if endpoint != "serverless":
         raise _fail(
@@ -239,7 +235,7 @@ def check_media(messages: Sequence[Mapping[str, Any]], model: str | None) -> Non
     """Refuse image/audio/video parts a documented model does not take.
 
     Friendli answers such a request with 422 ("This model does not support
-    image/video inputs", friendli.md §2.2); the model profile
+    image/video inputs", protocols/friendli.md §2.2); the model profile
     (``image_inputs`` / ``audio_inputs`` / ``video_inputs``) says it first, naming
     the part. Unknown ids (dedicated endpoints, adapters, containers) are allowed:
     see :func:`_known_profile`.
@@ -273,8 +269,11 @@ def _profiles_with(flag: str) -> list[tuple[str, Mapping[str, Any]]]:
     return [(m, p) for m, p in profiles if p.get(flag)]
 
 
-def validate_chat(settings: Mapping[str, Any], *, stream: bool) -> None:
-    """Chat-completion rules the server enforces with a 422, checked before sending."""
+def validate_chat(settings: Mapping[str, Any]) -> None:
+    """Chat-completion rules the server enforces with a 422, checked before sending.
+
+    ``n`` with streaming is the shared rule of every class (``Call``), not checked here.
+    """
     validate_sampling(settings)
     validate_reasoning(settings)
     _in_range(
@@ -301,8 +300,6 @@ def validate_chat(settings: Mapping[str, Any], *, stream: bool) -> None:
         raise _fail("min_tokens", "Friendli refuses min_tokens together with tools")
     if settings.get("response_format") and settings.get("min_tokens"):
         raise _fail("min_tokens", "Friendli refuses min_tokens together with response_format")
-    if stream and (settings.get("n") or 1) > 1:
-        raise _fail("n", "must be 1 when streaming (LangChain streams one generation)")
     response_format = settings.get("response_format")
     if response_format is not None:
         kind = response_format.get("type") if isinstance(response_format, Mapping) else None
@@ -339,41 +336,6 @@ def friendli_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | dict[s
 
 # --------------------------------------------------------------------------- completions
 
-COMPLETION_FIELDS: Final = (
-    "bad_word_tokens",
-    "bad_words",
-    "beam_search_type",
-    "early_stopping",
-    "embedding_to_replace",
-    "encoder_no_repeat_ngram",
-    "encoder_repetition_penalty",
-    "eos_token",
-    "frequency_penalty",
-    "include_output_logits",
-    "include_output_logprobs",
-    "length_penalty",
-    "max_tokens",
-    "max_total_tokens",
-    "min_tokens",
-    "min_total_tokens",
-    "n",
-    "no_repeat_ngram",
-    "num_beams",
-    "presence_penalty",
-    "repetition_penalty",
-    "response_format",
-    "seed",
-    "stop",
-    "stop_tokens",
-    "temperature",
-    "timeout_microseconds",
-    "token_index_to_replace",
-    "top_k",
-    "top_p",
-    "min_p",
-    "logprobs",
-)
-"""Every completions field of the seed plus the current API's, under Friendli's names."""
 
 _BEAM_TYPES: Final = ("DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING")
 
@@ -384,7 +346,7 @@ def _both(settings: Mapping[str, Any], a: str, b: str) -> None:
 
 
 def validate_completions(settings: Mapping[str, Any], *, stream: bool) -> None:
-    """The seed's documented completions constraints, each naming its fields."""
+    """The documented completions constraints (protocols/friendli.md §4.1, §4.5), naming fields."""
     validate_sampling(settings)
     _completion_ranges(settings)
     _completion_pairs(settings)
@@ -505,7 +467,7 @@ def parse_completion(payload: Mapping[str, Any]) -> TextResult:
 
 
 def tokenize_body(model: str | None, prompt: str) -> dict[str, Any]:
-    """The body of ``POST {base}/tokenize`` (friendli.md §1.1; SDK ``*TokenizationBody``).
+    """The body of ``POST {base}/tokenize`` (protocols/friendli.md §1.1; SDK ``*TokenizationBody``).
 
     ``{"model", "prompt"}``: ``model`` is the model code (serverless), the endpoint id or
     ``ID:ADAPTER`` (dedicated), and optional on a container (it picks an adapter there).

@@ -87,7 +87,7 @@ class FriendliClientSettings(ProviderSettings):
         """Count the tokens of ``text`` exactly, with Friendli's tokenizer.
 
         Sends ``POST {base_url}/tokenize`` with ``{"model", "prompt"}`` and counts the
-        ``tokens`` it answers (friendli.md §1.1: ``/serverless/v1/tokenize``,
+        ``tokens`` it answers (protocols/friendli.md §1.1: ``/serverless/v1/tokenize``,
         ``/dedicated/v1/tokenize``, a container's ``/v1/tokenize``). This is one HTTP
         request per call, with the usual retries.
 

@@ -2,55 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
+from langchain_ffm_friendli._base import Wire
 from langchain_ffm_friendli._events import CustomEventsMixin
-from langchain_ffm_friendli._openai_format import (
-    chat_result,
-    messages_to_dicts,
-    openai_chat_body,
-    tool_names,
-)
-from langchain_ffm_friendli._shell import Call, ChatShell, Plan
+from langchain_ffm_friendli._openai.chat import chat_result, openai_chat_body
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._openai.tools import tool_names
+from langchain_ffm_friendli._planned import Call, Plan, PlannedChatModel
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
 
 __all__ = ["ChatFriendli"]
 
-# Request fields that are class fields (and per-call kwargs), under Friendli's names.
-CHAT_FIELDS = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "top_k",
-    "min_p",
-    "n",
-    "seed",
-    "stop",
-    "frequency_penalty",
-    "presence_penalty",
-    "repetition_penalty",
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "eos_token",
-    "min_tokens",
-    "chat_template_kwargs",
-    "parallel_tool_calls",
-    "response_format",
-    "resume_generation",
-    "reasoning_effort",
-    "reasoning_budget",
-    "parse_reasoning",
-    "include_reasoning",
-)
 
-
-class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
+class ChatFriendli(CustomEventsMixin, FriendliClientSettings, PlannedChatModel):
     r"""FriendliAI chat model: chat completions and tool-assisted chat with built-in tools.
 
     OpenAI-compatible chat over httpx (sync and async), plus Friendli's own
@@ -59,7 +29,8 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     ``tool_status`` events.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FRIENDLI_TOKEN=flp_...``
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FRIENDLI_TOKEN=flp_...``
         (optionally ``FRIENDLI_TEAM``).
 
     Key init args — completion params:
@@ -198,41 +169,40 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         and ``logprobs`` when requested.
     """
 
-    request_fields = CHAT_FIELDS
-    call_only = frozenset({"model", "tools", "tool_choice", "stream", "stream_options"})
-    strict_places = ("none", "implied")
+    read_per_call = frozenset({"tools", "tool_choice", "stream_options"})
+    strict_handling = ("none", "implied")
 
-    temperature: float | None = None
-    max_tokens: int | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    min_p: float | None = None
-    n: int | None = None
-    seed: int | list[int] | None = None
-    stop: list[str] | None = None
-    frequency_penalty: float | None = None
-    presence_penalty: float | None = None
-    repetition_penalty: float | None = None
-    logit_bias: dict[str, float] | None = None
-    logprobs: bool | None = None
-    top_logprobs: int | None = None
-    eos_token: list[int] | None = None
-    min_tokens: int | None = None
-    chat_template_kwargs: dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
-    response_format: dict[str, Any] | None = None
-    resume_generation: bool | None = None
+    temperature: Annotated[float | None, Wire()] = None
+    max_tokens: Annotated[int | None, Wire()] = None
+    top_p: Annotated[float | None, Wire()] = None
+    top_k: Annotated[int | None, Wire()] = None
+    min_p: Annotated[float | None, Wire()] = None
+    n: Annotated[int | None, Wire()] = None
+    seed: Annotated[int | list[int] | None, Wire()] = None
+    stop: Annotated[list[str] | None, Wire()] = None
+    frequency_penalty: Annotated[float | None, Wire()] = None
+    presence_penalty: Annotated[float | None, Wire()] = None
+    repetition_penalty: Annotated[float | None, Wire()] = None
+    logit_bias: Annotated[dict[str, float] | None, Wire()] = None
+    logprobs: Annotated[bool | None, Wire()] = None
+    top_logprobs: Annotated[int | None, Wire()] = None
+    eos_token: Annotated[list[int] | None, Wire()] = None
+    min_tokens: Annotated[int | None, Wire()] = None
+    chat_template_kwargs: Annotated[dict[str, Any] | None, Wire()] = None
+    parallel_tool_calls: Annotated[bool | None, Wire()] = None
+    response_format: Annotated[dict[str, Any] | None, Wire()] = None
+    resume_generation: Annotated[bool | None, Wire()] = None
     """Tool-assisted chat: keep generating after a tool error."""
-    reasoning_effort: proto.ReasoningEffort | None = None
+    reasoning_effort: Annotated[proto.ReasoningEffort | None, Wire()] = None
     """How much a reasoning model thinks before answering: "minimal", "low", "medium",
     "high", "xhigh", "max" or "ultracode" (the SDK's enum; which a model honours
     depends on the model, see its profile's ``reasoning_effort_levels``)."""
-    reasoning_budget: int | None = None
+    reasoning_budget: Annotated[int | None, Wire()] = None
     """A positive cap on the tokens a reasoning model spends on reasoning."""
-    parse_reasoning: bool | None = None
+    parse_reasoning: Annotated[bool | None, Wire()] = None
     """Split the reasoning into ``reasoning_content`` (the answer stays in ``content``);
     the default depends on the endpoint."""
-    include_reasoning: bool | None = None
+    include_reasoning: Annotated[bool | None, Wire()] = None
     """With parsed reasoning, whether ``reasoning_content`` is returned (Friendli: true)."""
     stream_usage: bool = True
     """Ask for the final usage chunk when streaming."""
@@ -240,7 +210,7 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     def model_post_init(self, context: Any, /) -> None:
         """Validate ranges and combinations at construction, naming the field."""
         super().model_post_init(context)
-        proto.validate_chat(self._settings(), stream=False)
+        proto.validate_chat(self.field_values())
 
     @property
     def _llm_type(self) -> str:
@@ -252,17 +222,13 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
         Built-in tools go to the tool-assisted route, which only streams.
         """
         kwargs = call.kwargs
-        settings = self._settings(**kwargs)
-        if call.stop is not None:
-            settings["stop"] = call.stop
+        settings = dict(call.values)
         tools, response_format = self._tools_and_format(
             kwargs, settings.pop("response_format", None)
         )
-        proto.validate_chat(
-            {**settings, "tools": tools, "response_format": response_format}, stream=call.stream
-        )
+        proto.validate_chat({**settings, "tools": tools, "response_format": response_format})
         assisted = bool(proto.builtin_tools(tools))
-        url = proto.check_builtin_endpoint(self.endpoint, self.base_url) if assisted else ""
+        url = proto.builtin_tools_url(self.endpoint, self.base_url) if assisted else ""
         if not assisted and settings.get("resume_generation") is not None:
             raise proto.InvalidParameterError(
                 "resume_generation",
@@ -290,7 +256,7 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
             if response_format
             else None,
             stream_options=stream_options,
-            extra=self._extra(kwargs),
+            extra=self.verbatim_fields(kwargs),
         )
         return Plan(
             self._request("chat/completions", body, url=url),
@@ -306,5 +272,5 @@ class ChatFriendli(CustomEventsMixin, FriendliClientSettings, ChatShell):
     def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
         """Function tools and built-ins (``{"type": "math:calculator"}``, serverless only)."""
         if proto.builtin_tools(tools):
-            proto.check_builtin_endpoint(self.endpoint, self.base_url)
+            proto.builtin_tools_url(self.endpoint, self.base_url)
         proto.friendli_tool_choice(tool_choice, tool_names(tools))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._base import Wire, placed
+from langchain_ffm_friendli._planned import Call, Plan, PlannedLLM, TextResult
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.friendli import _protocol as proto
 from langchain_ffm_friendli.friendli._settings import FriendliClientSettings
 
 __all__ = ["FriendliLLM"]
 
+BeamSearchType = Literal["DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING"]
 
-class FriendliLLM(FriendliClientSettings, LLMShell):
+
+class FriendliLLM(FriendliClientSettings, PlannedLLM):
     """Friendli text completions with every documented parameter.
 
     ``POST {base_url}/completions`` on serverless, dedicated or container
@@ -21,7 +24,8 @@ class FriendliLLM(FriendliClientSettings, LLMShell):
     LangChain; pass ``tokens=[...]`` per call to send token ids instead.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export FRIENDLI_TOKEN=flp_...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export FRIENDLI_TOKEN=flp_...``.
 
     Key init args (Friendli's names; also per-call kwargs; unset ones not sent):
         bad_word_tokens, bad_words, beam_search_type, early_stopping,
@@ -82,41 +86,42 @@ class FriendliLLM(FriendliClientSettings, LLMShell):
         ``token_sampled`` format are both decoded.
     """
 
-    request_fields = proto.COMPLETION_FIELDS
-    call_only = frozenset({"model", "stream", "stream_options", "tokens"})
+    read_per_call = frozenset({"stream_options", "tokens"})
 
-    bad_word_tokens: list[dict[str, list[int]]] | None = None
-    bad_words: list[str] | None = None
-    beam_search_type: Literal["DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING"] | None = None
-    early_stopping: bool | None = None
-    embedding_to_replace: list[float] | None = None
-    encoder_no_repeat_ngram: int | None = None
-    encoder_repetition_penalty: float | None = None
-    eos_token: list[int] | None = None
-    frequency_penalty: float | None = None
-    include_output_logits: bool | None = None
-    include_output_logprobs: bool | None = None
-    length_penalty: float | None = None
-    max_tokens: int | None = None
-    max_total_tokens: int | None = None
-    min_tokens: int | None = None
-    min_total_tokens: int | None = None
-    n: int | None = None
-    no_repeat_ngram: int | None = None
-    num_beams: int | None = None
-    presence_penalty: float | None = None
-    repetition_penalty: float | None = None
-    response_format: dict[str, Any] | None = None
-    seed: int | list[int] | None = None
-    stop: list[str] | None = None
-    stop_tokens: list[dict[str, list[int]]] | None = None
-    temperature: float | None = None
-    timeout_microseconds: int | None = None
-    token_index_to_replace: list[int] | None = None
-    top_k: int | None = None
-    top_p: float | None = None
-    min_p: float | None = None
-    logprobs: int | None = None
+    bad_word_tokens: Annotated[list[dict[str, list[int]]] | None, Wire()] = None
+    bad_words: Annotated[list[str] | None, Wire()] = None
+    beam_search_type: Annotated[
+        Literal["DETERMINISTIC", "STOCHASTIC", "NAIVE_SAMPLING"] | None, Wire()
+    ] = None
+    early_stopping: Annotated[bool | None, Wire()] = None
+    embedding_to_replace: Annotated[list[float] | None, Wire()] = None
+    encoder_no_repeat_ngram: Annotated[int | None, Wire()] = None
+    encoder_repetition_penalty: Annotated[float | None, Wire()] = None
+    eos_token: Annotated[list[int] | None, Wire()] = None
+    frequency_penalty: Annotated[float | None, Wire()] = None
+    include_output_logits: Annotated[bool | None, Wire()] = None
+    include_output_logprobs: Annotated[bool | None, Wire()] = None
+    length_penalty: Annotated[float | None, Wire()] = None
+    max_tokens: Annotated[int | None, Wire()] = None
+    max_total_tokens: Annotated[int | None, Wire()] = None
+    min_tokens: Annotated[int | None, Wire()] = None
+    min_total_tokens: Annotated[int | None, Wire()] = None
+    n: Annotated[int | None, Wire()] = None
+    no_repeat_ngram: Annotated[int | None, Wire()] = None
+    num_beams: Annotated[int | None, Wire()] = None
+    presence_penalty: Annotated[float | None, Wire()] = None
+    repetition_penalty: Annotated[float | None, Wire()] = None
+    response_format: Annotated[dict[str, Any] | None, Wire()] = None
+    seed: Annotated[int | list[int] | None, Wire()] = None
+    stop: Annotated[list[str] | None, Wire()] = None
+    stop_tokens: Annotated[list[dict[str, list[int]]] | None, Wire()] = None
+    temperature: Annotated[float | None, Wire()] = None
+    timeout_microseconds: Annotated[int | None, Wire()] = None
+    token_index_to_replace: Annotated[list[int] | None, Wire()] = None
+    top_k: Annotated[int | None, Wire()] = None
+    top_p: Annotated[float | None, Wire()] = None
+    min_p: Annotated[float | None, Wire()] = None
+    logprobs: Annotated[int | None, Wire()] = None
     """Number of top log probabilities per token (an integer for completions)."""
     stream_usage: bool = True
     """Ask for the final usage chunk when streaming."""
@@ -124,7 +129,7 @@ class FriendliLLM(FriendliClientSettings, LLMShell):
     def model_post_init(self, context: Any, /) -> None:
         """Check the documented constraints at construction, naming the fields."""
         super().model_post_init(context)
-        proto.validate_completions(self._settings(), stream=self.streaming)
+        proto.validate_completions(self.field_values(), stream=self.streaming)
 
     @property
     def _llm_type(self) -> str:
@@ -133,17 +138,14 @@ class FriendliLLM(FriendliClientSettings, LLMShell):
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
         """Validate and build one request before any I/O happens."""
         kwargs = call.kwargs
-        settings = self._settings(**kwargs)
-        if call.stop is not None:
-            settings["stop"] = call.stop
-        proto.validate_completions(settings, stream=call.stream)
+        proto.validate_completions(call.values, stream=call.stream)
         body: dict[str, Any] = {"model": self._model_for(kwargs)}
         if kwargs.get("tokens") is not None:
             body["tokens"] = list(kwargs["tokens"])
         else:
             body["prompt"] = call.input
-        body.update({k: v for k, v in settings.items() if v is not None})
-        body.update(self._extra(kwargs))
+        body.update(placed(call.values, self.wire_fields()))
+        body.update(self.verbatim_fields(kwargs))
         if call.stream:
             body["stream"] = True
             if "stream_options" in kwargs:

@@ -4,7 +4,7 @@ The API mirrors vLLM's demo server: sampling knobs named after vLLM's
 ``SamplingParams`` (validated here with vLLM's rules, so users get a clear local
 error instead of a late, vague one), a response whose ``text`` is a list (one
 entry per output), and a stream of NUL-delimited JSON records holding the
-*cumulative* text. See shared/protocols/monsterapi.md.
+*cumulative* text. See docs/protocols/monsterapi.md.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from typing import Any, ClassVar, Final
 from langchain_core.messages.ai import UsageMetadata
 
 from langchain_ffm_friendli._checks import require_numbers
-from langchain_ffm_friendli._deltas import Delta
-from langchain_ffm_friendli._openai_format import usage_metadata
+from langchain_ffm_friendli._deltas import Delta, usage_metadata
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError, StreamError
 
 __all__ = [
     "PROVIDER",
-    "SAMPLING_FIELDS",
     "CumulativeStream",
     "GenerateResult",
     "cut_at_stop",
@@ -35,21 +33,6 @@ __all__ = [
 ]
 
 PROVIDER: Final = "monsterapi"
-SAMPLING_FIELDS: Final = (
-    "max_tokens",
-    "n",
-    "best_of",
-    "presence_penalty",
-    "frequency_penalty",
-    "repetition_penalty",
-    "temperature",
-    "top_p",
-    "top_k",
-    "min_p",
-    "use_beam_search",
-    "length_penalty",
-    "early_stopping",
-)
 _GREEDY: Final = 1e-5
 _FLOAT_FIELDS: Final = (
     "presence_penalty",
@@ -141,13 +124,17 @@ def _sampling_mode(
 def generate_payload(
     *,
     model: str,
-    settings: Mapping[str, Any],
+    fields: Mapping[str, Any],
     stream: bool,
     messages: list[dict[str, Any]] | None = None,
     prompt: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of ``POST {base_url}/generate``: exactly one of messages/prompt."""
+    """The JSON body of ``POST {base_url}/generate``: exactly one of messages/prompt.
+
+    ``fields`` are the sampling fields as sent; ``/generate`` has no ``stop``
+    (it is applied client-side), so one is never sent here.
+    """
     if (messages is None) == (prompt is None):
         raise _fail("messages", "send exactly one of messages or prompt")
     body: dict[str, Any] = {"model": model}
@@ -155,7 +142,7 @@ def generate_payload(
         body["messages"] = messages
     else:
         body["prompt"] = prompt
-    body.update({k: settings[k] for k in SAMPLING_FIELDS if settings.get(k) is not None})
+    body.update({k: v for k, v in fields.items() if k != "stop"})
     body.update(extra or {})
     body["stream"] = stream
     return body

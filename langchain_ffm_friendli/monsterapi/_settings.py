@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any
 
-from langchain_ffm_friendli._base import ProviderSettings
-from langchain_ffm_friendli._openai_format import messages_to_dicts
-from langchain_ffm_friendli._shell import Call, Plan, check_streamable
-from langchain_ffm_friendli._wire import NulFraming
+from langchain_ffm_friendli._base import ProviderSettings, Wire, placed
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._planned import Call
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 
 __all__ = ["MonsterAPISettings"]
 
-R = TypeVar("R")
 PROVIDER = proto.PROVIDER
 
 
@@ -29,72 +26,54 @@ class MonsterAPISettings(ProviderSettings):
     api_key_env = "MONSTER_API_KEY"
     base_url_env = "MONSTER_API_BASE"
     default_base_url = "https://llm.monsterapi.ai/v1"
-    request_fields = (*proto.SAMPLING_FIELDS, "stop")
 
-    max_tokens: int | None = None
-    n: int | None = None
-    best_of: int | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    repetition_penalty: float | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    min_p: float | None = None
-    use_beam_search: bool | None = None
-    length_penalty: float | None = None
-    early_stopping: bool | None = None
-    stop: list[str] | None = None
+    max_tokens: Annotated[int | None, Wire()] = None
+    n: Annotated[int | None, Wire()] = None
+    best_of: Annotated[int | None, Wire()] = None
+    presence_penalty: Annotated[float | None, Wire()] = None
+    frequency_penalty: Annotated[float | None, Wire()] = None
+    repetition_penalty: Annotated[float | None, Wire()] = None
+    temperature: Annotated[float | None, Wire()] = None
+    top_p: Annotated[float | None, Wire()] = None
+    top_k: Annotated[int | None, Wire()] = None
+    min_p: Annotated[float | None, Wire()] = None
+    use_beam_search: Annotated[bool | None, Wire()] = None
+    length_penalty: Annotated[float | None, Wire()] = None
+    early_stopping: Annotated[bool | None, Wire()] = None
+    stop: Annotated[list[str] | None, Wire()] = None
     """Stop sequences (client-side on /generate, native on /chat/completions)."""
 
     def model_post_init(self, context: Any, /) -> None:
         """Validate the sampling rules at construction, naming the field."""
         super().model_post_init(context)
-        proto.validate_sampling(self._settings())
+        proto.validate_sampling(self.field_values())
 
-    def _checked_settings(self, kwargs: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-        """The sampling settings of one call, checked before any request."""
-        settings = self._settings(**kwargs)
-        proto.validate_sampling(settings)
-        if stream:
-            check_streamable(settings.get("n"), proto.PROVIDER)
-        return settings
-
-    def _generate_plan(
-        self, call: Call[Any], stops: list[str], parse: Callable[[Any], R]
-    ) -> Plan[R]:
-        """A ``/generate`` call: a prompt (LLM) or messages (chat), NUL-framed when streamed.
-
-        ``stop`` is applied client-side (``/generate`` has none); beam search
-        buffers the streamed text until the end, where the beams are final.
-        """
-        kwargs = call.kwargs
-        settings = self._checked_settings(kwargs, stream=call.stream)
+    def _generate_body(self, call: Call[Any]) -> dict[str, Any]:
+        """The ``/generate`` body of a call: a prompt (LLM) or messages (chat)."""
+        proto.validate_sampling(call.values)
         prompt = call.input if isinstance(call.input, str) else None
-        model = self._model_for(kwargs)
-        body = proto.generate_payload(
-            model=model,
+        return proto.generate_payload(
+            model=self._model_for(call.kwargs),
             prompt=prompt,
             messages=None
             if prompt is not None
             else messages_to_dicts(call.input, provider=PROVIDER),
-            settings=settings,
+            fields=placed(call.values, self.wire_fields()),
             stream=call.stream,
-            extra=self._extra(kwargs),
-        )
-        buffered = bool(kwargs.get("use_beam_search", self.use_beam_search))
-        return Plan(
-            self._request("generate", body),
-            NulFraming,
-            lambda: proto.CumulativeStream(
-                model=model, prompt=prompt, stop=stops, buffered=buffered
-            ),
-            parse,
+            extra=self.verbatim_fields(call.kwargs),
         )
 
-    def _stops(self, stop: list[str] | None, kwargs: dict[str, Any]) -> list[str]:
-        stops = stop if stop is not None else kwargs.get("stop", self.stop)
-        return [s for s in stops or [] if s]
+    def _generate_stream(self, call: Call[Any]) -> proto.CumulativeStream:
+        """The decoder of a ``/generate`` stream: ``stop`` applied client-side, beams buffered.
+
+        Beam search rewrites earlier text until the end, so it streams nothing before.
+        """
+        return proto.CumulativeStream(
+            model=self._model_for(call.kwargs),
+            prompt=call.input if isinstance(call.input, str) else None,
+            stop=call.stop,
+            buffered=bool(call.values.get("use_beam_search")),
+        )
 
     def _auth_headers(self) -> dict[str, str]:
         """MonsterAPI's Bearer token."""

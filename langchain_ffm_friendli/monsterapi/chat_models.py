@@ -7,16 +7,12 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_ffm_friendli._openai_format import (
-    OpenAIChatStream,
-    chat_result,
-    messages_to_dicts,
-    openai_chat_body,
-    tool_choice_to_openai,
-    tool_names,
-)
-from langchain_ffm_friendli._shell import Call, ChatShell, Plan
-from langchain_ffm_friendli._wire import SSEFraming
+from langchain_ffm_friendli._base import placed
+from langchain_ffm_friendli._openai.chat import OpenAIChatStream, chat_result, openai_chat_body
+from langchain_ffm_friendli._openai.messages import messages_to_dicts
+from langchain_ffm_friendli._openai.tools import tool_choice_to_openai, tool_names
+from langchain_ffm_friendli._planned import Call, Plan, PlannedChatModel
+from langchain_ffm_friendli._wire import NulFraming, SSEFraming
 from langchain_ffm_friendli.errors import InvalidParameterError
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
@@ -24,7 +20,7 @@ from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 __all__ = ["ChatMonsterAPI"]
 
 
-class ChatMonsterAPI(MonsterAPISettings, ChatShell):
+class ChatMonsterAPI(MonsterAPISettings, PlannedChatModel):
     r"""MonsterAPI chat model over ``POST {base_url}/generate`` with ``messages``.
 
     The server applies the model's chat template. Tool calling and structured
@@ -32,7 +28,8 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
     (``/generate`` has no tools or JSON mode); plain chat stays on ``/generate``.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export MONSTER_API_KEY=...``
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export MONSTER_API_KEY=...``
         (``MONSTER_API_BASE`` overrides ``https://llm.monsterapi.ai/v1``).
 
     Key init args — completion params (vLLM ``SamplingParams`` names):
@@ -104,9 +101,7 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
         ``model_name``, ``model_provider`` ("monsterapi"), ``credits_consumed``.
     """
 
-    call_only = frozenset(
-        {"model", "tools", "tool_choice", "response_format", "stream", "stream_options", "stop"}
-    )
+    read_per_call = frozenset({"tools", "tool_choice", "response_format", "stream_options"})
 
     @property
     def _llm_type(self) -> str:
@@ -125,17 +120,21 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
     def _plan(self, call: Call[list[BaseMessage]]) -> Plan[ChatResult]:
         """Validate everything and build the request before any I/O happens."""
         kwargs = call.kwargs
-        stops = self._stops(call.stop, kwargs)
         model = self._model_for(kwargs)
         if not self._uses_chat_route(call.input, kwargs):
-            return self._generate_plan(call, stops, lambda p: _generate_result(p, model, stops))
-        settings = self._checked_settings(kwargs, stream=call.stream)
+            return Plan(
+                self._request("generate", self._generate_body(call)),
+                NulFraming,
+                lambda: self._generate_stream(call),
+                lambda payload: _generate_result(payload, model, call.stop),
+            )
+        proto.validate_sampling(call.values)
         tools, response_format = self._tools_and_format(kwargs)
         choice = kwargs.get("tool_choice")
         body = openai_chat_body(
             model=model,
             messages=messages_to_dicts(call.input, provider=proto.PROVIDER),
-            params={**settings, "stop": stops or None},
+            params=placed(call.values, self.wire_fields()),
             stream=call.stream,
             tools=tools,
             tool_choice=tool_choice_to_openai(choice, tool_names(tools), provider=proto.PROVIDER)
@@ -143,7 +142,7 @@ class ChatMonsterAPI(MonsterAPISettings, ChatShell):
             else None,
             response_format=response_format,
             stream_options={"include_usage": True} if call.stream else None,
-            extra=self._extra(kwargs),
+            extra=self.verbatim_fields(kwargs),
         )
         return Plan(
             self._request("chat/completions", body),

@@ -6,14 +6,15 @@ from typing import Any
 
 from langchain_core.outputs import Generation
 
-from langchain_ffm_friendli._shell import Call, LLMShell, Plan, TextResult
+from langchain_ffm_friendli._planned import Call, Plan, PlannedLLM, TextResult
+from langchain_ffm_friendli._wire import NulFraming
 from langchain_ffm_friendli.monsterapi import _protocol as proto
 from langchain_ffm_friendli.monsterapi._settings import MonsterAPISettings
 
 __all__ = ["MonsterAPILLM"]
 
 
-class MonsterAPILLM(MonsterAPISettings, LLMShell):
+class MonsterAPILLM(MonsterAPISettings, PlannedLLM):
     """MonsterAPI text generation: ``POST {base_url}/generate`` with a ``prompt``.
 
     The prompt goes to the model verbatim (apply the model's chat template
@@ -23,7 +24,8 @@ class MonsterAPILLM(MonsterAPISettings, LLMShell):
     ChatMonsterAPI.
 
     Setup:
-        ``pip install langchain-ffm-friendli`` and ``export MONSTER_API_KEY=...``.
+        Install the package (``pip install .`` from a checkout; ``pip install
+        langchain-ffm-friendli`` once released) and ``export MONSTER_API_KEY=...``.
 
     Key init args:
         model, max_tokens, n, best_of, temperature, top_p, top_k, min_p,
@@ -71,16 +73,18 @@ class MonsterAPILLM(MonsterAPISettings, LLMShell):
             result.generations[0][0].generation_info["credits_consumed"]
     """
 
-    call_only = frozenset({"model", "stream", "stop"})
-
     @property
     def _llm_type(self) -> str:
         return "monsterapi-llm"
 
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
         """Validate and build one request before any I/O happens."""
-        stops = self._stops(call.stop, call.kwargs)
-        return self._generate_plan(call, stops, lambda p: _result(p, call.input, stops))
+        return Plan(
+            self._request("generate", self._generate_body(call)),
+            NulFraming,
+            lambda: self._generate_stream(call),
+            lambda payload: _result(payload, call.input, call.stop),
+        )
 
 
 def _result(payload: Any, prompt: str, stops: list[str]) -> TextResult:

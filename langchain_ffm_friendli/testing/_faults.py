@@ -262,7 +262,7 @@ class Fault:
         ``json.dumps({"text": [...]})``; that is the emulator's default. This fault makes
         record ``i`` take shape ``i % 3``: vLLM's ``{"text": [...]}``, then
         ``{"response": {"text": [...]}}`` and a bare JSON list (both raw UTF-8, compact),
-        the shapes the protocol notes tell clients to tolerate (``protocols/monsterapi.md``
+        the shapes the protocol notes tell clients to tolerate (protocols/monsterapi.md
         §2.2). Other routes stream normally.
 
         Args:

@@ -1,42 +1,49 @@
-"""Every code block in docs/ and README.md runs, against the emulator.
+"""Every code block in docs/ and README.md runs, against the emulator, in a fresh interpreter.
 
-Python blocks of one page run in order in one namespace (like a notebook), with
-top-level ``await`` allowed. The provider env vars point every class at the
-emulator (and ``LCFF_EMULATOR_URL`` at its control API), so the snippets are
-exactly what a user types. Shell blocks may only use the project's real commands
-(checked, and the demo is run by test_demo.py). The blocks of docs/emulator.md
-that only make sense across processes (the app file, its tests, the curl lines
-and commands) are also run for real by test_emulator_processes.py.
+Python blocks of one page run in order in one namespace (like a notebook), with top-level
+``await`` allowed, in a fresh interpreter per page (``_run_page``) whose provider env vars
+point every class at an emulator, so the snippets are exactly what a user types. The
+distributions that interpreter loaded must come with the package or be named by a
+``pip install`` on the page: a page that needs numpy or langgraph says so. Shell blocks may only
+use the project's real commands (checked, and the demo is run by test_demo.py).
+``LCFF_EMULATOR_URL`` points at the emulator's control API. The blocks of docs/emulator.md
+that only make sense across processes (the app file, its tests, the curl lines and commands)
+are also run for real by test_emulator_processes.py.
 """
 
-import ast
-import asyncio
+import json
 import os
 import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 import pytest
 
-from langchain_ffm_friendli.testing import Emulator
+from tests.doc_pages import (
+    PAGES,
+    ROOT,
+    allowed_distributions,
+    blocks,
+    module_owners,
+    named_distributions,
+    project_distributions,
+    python_blocks,
+    rel,
+)
+from tests.integration_tests._run_page import NOT_INSTALLED
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
-FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SHELL_OK = re.compile(
-    r"^(\s*#.*|\s*|pip install .*|uv add .*|export [A-Z_]+=.*|make (demo|test|bench)(\s+#.*)?"
+    r"^(\s*#.*|\s*|pip install .*|uv add .*|export [A-Z_]+=.*"
+    r"|make (demo|test|test-pythons|bench|dist)(\s+#.*)?"
     r"|python -m langchain_ffm_friendli demo.*|python -m langchain_ffm_friendli\.testing.*"
     r"|curl -s http://127\.0\.0\.1:8787/.*|git clone .*|cd .*|pytest.*|uvicorn .*)$"
 )
 
 
-def blocks(page: Path) -> list[tuple[str, str]]:
-    return [(m.group(1).lower(), m.group(2)) for m in FENCE.finditer(page.read_text())]
-
-
 def test_there_are_docs_to_check() -> None:
-    names = {p.relative_to(ROOT).as_posix() for p in PAGES}
+    names = {rel(p) for p in PAGES}
     for required in (
         "README.md",
         "docs/configuration.md",
@@ -57,36 +64,110 @@ def test_there_are_docs_to_check() -> None:
         assert required in names
 
 
-def run_python(code: str, namespace: dict[str, Any]) -> None:
-    compiled = compile(code, "<docs>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    result = eval(compiled, namespace)  # our own docs
-    if asyncio.iscoroutine(result):
-        asyncio.run(result)
+def not_installed(page: Path) -> list[str]:
+    """Top-level modules of the project's distributions that this page's reader lacks."""
+    allowed = allowed_distributions(page)
+    return sorted(
+        module
+        for module, owners in module_owners().items()
+        if owners & project_distributions() and not owners & allowed
+    )
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_every_code_block_runs(page: Path, module_emu: Emulator) -> None:
-    env = {
-        "FFM_API_KEY": module_emu.api_key,
-        "FFM_BASE_URL": module_emu.ffm_base_url,
-        "FRIENDLI_TOKEN": module_emu.api_key,
-        "FRIENDLI_BASE_URL": module_emu.friendli_base_url,
-        "MONSTER_API_KEY": module_emu.api_key,
-        "MONSTER_API_BASE": module_emu.monsterapi_base_url,
-        "LCFF_EMULATOR_URL": module_emu.url,
-    }
-    namespace: dict[str, Any] = {"__name__": "__docs__"}
-    ran = 0
-    with mock.patch.dict(os.environ, env):
-        for language, code in blocks(page):
-            if language in ("python", "py"):
-                try:
-                    run_python(code, namespace)
-                except Exception as exc:  # pragma: no cover - the message is the point
-                    pytest.fail(f"{page.name}: block failed: {exc!r}\n{code}")
-                ran += 1
-            elif language in ("bash", "sh", "shell", "console"):
-                for line in code.splitlines():
-                    assert SHELL_OK.match(line), f"{page.name}: unexpected shell line {line!r}"
-    if page.name != "benchmarks.md":  # generated tables, no code
-        assert ran, f"{page.name} has no runnable example"
+def run_pages(pages: list[Path], workdir: Path) -> dict[Path, dict[str, object]]:
+    """Run pages whose readers have the same distributions in one fresh interpreter."""
+    blocked = {tuple(not_installed(page)) for page in pages}
+    assert len(blocked) == 1, "only pages with the same missing distributions share a process"
+    report = workdir / f"{abs(hash(tuple(pages)))}.json"
+    command = [sys.executable, "-m", "tests.integration_tests._run_page", str(report)]
+    done = subprocess.run(
+        [*command, ",".join(blocked.pop()), *map(str, pages)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"{pages}: the runner failed\n{done.stdout}\n{done.stderr}"
+    outcomes: dict[str, dict[str, object]] = json.loads(report.read_text())
+    return {page: outcomes[str(page)] for page in pages}
+
+
+def run_page(page: Path, workdir: Path) -> dict[str, object]:
+    """Run one page in a fresh interpreter and return its outcome."""
+    return run_pages([page], workdir)[page]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, dict[str, object]]:
+    """Every page with examples, run once.
+
+    Pages whose readers lack the same distributions share an interpreter (anything one of them
+    loads, the others' readers have too); the groups run a few at a time.
+    """
+    workdir = tmp_path_factory.mktemp("docs")
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for page in PAGES:
+        if python_blocks(page):
+            groups.setdefault(tuple(not_installed(page)), []).append(page)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        results = pool.map(lambda group: run_pages(group, workdir), groups.values())
+        return {page: outcome for result in results for page, outcome in result.items()}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=rel)
+def test_every_code_block_runs(page: Path, reports: dict[Path, dict[str, object]]) -> None:
+    for language, code in blocks(page):
+        if language in ("bash", "sh", "shell", "console"):
+            for line in code.splitlines():
+                assert SHELL_OK.match(line), f"{page.name}: unexpected shell line {line!r}"
+    if not python_blocks(page):
+        # generated tables; the maintainers' protocol references show wire formats, not code
+        assert page.name == "benchmarks.md" or "protocols" in page.parts, f"{rel(page)}: no example"
+        return
+    report = reports[page]
+    failure = report["failure"]
+    if failure:
+        assert isinstance(failure, dict)
+        hint = ""
+        if NOT_INSTALLED in failure["traceback"] or "pip install" in failure["traceback"]:
+            named = sorted(named_distributions(page))
+            hint = (
+                "\n(the examples need a distribution that neither the package brings nor a "
+                f"`pip install` on the page names; the page names {named})"
+            )
+        pytest.fail(f"{rel(page)}: block failed:\n{failure['traceback']}\n{failure['block']}{hint}")
+    assert report["ran"] == len(python_blocks(page))
+
+
+RETRIEVAL = """```python
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import InMemoryVectorStore
+
+
+class Lengths(Embeddings):
+    def embed_documents(self, texts):
+        return [[1.0, float(len(t))] for t in texts]
+
+    def embed_query(self, text):
+        return [1.0, float(len(text))]
+
+
+store = InMemoryVectorStore.from_texts(["a", "bb"], Lengths())
+print(store.similarity_search("a", k=1)[0].page_content)
+```
+"""
+
+
+def test_a_page_that_needs_an_unnamed_distribution_fails(tmp_path: Path) -> None:
+    """The check above can fail: a retrieval example needs numpy, which the package lacks."""
+    page = tmp_path / "page.md"
+    page.write_text(RETRIEVAL)
+    assert "numpy" in not_installed(page)
+    failure = run_page(page, tmp_path)["failure"]
+    assert isinstance(failure, dict)
+    assert "requires numpy" in failure["traceback"]
+
+    page.write_text("```bash\npip install numpy\n```\n\n" + RETRIEVAL)
+    assert "numpy" not in not_installed(page)
+    assert run_page(page, tmp_path)["failure"] is None

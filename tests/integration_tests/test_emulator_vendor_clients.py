@@ -2,7 +2,8 @@
 
 * The official ``friendli`` SDK (a test-only dependency) parses every Friendli response and
   stream the emulator sends, and its request models accept every body our Friendli classes
-  send, except the short allowlist below (fields the seeds document beyond the SDK schema).
+  send, except the short allowlist below (fields the older completions page documents beyond the
+  SDK schema, protocols/friendli.md §4.5).
 * The ``openai`` SDK streams with usage and tools on the OpenAI-compatible routes.
 * vLLM's example streaming client (re-implemented below; installing vLLM is not feasible)
   reads the MonsterAPI ``/v1/generate`` stream.
@@ -30,8 +31,8 @@ from langchain_ffm_friendli.testing import Emulator, Fault, Reply
 MODEL = "meta-llama-3.1-8b-instruct"
 MONSTER_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
 
-#: Request fields the seeds document but the friendli SDK 0.16 schema lacks: the legacy
-#: completions beam search and output options (seed 001 / protocols/friendli.md §4.1).
+#: Request fields the older completions page documents but the friendli SDK 0.16 schema lacks:
+#: the legacy completions beam search and output options (protocols/friendli.md §4.1, §4.5).
 #: Also written in docs/emulator.md ("The vendors' clients as the oracle").
 SDK_SCHEMA_ALLOWLIST = frozenset(
     {
@@ -44,10 +45,11 @@ SDK_SCHEMA_ALLOWLIST = frozenset(
         "timeout_microseconds",
     }
 )
-#: Sent by our classes, in neither the seed nor the SDK schema: the OpenAI-style names of a
-#: ``json_schema`` response format. protocols/friendli.md §2.4: "SPEC's json_schema object
-#: only defines schema; OpenAI clients also send name/strict -- whether extras are ignored
-#: is not documented". Kept visible here (and in docs/emulator.md) rather than hidden.
+#: Sent by our classes, in neither the older completions page nor the SDK schema: the
+#: OpenAI-style names of a ``json_schema`` response format. protocols/friendli.md §2.4: the
+#: spec's json_schema object defines only schema; OpenAI clients also send name and strict,
+#: and whether extras are ignored is not documented. Kept visible here (and in
+#: docs/emulator.md) rather than hidden.
 CLIENT_EXTRAS = frozenset(
     {
         "response_format.json_schema.name",
@@ -430,8 +432,8 @@ def test_friendli_llm_request_bodies_validate_against_the_sdk(
     )
     module_emu.reset()
     llm.invoke("Once upon a time")
-    if "num_beams" not in params:  # the seed: beam search cannot stream
-        list(llm.stream("Once upon a time"))
+    if "num_beams" not in params:  # protocols/friendli.md §4.5: beam search cannot stream
+        list(llm.stream("Once upon a time", n=1, seed=1))  # a stream is one generation
     for recorded in module_emu.requests:
         assert recorded.route == "friendli.completions"
         gaps = schema_gaps(fm.CompletionsServerlessBodyWithPrompt, recorded.json)
@@ -519,8 +521,9 @@ def test_openai_sdk_sees_unknown_models_as_not_found(module_emu: Emulator) -> No
 def vllm_get_streaming_response(response: requests.Response) -> Iterable[list[str]]:
     """vLLM's example client, ``examples/api_client.py`` (vLLM 0.5.3-0.6.2), verbatim logic.
 
-    The seed's MonsterAPI page quotes this loop; vLLM's ``entrypoints/api_server.py`` of
-    those versions writes ``(json.dumps({"text": text_outputs}) + "\\0").encode()``.
+    MonsterAPI's Generate page quotes this loop (protocols/monsterapi.md §0.3); vLLM's
+    ``entrypoints/api_server.py`` of those versions writes
+    ``(json.dumps({"text": text_outputs}) + "\\0").encode()``.
     """
     for chunk in response.iter_lines(chunk_size=8192, decode_unicode=False, delimiter=b"\0"):
         if chunk:

@@ -1,5 +1,6 @@
-"""ChatFriendli over loopback: the seed's tool-assisted example, every parameter on the wire,
-endpoints, validation before sending, and typed errors from Friendli's error bodies."""
+"""ChatFriendli over loopback: the SDK page's tool-assisted example (protocols/friendli.md §0.3),
+every parameter on the wire, endpoints, validation before sending, and typed errors from
+Friendli's error bodies."""
 
 import os
 from unittest import mock
@@ -40,7 +41,7 @@ def merge(chunks: list[AIMessageChunk]) -> AIMessageChunk:
     return total
 
 
-# --------------------------------------------------------------------------- the seed's example
+# ------------------------------------------------------ the SDK page's tool-assisted example
 
 
 def test_seed_example_complete(emu: Emulator) -> None:

@@ -19,7 +19,8 @@ def make(emu: Emulator, **kw: object) -> FriendliLLM:
     return on_emulator(FriendliLLM, emu, emu.friendli_base_url, MODEL, **kw)
 
 
-# every seed field with a value the server accepts (beam-search ones tested together below)
+# every field of the completions pages (protocols/friendli.md §4.1, §4.5) with a value the
+# server accepts (beam-search ones tested together below)
 FIELDS = {
     "bad_word_tokens": [{"tokens": [123, 456]}],
     "bad_words": ["darn"],

@@ -1,7 +1,7 @@
 """Friendli built-in tools as LangChain sees them, over loopback against the emulator.
 
 The tool-assisted route runs ``math:calculator`` (and the other built-ins) itself and
-streams ``tool_status`` records (friendli.md §3.3). Here they become standard
+streams ``tool_status`` records (protocols/friendli.md §3.3). Here they become standard
 ``server_tool_call`` / ``server_tool_result`` content blocks (invoke, stream,
 ``output_version="v1"``, ``stream_events(version="v3")``), stay in
 ``additional_kwargs["tool_status"]``, and reach a LangGraph node's custom stream.

@@ -1,4 +1,4 @@
-"""The shells' stream path without a transport: bytes -> framing -> decoder -> chunks."""
+"""The planned models' stream path without a transport: bytes -> framing -> decoder -> chunks."""
 
 from __future__ import annotations
 
@@ -14,5 +14,6 @@ def drive_bytes(
     items: Iterator[bytes], framing: Any, decoder: Any, make: Callable[[Any], Any]
 ) -> Iterator[Any]:
     """``drive`` over ``items`` with no callbacks and no transport guard."""
-    run = StreamRun(framing, decoder, make, Exchange(), framing.provider)
+    exchange = Exchange(content_type="text/event-stream")  # NUL framing ignores it
+    run = StreamRun(framing, decoder, make, exchange, framing.provider)
     return drive(items, run, None, lambda _progress: contextlib.nullcontext())

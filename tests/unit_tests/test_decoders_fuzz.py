@@ -1,7 +1,7 @@
 """Property tests for every stream decoder, through the real decode path (no network).
 
 Bytes go into an ``httpx.Response`` (split into arbitrary network chunks), into the
-stream driver the shells use (``drive``), with the provider's framing (SSE or NUL),
+stream driver the planned models use (``drive``), with the provider's framing (SSE or NUL),
 decoder and chunk function.
 
 (a) Every split of a valid stream gives the same outputs. FFM's conversation

@@ -8,8 +8,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from langchain_core.messages import AIMessageChunk
+from langchain_core.messages import AIMessageChunk, HumanMessage
 
+from langchain_ffm_friendli import ChatFFM
 from langchain_ffm_friendli._deltas import chat_chunk
 from langchain_ffm_friendli._wire import SSEFraming
 from langchain_ffm_friendli.errors import IncompleteStreamError, InvalidParameterError
@@ -18,18 +19,17 @@ from tests.unit_tests._streams import drive_bytes
 
 
 def test_parameters_use_ffm_names_and_omit_unset() -> None:
-    params = proto.build_parameters(
-        {
-            "max_tokens": 64,
-            "temperature": 0.5,
-            "top_k": 50,
-            "top_p": 1.0,
-            "frequence_penalty": 1.05,
-            "stop": ["\n\n"],
-            "seed": 7,
-        }
-    )
-    assert params == {
+    model = ChatFFM(model="m", api_key="k")
+    values = {
+        "max_tokens": 64,
+        "temperature": 0.5,
+        "top_k": 50,
+        "top_p": 1.0,
+        "frequence_penalty": 1.05,
+        "stop": ["\n\n"],
+        "seed": 7,
+    }
+    assert model._parameters(values) == {
         "max_new_tokens": 64,
         "temperature": 0.5,
         "top_k": 50,
@@ -38,13 +38,13 @@ def test_parameters_use_ffm_names_and_omit_unset() -> None:
         "stop_sequences": ["\n\n"],
         "seed": 7,
     }
-    assert proto.build_parameters({"temperature": None, "stop": []}) == {}
+    assert model._parameters({"temperature": None, "stop": None}) == {}
 
 
 def test_temperature_zero_becomes_greedy_equivalent() -> None:
-    assert proto.build_parameters({"temperature": 0}) == {"temperature": 0.01, "top_k": 1}
+    assert proto.ffm_parameters({"temperature": 0}) == {"temperature": 0.01, "top_k": 1}
     # an explicit top_k is the user's choice and is kept
-    assert proto.build_parameters({"temperature": 0, "top_k": 5}) == {
+    assert proto.ffm_parameters({"temperature": 0, "top_k": 5}) == {
         "temperature": 0.01,
         "top_k": 5,
     }
@@ -66,7 +66,7 @@ def test_temperature_zero_becomes_greedy_equivalent() -> None:
 )
 def test_out_of_range_values_name_the_field(field: str, value: object) -> None:
     with pytest.raises(InvalidParameterError) as info:
-        proto.build_parameters({field: value})
+        proto.validate_parameters({field: value})
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}:")
 
@@ -369,7 +369,7 @@ def test_model_name_alias_and_base_url_normalisation() -> None:
 
 
 # --------------------------------------------------------------------------- pure functions
-# Rules cite sections of shared/protocols/ffm.md.
+# Rules cite sections of docs/protocols/ffm.md.
 
 
 def _ffm_error(field: str, call: object, *args: object, **kwargs: object) -> InvalidParameterError:
@@ -384,13 +384,14 @@ def _ffm_error(field: str, call: object, *args: object, **kwargs: object) -> Inv
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
-        # §1.4 parameters table and §10.7: the documented ranges
+        # protocols/ffm.md §1.4 parameters table and §10.7: the documented ranges
         ("temperature", -1, ">= 0"),
         ("top_p", -0.5, "(0, 1]"),
         ("top_p", 1.0001, "(0, 1]"),
         ("top_k", 50.0, "integer in 1..100"),
         ("top_k", True, "integer in 1..100"),
-        # §1.4 / §10.1: frequence_penalty is multiplicative, > 0 (not OpenAI's -2..2)
+        # protocols/ffm.md §1.4 / §10.1: frequence_penalty is multiplicative, > 0 (not OpenAI's
+        # -2..2)
         ("frequence_penalty", -0.5, "> 0"),
         ("seed", 1.5, "integer >= 0"),
         ("seed", True, "integer >= 0"),
@@ -408,13 +409,13 @@ def test_parameter_rules_quote_the_rule_and_the_value(field: str, value: object,
 @pytest.mark.parametrize(
     "settings",
     [
-        # §1.4 boundaries: top_p 1.0 allowed, top_k 1 and 100, seed 0, max_new_tokens 1
+        # protocols/ffm.md §1.4 boundaries: top_p 1.0 allowed, top_k 1 and 100, seed 0,
+        # max_new_tokens 1
         {"top_p": 1.0, "top_k": 1, "seed": 0, "max_tokens": 1, "frequence_penalty": 0.01},
         {"top_k": 100, "temperature": 2.0},
-        # §1.4: at most 4 stop_sequences (empty strings are not sequences)
+        # protocols/ffm.md §1.4: at most 4 stop_sequences (empty strings are not sequences)
         {"stop": ["a", "b", "c", "d"]},
         {"stop": ["a", "b", "c", "d", "", ""]},
-        {"stop": "a single string"},
     ],
 )
 def test_documented_boundaries_pass(settings: dict) -> None:
@@ -422,16 +423,22 @@ def test_documented_boundaries_pass(settings: dict) -> None:
 
 
 def test_stop_limit_error_counts_the_sequences() -> None:
-    # §1.4: stop_sequences has at most 4 entries
+    # protocols/ffm.md §1.4: stop_sequences has at most 4 entries
     error = _ffm_error("stop", proto.validate_parameters, {"stop": list("abcdef")})
     assert "at most 4" in str(error)
     assert "got 6" in str(error)
 
 
+def _sent_parameters(**kwargs: object) -> object:
+    model = ChatFFM(model="m", api_key="k")
+    plan, _ = model._planned([HumanMessage("hi")], None, kwargs, stream=False)
+    return plan.request.body.get("parameters", {})
+
+
 def test_a_single_stop_string_is_sent_as_a_list() -> None:
-    # §1.4: stop_sequences is an array of strings
-    assert proto.build_parameters({"stop": "\n\n"}) == {"stop_sequences": ["\n\n"]}
-    assert proto.build_parameters({"stop": ["", "END"]}) == {"stop_sequences": ["END"]}
+    # protocols/ffm.md §1.4: stop_sequences is an array of strings
+    assert _sent_parameters(stop="\n\n") == {"stop_sequences": ["\n\n"]}
+    assert _sent_parameters(stop=["", "END"]) == {"stop_sequences": ["END"]}
 
 
 @pytest.mark.parametrize(
@@ -443,12 +450,13 @@ def test_non_numeric_parameter_is_an_invalid_parameter(field: str, value: object
 
 
 def test_an_empty_stop_string_is_not_sent() -> None:
-    assert proto.build_parameters({"stop": ""}) == {}
+    assert _sent_parameters(stop="") == {}
 
 
 def test_temperature_zero_keeps_the_other_parameters() -> None:
-    # §1.4: temperature 0 is invalid on FFM; 0.01 plus top_k=1 is the greedy stand-in
-    assert proto.build_parameters({"temperature": 0, "max_tokens": 8, "seed": 3}) == {
+    # protocols/ffm.md §1.4: temperature 0 is invalid on FFM; 0.01 plus top_k=1 is the
+    # greedy stand-in
+    assert _sent_parameters(temperature=0, max_tokens=8, seed=3) == {
         "max_new_tokens": 8,
         "seed": 3,
         "temperature": 0.01,
@@ -457,7 +465,7 @@ def test_temperature_zero_keeps_the_other_parameters() -> None:
 
 
 def test_tool_choice_with_several_tools_and_the_pass_through_values() -> None:
-    # §3.3: "auto", "none" or {"type": "function", ...}; "required" is undocumented
+    # protocols/ffm.md §3.3: "auto", "none" or {"type": "function", ...}; "required" is undocumented
     assert proto.ffm_tool_choice("required", ["a", "b"]) == "required"
     assert proto.ffm_tool_choice("required", ["a"]) == {
         "type": "function",
@@ -469,7 +477,8 @@ def test_tool_choice_with_several_tools_and_the_pass_through_values() -> None:
 
 
 def test_payload_with_tools_and_tool_choice() -> None:
-    # §3.3: OpenAI-style tools + tool_choice at the top level; stream at the top level (§1.2)
+    # protocols/ffm.md §3.3: OpenAI-style tools + tool_choice at the top level; stream at the top
+    # level (§1.2)
     tool = {"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}
     body = proto.conversation_payload(
         model="llama3.1-ffm-70b-32k-chat",
@@ -489,7 +498,7 @@ def test_payload_with_tools_and_tool_choice() -> None:
 
 
 def test_payload_omits_empty_parameters_and_tool_choice_without_tools() -> None:
-    # §7: build the body with only non-None parameters
+    # protocols/ffm.md §7: build the body with only non-None parameters
     body = proto.conversation_payload(
         model="m",
         messages=[],
@@ -503,7 +512,7 @@ def test_payload_omits_empty_parameters_and_tool_choice_without_tools() -> None:
 
 
 def test_payload_tool_without_type_is_refused() -> None:
-    # §3.3: each tool's type is required and only "function" is supported
+    # protocols/ffm.md §3.3: each tool's type is required and only "function" is supported
     error = _ffm_error(
         "tools",
         proto.conversation_payload,
@@ -526,7 +535,7 @@ def test_text_or_missing_response_format_leaves_messages_alone() -> None:
 
 @pytest.mark.parametrize("kind", ["regex", "xml", None])
 def test_unsupported_response_format_names_the_field(kind: object) -> None:
-    # §1.2: the Conversation API has no JSON mode / grammar field at all
+    # protocols/ffm.md §1.2: the Conversation API has no JSON mode / grammar field at all
     error = _ffm_error(
         "response_format",
         proto.inject_response_format,
@@ -538,7 +547,7 @@ def test_unsupported_response_format_names_the_field(kind: object) -> None:
 
 
 def test_function_text_calls_are_pulled_out_with_the_surrounding_text_kept() -> None:
-    # §3.4: the Llama 3.1 <function=NAME>{args}</function> text fallback
+    # protocols/ffm.md §3.4: the Llama 3.1 <function=NAME>{args}</function> text fallback
     rest, calls = proto.parse_function_text(
         'Checking. <function=get_weather>{"city": "台北"}</function>'
         "<function=get_time> {} </function>"
@@ -560,7 +569,7 @@ def test_text_without_a_function_tag_is_returned_verbatim() -> None:
 
 
 def test_only_a_lone_tool_marker_is_dropped() -> None:
-    # §3.4: the call is "sometimes prefixed with tool"
+    # protocols/ffm.md §3.4: the call is "sometimes prefixed with tool"
     assert proto.parse_function_text("tool <function=f>{}</function>")[0] == ""
     assert proto.parse_function_text("toolbox <function=f>{}</function>")[0] == "toolbox"
 
@@ -577,12 +586,12 @@ def test_only_a_lone_tool_marker_is_dropped() -> None:
     ],
 )
 def test_strip_trailing_stop(text: str, stop: list[str] | None, expected: str) -> None:
-    # §11 open question: the matched stop text may be echoed; LangChain excludes it
+    # protocols/ffm.md §11 open question: the matched stop text may be echoed; LangChain excludes it
     assert proto.strip_trailing_stop(text, stop) == expected
 
 
 def test_legacy_function_call_becomes_a_tool_call() -> None:
-    # §3.5: legacy models answer with function_call {name, arguments}
+    # protocols/ffm.md §3.5: legacy models answer with function_call {name, arguments}
     message = proto.parse_conversation(
         {
             "generated_text": None,
@@ -632,12 +641,12 @@ def test_stop_is_not_stripped_from_a_tool_call_reply_and_model_comes_from_the_bo
     assert message.content == "calling END"
     assert message.response_metadata["model_name"] == "llama3.3-ffm-70b-32k-chat"
     assert message.response_metadata["details"] == {"tokens": []}
-    # §1.5: generated_tokens is the output count; a missing prompt count is 0
+    # protocols/ffm.md §1.5: generated_tokens is the output count; a missing prompt count is 0
     assert message.usage_metadata == {"input_tokens": 0, "output_tokens": 4, "total_tokens": 4}
 
 
 def test_missing_generated_text_error_carries_the_body() -> None:
-    # §1.7: a 200 body without generated_text is a format error
+    # protocols/ffm.md §1.7: a 200 body without generated_text is a format error
     payload = {"detail": "模型忙碌", "finish_reason": None}
     with pytest.raises(IncompleteStreamError) as info:
         proto.parse_conversation(payload, model="m", tools_bound=False, stop=None)
@@ -651,7 +660,7 @@ def test_missing_generated_text_error_carries_the_body() -> None:
 
 
 def test_generate_payload_sends_the_raw_prompt_as_inputs() -> None:
-    # §2: {"model", "inputs": "<prompt string>", "parameters": {...}}
+    # protocols/ffm.md §2: {"model", "inputs": "<prompt string>", "parameters": {...}}
     body = proto.generate_payload(
         model="llama3-ffm-8b-chat",
         prompt="台灣最高的山是",
@@ -685,7 +694,7 @@ def test_generate_payload_omits_empty_parameters_and_stream_wins_over_extra() ->
 
 
 def test_parse_generate_strips_the_echoed_stop_and_reports_counts() -> None:
-    # §2 response: the flat object of §1.5
+    # protocols/ffm.md §2 response: the flat object of §1.5
     text, info, usage = proto.parse_generate(
         {
             "generated_text": "玉山,海拔3952公尺。\n\n",
@@ -709,7 +718,8 @@ def test_parse_generate_strips_the_echoed_stop_and_reports_counts() -> None:
 
 
 def test_parse_generate_of_the_old_afs_cloud_body() -> None:
-    # §1.5: the older Generate API returns only generated_text, total_time_taken, generated_tokens
+    # protocols/ffm.md §1.5: the older Generate API returns only generated_text, total_time_taken,
+    # generated_tokens
     text, info, usage = proto.parse_generate(
         {"generated_text": "Yushan", "total_time_taken": "2.46 sec", "generated_tokens": 3}, None
     )
@@ -732,7 +742,7 @@ def test_parse_generate_without_text_is_a_format_error(payload: dict) -> None:
 @pytest.mark.parametrize(
     ("model", "limits"),
     [
-        # §4 limits table: (sequence length, batch limit) in tokens
+        # protocols/ffm.md §4 limits table: (sequence length, batch limit) in tokens
         ("ffm-embedding", (2048, 2048)),
         ("ffm-embedding-v2", (131072, 131072)),
         ("ffm-embedding-v2.1", (131072, 131072)),
@@ -763,7 +773,8 @@ def test_estimate_tokens(text: str, tokens: int) -> None:
 
 
 def test_estimate_tokens_errs_high_for_longer_text() -> None:
-    # §4: batch by estimated tokens; one word per 4 letters is at least what BPE needs
+    # protocols/ffm.md §4: batch by estimated tokens; one word per 4 letters is at least what BPE
+    # needs
     assert proto.estimate_tokens("internationalization") == 5
     assert proto.estimate_tokens("a b c d") == 4
 
@@ -784,7 +795,7 @@ def test_truncate_to_tokens_keeps_the_longest_prefix_that_fits() -> None:
 @pytest.mark.parametrize(
     ("counts", "budget", "batches"),
     [
-        # §4: the batch limit is tokens across the whole request, in input order
+        # protocols/ffm.md §4: the batch limit is tokens across the whole request, in input order
         ([5, 5, 5], 10, [range(2), range(2, 3)]),
         ([5, 5, 5], 15, [range(3)]),
         ([10, 10], 10, [range(1), range(1, 2)]),
@@ -799,7 +810,7 @@ def test_plan_batches(counts: list[int], budget: int, batches: list[range]) -> N
 
 
 def test_embeddings_payload_uses_inputs_as_a_list() -> None:
-    # §4: body key is "inputs" (plural) and takes a list
+    # protocols/ffm.md §4: body key is "inputs" (plural) and takes a list
     assert proto.embeddings_payload("ffm-embedding", ("一", "two")) == {
         "model": "ffm-embedding",
         "inputs": ["一", "two"],
@@ -807,7 +818,7 @@ def test_embeddings_payload_uses_inputs_as_a_list() -> None:
 
 
 def test_parse_embeddings_orders_by_index() -> None:
-    # §4: items carry index; sort by it rather than assuming order
+    # protocols/ffm.md §4: items carry index; sort by it rather than assuming order
     payload = {
         "data": [
             {"embedding": [0.5, -1], "index": 1, "object": "embedding"},
@@ -858,7 +869,7 @@ def test_misaligned_embeddings_are_typed_errors(payload: dict, problem: str) -> 
 
 
 def test_payload_with_tools_but_no_tool_choice_leaves_it_to_the_server() -> None:
-    # §3.3: with tools and no tool_choice FFM defaults to "auto"; nothing is sent
+    # protocols/ffm.md §3.3: with tools and no tool_choice FFM defaults to "auto"; nothing is sent
     tool = {"type": "function", "function": {"name": "w"}}
     body = proto.conversation_payload(
         model="m", messages=[], parameters={"top_k": 1}, stream=False, tools=(tool,)

@@ -1,6 +1,6 @@
 """Friendli built-in tools as standard content blocks, and tool_status in LangGraph.
 
-The records are the verbatim ``tool_status`` payloads of shared/protocols/friendli.md
+The records are the verbatim ``tool_status`` payloads of docs/protocols/friendli.md
 §3.3 (``ToolStatusData``; STARTED, ENDED) and the ERRORED / UPDATING shapes the
 emulator derives from the same schema (``error: {type, msg}``, ``message``).
 """
@@ -20,7 +20,7 @@ from langchain_ffm_friendli._deltas import CustomEvent, chat_chunk
 from langchain_ffm_friendli._wire import Record
 from langchain_ffm_friendli.friendli import _protocol as proto
 
-# friendli.md §3.3, verbatim
+# protocols/friendli.md §3.3, verbatim
 STARTED = json.loads(
     '{"tool_call_id":"call_3QrfStXSU6fGdOGPcETocIAq","name":"math:calculator","status":"STARTED",'
     '"parameters":[{"name":"expression","value":"150 * 1.60934"}],"result":null,"files":null,'
@@ -99,7 +99,7 @@ def test_friendli_fields_go_to_extras() -> None:
 
 
 def test_missing_call_id_gives_an_empty_id_and_no_index() -> None:
-    # AISDK treats tool_call_id as nullable for file:text (friendli.md §3.3)
+    # AISDK treats tool_call_id as nullable for file:text (protocols/friendli.md §3.3)
     (call,) = proto.tool_status_blocks(status(tool_call_id=None, name="file:text"))
     assert call.get("id") == ""
     assert "index" not in call
@@ -271,7 +271,7 @@ async def test_async_dispatch_writes_too(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_server_tool_blocks_are_not_sent_back_in_history() -> None:
-    from langchain_ffm_friendli._openai_format import content_to_text, message_to_dict
+    from langchain_ffm_friendli._openai.messages import content_to_text, message_to_dict
 
     v1_answer = [*proto.server_tool_blocks([STARTED, ENDED]), {"type": "text", "text": "241.4"}]
     assert content_to_text(v1_answer, provider="friendli", role="assistant") == "241.4"

@@ -1,8 +1,8 @@
 """Friendli wire rules as plain data: endpoints, validation, tool choice, payload parts.
 
-Every rule cites its section of shared/protocols/friendli.md (or the seed page
-seeds/001_a228375ebe52034a.txt, the completions reference that still documents
-beam search). The stream decoder (``CompletionStream``) is tested elsewhere.
+Every rule cites its section of docs/protocols/friendli.md (§4.5 there quotes the older
+completions reference page that still documents beam search). The stream decoder
+(``CompletionStream``) is tested elsewhere.
 """
 
 from typing import Any
@@ -34,12 +34,12 @@ def raises_on(field: str, call: Any, *args: Any, **kwargs: Any) -> InvalidParame
 @pytest.mark.parametrize(
     ("base_url", "kind"),
     [
-        # §1.1 endpoint table / §9 base URL resolution
+        # protocols/friendli.md §1.1 endpoint table / §9 base URL resolution
         (SERVERLESS, "serverless"),
         (DEDICATED, "dedicated"),
         (CONTAINER, "container"),
         ("http://10.0.0.5:8000/v1", "container"),
-        # the tool-assisted base still is serverless (§1.1, "serverless only")
+        # the tool-assisted base still is serverless (protocols/friendli.md §1.1, "serverless only")
         ("https://api.friendli.ai/serverless/tools/v1", "serverless"),
         # a base ending in the product segment itself
         ("https://proxy.example/dedicated", "dedicated"),
@@ -50,7 +50,8 @@ def test_infer_endpoint_from_base_url(base_url: str, kind: str) -> None:
 
 
 def test_tools_url_sits_next_to_the_serverless_base() -> None:
-    # §1.1: tool-assisted chat is POST .../serverless/tools/v1/chat/completions
+    # protocols/friendli.md §1.1: tool-assisted chat is POST
+    # .../serverless/tools/v1/chat/completions
     assert proto.tools_url(SERVERLESS) == (
         "https://api.friendli.ai/serverless/tools/v1/chat/completions"
     )
@@ -61,22 +62,23 @@ def test_tools_url_sits_next_to_the_serverless_base() -> None:
 
 @pytest.mark.parametrize("base_url", [DEDICATED, CONTAINER, "https://api.friendli.ai/v1"])
 def test_tools_url_refuses_a_non_serverless_base(base_url: str) -> None:
-    # §1.1: "There is no dedicated or container variant of the tool-assisted endpoint"
+    # protocols/friendli.md §1.1: "There is no dedicated or container variant of the tool-assisted
+    # endpoint"
     error = raises_on("tools", proto.tools_url, base_url)
     assert base_url in str(error)
     assert "/serverless/v1" in str(error)
 
 
 def test_check_builtin_endpoint_returns_the_tools_url_on_serverless() -> None:
-    assert proto.check_builtin_endpoint("serverless", SERVERLESS) == (
+    assert proto.builtin_tools_url("serverless", SERVERLESS) == (
         "https://api.friendli.ai/serverless/tools/v1/chat/completions"
     )
 
 
 @pytest.mark.parametrize("endpoint", ["dedicated", "container", None])
 def test_check_builtin_endpoint_refuses_other_products(endpoint: str | None) -> None:
-    # §3: tool-assisted chat (built-in tools) is serverless only
-    error = raises_on("tools", proto.check_builtin_endpoint, endpoint, SERVERLESS)
+    # protocols/friendli.md §3: tool-assisted chat (built-in tools) is serverless only
+    error = raises_on("tools", proto.builtin_tools_url, endpoint, SERVERLESS)
     assert "serverless endpoints only" in str(error)
     assert f"this is {endpoint}" in str(error)
 
@@ -85,7 +87,7 @@ def test_check_builtin_endpoint_refuses_other_products(endpoint: str | None) -> 
 
 
 def test_builtin_tools_picks_server_run_tools_and_skips_functions() -> None:
-    # §3.1: built-in tools mix with ordinary function tools
+    # protocols/friendli.md §3.1: built-in tools mix with ordinary function tools
     function = {"type": "function", "function": {"name": "log_result", "parameters": {}}}
     search = {"type": "web:search"}
     text = {"type": "file:text", "files": ["file-123"]}
@@ -98,7 +100,7 @@ def test_builtin_tools_picks_server_run_tools_and_skips_functions() -> None:
 @pytest.mark.parametrize(
     "tool",
     [
-        # §3.1 tools[] variants table, every built-in type
+        # protocols/friendli.md §3.1 tools[] variants table, every built-in type
         {"type": "math:calculator"},
         {"type": "math:statistics"},
         {"type": "math:calendar"},
@@ -130,7 +132,7 @@ def test_unknown_builtin_tool_type_is_refused_listing_the_known_ones(tool: dict)
 
 @pytest.mark.parametrize("tool", [{"type": "file:text"}, {"type": "file:text", "files": []}])
 def test_file_text_needs_a_file_id(tool: dict) -> None:
-    # §3.1: file:text takes files: [file_id] from the upload API
+    # protocols/friendli.md §3.1: file:text takes files: [file_id] from the upload API
     error = raises_on("tools", proto.builtin_tools, [tool])
     assert "files=" in str(error)
 
@@ -141,7 +143,7 @@ def test_file_text_needs_a_file_id(tool: dict) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
-        # §2.1 request fields (shared by completions, §4.1 "as chat")
+        # protocols/friendli.md §2.1 request fields (shared by completions, §4.1 "as chat")
         ("temperature", -0.1, ">= 0"),
         ("temperature", "hot", ">= 0"),
         ("top_p", 0, "(0, 1]"),
@@ -178,7 +180,8 @@ def test_out_of_range_sampling_values_name_the_field(field: str, value: Any, rul
     "settings",
     [
         {},
-        # documented boundaries (§2.1): temperature 0, top_p 1.0, top_k 0 = off,
+        # documented boundaries (protocols/friendli.md §2.1): temperature 0, top_p 1.0, top_k 0 =
+        # off,
         # min_p 0 and 1, penalties at +-2, repetition_penalty just above 0
         {
             "temperature": 0,
@@ -199,11 +202,12 @@ def test_out_of_range_sampling_values_name_the_field(field: str, value: Any, rul
 )
 def test_valid_sampling_boundaries_pass(settings: dict) -> None:
     proto.validate_sampling(settings)
-    proto.validate_chat(settings, stream=False)
+    proto.validate_chat(settings)
 
 
 def test_seed_may_be_one_integer_or_one_per_generation() -> None:
-    # §2.1 seed: integer or array of integers; "list form = one seed per n generation"
+    # protocols/friendli.md §2.1 seed: integer or array of integers; "list form = one seed per n
+    # generation"
     proto.validate_sampling({"seed": 42})
     proto.validate_sampling({"seed": 0})
     proto.validate_sampling({"seed": [7]})
@@ -235,44 +239,43 @@ def test_bad_seed_names_the_field(settings: dict, rule: str) -> None:
 @pytest.mark.parametrize(
     ("settings", "stream", "field", "rule"),
     [
-        # §2.1 top_logprobs: requires logprobs: true (also §2.8, §10.6)
+        # protocols/friendli.md §2.1 top_logprobs: requires logprobs: true (also §2.8, §10.6)
         ({"top_logprobs": 3}, False, "top_logprobs", "requires logprobs=True"),
         ({"top_logprobs": 3, "logprobs": False}, False, "top_logprobs", "requires logprobs=True"),
         ({"top_logprobs": 0}, False, "top_logprobs", "requires logprobs=True"),
         ({"top_logprobs": 21, "logprobs": True}, False, "top_logprobs", "0..20"),
         ({"top_logprobs": -1, "logprobs": True}, False, "top_logprobs", "0..20"),
         ({"top_logprobs": 2.0, "logprobs": True}, False, "top_logprobs", "0..20"),
-        # §10.6: chat logprobs is a boolean; the integer form is for completions
+        # protocols/friendli.md §10.6: chat logprobs is a boolean; the integer form is for
+        # completions
         ({"logprobs": 5}, False, "logprobs", "boolean"),
         ({"logprobs": 1}, False, "logprobs", "boolean"),
-        # §2.8 constraint summary: tools + response_format -> 422
+        # protocols/friendli.md §2.8 constraint summary: tools + response_format -> 422
         (
             {"tools": [{"type": "function"}], "response_format": {"type": "json_object"}},
             False,
             "response_format",
             "together with tools",
         ),
-        # §2.8: tools + min_tokens unsupported
+        # protocols/friendli.md §2.8: tools + min_tokens unsupported
         (
             {"tools": [{"type": "function"}], "min_tokens": 5},
             False,
             "min_tokens",
             "together with tools",
         ),
-        # §2.8: response_format + min_tokens unsupported
+        # protocols/friendli.md §2.8: response_format + min_tokens unsupported
         (
             {"response_format": {"type": "json_object"}, "min_tokens": 5},
             False,
             "min_tokens",
             "together with response_format",
         ),
-        # LangChain streams one generation
-        ({"n": 2}, True, "n", "streaming"),
-        # §2.4: response_format types text, json_object, json_schema, regex
+        # protocols/friendli.md §2.4: response_format types text, json_object, json_schema, regex
         ({"response_format": {"type": "xml"}}, False, "response_format", "'xml'"),
         ({"response_format": {}}, False, "response_format", "None"),
         ({"response_format": "json_object"}, False, "response_format", "None"),
-        # §2.4: regex carries schema: "<regex string>"
+        # protocols/friendli.md §2.4: regex carries schema: "<regex string>"
         ({"response_format": {"type": "regex"}}, False, "response_format", "schema=<regex"),
         (
             {"response_format": {"type": "regex", "schema": {"pattern": "a+"}}},
@@ -285,7 +288,7 @@ def test_bad_seed_names_the_field(settings: dict, rule: str) -> None:
     ],
 )
 def test_chat_rules_name_the_field(settings: dict, field: str, rule: str, *, stream: bool) -> None:
-    error = raises_on(field, proto.validate_chat, settings, stream=stream)
+    error = raises_on(field, proto.validate_chat, settings)
     assert rule in str(error)
 
 
@@ -297,7 +300,8 @@ def test_chat_rules_name_the_field(settings: dict, field: str, rule: str, *, str
         ({"logprobs": False}, False),
         ({"n": 3}, False),
         ({"n": 1}, True),
-        # min_tokens 0 is the documented default (§2.1) and is harmless with tools
+        # min_tokens 0 is the documented default (protocols/friendli.md §2.1) and is harmless with
+        # tools
         ({"tools": [{"type": "function"}], "min_tokens": 0}, False),
         ({"tools": [{"type": "function"}], "tool_choice": "auto"}, True),
         ({"response_format": {"type": "text"}}, False),
@@ -307,14 +311,15 @@ def test_chat_rules_name_the_field(settings: dict, field: str, rule: str, *, str
     ],
 )
 def test_valid_chat_settings_pass(settings: dict, *, stream: bool) -> None:
-    proto.validate_chat(settings, stream=stream)
+    proto.validate_chat(settings)  # streaming adds only the shared n rule (test_params.py)
 
 
 # --------------------------------------------------------------------------- response_format
 
 
 def test_json_schema_response_format_sends_only_name_and_schema() -> None:
-    # §2.4 caveat: SPEC's json_schema defines only schema; send schema and optionally name
+    # protocols/friendli.md §2.4 caveat: SPEC's json_schema defines only schema; send schema and
+    # optionally name
     schema = {"type": "object", "properties": {"dish": {"type": "string"}}}
     wire = proto.wire_response_format(
         {
@@ -356,7 +361,7 @@ def test_json_schema_without_a_spec_sends_an_empty_schema() -> None:
     ],
 )
 def test_other_response_formats_go_out_unchanged(response_format: dict) -> None:
-    # §2.4: text / json_object carry nothing else, regex carries schema
+    # protocols/friendli.md §2.4: text / json_object carry nothing else, regex carries schema
     wire = proto.wire_response_format(response_format)
     assert wire == response_format
     assert wire is not response_format  # a copy: the caller's dict is never shared
@@ -368,18 +373,19 @@ def test_other_response_formats_go_out_unchanged(response_format: dict) -> None:
 @pytest.mark.parametrize(
     ("tool_choice", "names", "wire"),
     [
-        # §9: True -> the named form for the single bound tool
+        # protocols/friendli.md §9: True -> the named form for the single bound tool
         (True, ["get_weather"], {"type": "function", "function": {"name": "get_weather"}}),
         (True, ["a", "b"], "required"),
-        # §9: "required"/"any" -> "required"
+        # protocols/friendli.md §9: "required"/"any" -> "required"
         ("any", ["a", "b"], "required"),
         ("any", ["a"], "required"),
         ("required", ["a"], "required"),
-        # §2.3: none / auto pass through
+        # protocols/friendli.md §2.3: none / auto pass through
         ("auto", ["a"], "auto"),
         ("none", ["a"], "none"),
         (False, ["a"], "none"),
-        # §2.3: a tool name becomes {"type": "function", "function": {"name": ...}}
+        # protocols/friendli.md §2.3: a tool name becomes {"type": "function", "function": {"name":
+        # ...}}
         ("b", ["a", "b"], {"type": "function", "function": {"name": "b"}}),
         (None, ["a"], None),
         (
@@ -405,43 +411,43 @@ def test_friendli_tool_choice_refuses_unbound_or_odd_values(tool_choice: Any) ->
 @pytest.mark.parametrize(
     ("settings", "stream", "field", "rule"),
     [
-        # §4.1: max_total_tokens is mutually exclusive with max_tokens
+        # protocols/friendli.md §4.1: max_total_tokens is mutually exclusive with max_tokens
         (
             {"max_tokens": 10, "max_total_tokens": 100},
             False,
             "max_tokens, max_total_tokens",
             "set only one of max_tokens and max_total_tokens",
         ),
-        # §4.1: min_total_tokens is mutually exclusive with min_tokens
+        # protocols/friendli.md §4.1: min_total_tokens is mutually exclusive with min_tokens
         (
             {"min_tokens": 1, "min_total_tokens": 10},
             False,
             "min_tokens, min_total_tokens",
             "set only one of min_tokens and min_total_tokens",
         ),
-        # seed 001: repetition penalties "should be greater than or equal to 1.0"
+        # protocols/friendli.md §4.5: repetition penalties "should be greater than or equal to 1.0"
         ({"repetition_penalty": 0.9}, False, "repetition_penalty", ">= 1.0"),
         ({"encoder_repetition_penalty": 0.5}, False, "encoder_repetition_penalty", ">= 1.0"),
         ({"encoder_repetition_penalty": "1.2"}, False, "encoder_repetition_penalty", ">= 1.0"),
-        # seed 001: no_repeat_ngram "1 means that this mechanism is disabled"
+        # protocols/friendli.md §4.5: no_repeat_ngram "1 means that this mechanism is disabled"
         ({"no_repeat_ngram": 0}, False, "no_repeat_ngram", ">= 1"),
         ({"encoder_no_repeat_ngram": 0}, False, "encoder_no_repeat_ngram", ">= 1"),
         ({"no_repeat_ngram": 2.0}, False, "no_repeat_ngram", "integer"),
-        # §4.1: completions logprobs is an integer (not chat's boolean)
+        # protocols/friendli.md §4.1: completions logprobs is an integer (not chat's boolean)
         ({"logprobs": True}, False, "logprobs", "integer"),
         ({"logprobs": 21}, False, "logprobs", "0..20"),
         ({"logprobs": -1}, False, "logprobs", "0..20"),
         ({"max_total_tokens": 0}, False, "max_total_tokens", ">= 1"),
         ({"min_total_tokens": -1}, False, "min_total_tokens", ">= 0"),
         ({"timeout_microseconds": 0}, False, "timeout_microseconds", ">= 1"),
-        # §4.1: min_tokens is unsupported with response_format
+        # protocols/friendli.md §4.1: min_tokens is unsupported with response_format
         (
             {"min_tokens": 3, "response_format": {"type": "json_object"}},
             False,
             "min_tokens",
             "together with response_format",
         ),
-        # §4.1: token_index_to_replace + embedding_to_replace go together
+        # protocols/friendli.md §4.1: token_index_to_replace + embedding_to_replace go together
         (
             {"token_index_to_replace": [1]},
             False,
@@ -454,28 +460,28 @@ def test_friendli_tool_choice_refuses_unbound_or_odd_values(tool_choice: Any) ->
             "token_index_to_replace, embedding_to_replace",
             "go together",
         ),
-        # seed 001: early_stopping / length_penalty "Only allowed for beam search"
+        # protocols/friendli.md §4.5: early_stopping / length_penalty "Only allowed for beam search"
         ({"early_stopping": True}, False, "early_stopping", "set num_beams"),
         ({"length_penalty": 1.2}, False, "length_penalty", "set num_beams"),
-        # seed 001 / §4.1: num_beams "Numbers between 1 and 31 (both inclusive)"
+        # protocols/friendli.md §4.5: num_beams "Numbers between 1 and 31 (both inclusive)"
         ({"num_beams": 0}, False, "num_beams", "1..31"),
         ({"num_beams": 32}, False, "num_beams", "1..31"),
         ({"num_beams": 2.0}, False, "num_beams", "1..31"),
         ({"num_beams": True}, False, "num_beams", "1..31"),
-        # seed 001: DETERMINISTIC, NAIVE_SAMPLING or STOCHASTIC
+        # protocols/friendli.md §4.5: DETERMINISTIC, NAIVE_SAMPLING or STOCHASTIC
         (
             {"num_beams": 4, "beam_search_type": "GREEDY"},
             False,
             "beam_search_type",
             "DETERMINISTIC, STOCHASTIC, NAIVE_SAMPLING",
         ),
-        # seed 001 stream: "Not supported when using beam search"
+        # protocols/friendli.md §4.5, stream: "Not supported when using beam search"
         ({"num_beams": 4}, True, "num_beams, stream", "cannot stream"),
-        # seed 001 n: "Not supported when using beam search"
+        # protocols/friendli.md §4.5, n: "Not supported when using beam search"
         ({"num_beams": 4, "n": 2}, False, "num_beams, n", "n must be 1"),
-        # seed 001 stop: "incompatible with beam search ...; use stop_tokens"
+        # protocols/friendli.md §4.5, stop: "incompatible with beam search ...; use stop_tokens"
         ({"num_beams": 4, "stop": ["\n"]}, False, "num_beams, stop", "stop_tokens"),
-        # seed 001: DETERMINISTIC takes no top_k / top_p (the default type)
+        # protocols/friendli.md §4.5: DETERMINISTIC takes no top_k / top_p (the default type)
         ({"num_beams": 4, "top_k": 5}, False, "beam_search_type, top_k", "(top_k)"),
         (
             {"num_beams": 4, "beam_search_type": "DETERMINISTIC", "top_p": 0.9},
@@ -505,7 +511,7 @@ def test_completion_rules_name_the_fields(
         ({"logprobs": 20}, False),
         ({"timeout_microseconds": 1}, False),
         ({"token_index_to_replace": [1], "embedding_to_replace": [0.1]}, False),
-        # response_format is fine in completions without min_tokens (§4.1)
+        # response_format is fine in completions without min_tokens (protocols/friendli.md §4.1)
         ({"response_format": {"type": "json_object"}, "min_tokens": 0}, False),
         # every beam type with the knobs that belong to beam search
         (
@@ -518,11 +524,12 @@ def test_completion_rules_name_the_fields(
             },
             False,
         ),
-        # seed 001: sampling arguments are refused only for DETERMINISTIC
+        # protocols/friendli.md §4.5: sampling arguments are refused only for DETERMINISTIC
         ({"num_beams": 4, "beam_search_type": "STOCHASTIC", "top_k": 5, "top_p": 0.9}, False),
         ({"num_beams": 4, "beam_search_type": "NAIVE_SAMPLING", "top_k": 5}, False),
-        # num_beams=1 read as no beam search (Hugging Face semantics, which seed 001
-        # follows; the seed does not say it outright): it may stream, n / stop are free
+        # num_beams=1 read as no beam search (Hugging Face semantics, which the page quoted in
+        # protocols/friendli.md §4.5 follows without saying it outright): it may stream, n / stop
+        # are free
         ({"num_beams": 1, "n": 2, "stop": ["\n"]}, True),
         ({"num_beams": 4, "n": 1}, False),
     ],
@@ -532,7 +539,7 @@ def test_valid_completion_settings_pass(settings: dict, *, stream: bool) -> None
 
 
 def test_beam_search_type_without_num_beams_is_refused_not_silently_ignored() -> None:
-    # Seed 001: beam_search_type "is ignored if num_beams is not provided". Sent
+    # protocols/friendli.md §4.5: beam_search_type "is ignored if num_beams is not provided". Sent
     # alone it would do nothing the user asked for, so it is refused, naming both.
     with pytest.raises(InvalidParameterError, match="num_beams") as info:
         proto.validate_completions({"beam_search_type": "STOCHASTIC"}, stream=False)
@@ -540,7 +547,8 @@ def test_beam_search_type_without_num_beams_is_refused_not_silently_ignored() ->
 
 
 def test_completion_generation_info_keeps_only_what_friendli_sent() -> None:
-    # §4.2: choices carry finish_reason, seed, tokens and logprobs (null when not asked)
+    # protocols/friendli.md §4.2: choices carry finish_reason, seed, tokens and logprobs (null when
+    # not asked)
     choice = {
         "index": 0,
         "seed": 42,
@@ -565,7 +573,7 @@ def test_completion_generation_info_keeps_only_what_friendli_sent() -> None:
 
 
 def test_reasoning_efforts_are_the_sdk_enum() -> None:
-    # friendli SDK 0.16.5 ServerlessChatCompletionBodyReasoningEffort (§2.1)
+    # friendli SDK 0.16.5 ServerlessChatCompletionBodyReasoningEffort (protocols/friendli.md §2.1)
     assert proto.REASONING_EFFORTS == (
         "minimal",
         "low",
@@ -591,7 +599,7 @@ def test_reasoning_efforts_are_the_sdk_enum() -> None:
     ],
 )
 def test_bad_reasoning_fields_name_the_field(settings: dict, field: str, rule: str) -> None:
-    error = raises_on(field, proto.validate_chat, settings, stream=False)
+    error = raises_on(field, proto.validate_chat, settings)
     assert rule in str(error)
 
 
@@ -603,8 +611,7 @@ def test_every_reasoning_effort_and_valid_reasoning_fields_pass(effort: str) -> 
             "reasoning_budget": 1,
             "parse_reasoning": False,
             "include_reasoning": True,
-        },
-        stream=True,
+        }
     )
 
 

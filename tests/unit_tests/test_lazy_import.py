@@ -43,7 +43,7 @@ NOT_ON_BARE_IMPORT = (
     "langchain_core.messages",
     "pydantic",
     "httpx",
-    "langchain_ffm_friendli._shell",
+    "langchain_ffm_friendli._planned",
     "langchain_ffm_friendli._base",
     "langchain_ffm_friendli._transport",
     "langchain_ffm_friendli._factory",

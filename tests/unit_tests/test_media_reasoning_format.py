@@ -1,10 +1,10 @@
-"""Media parts and reasoning replay in the shared OpenAI-style conversion (_openai_format).
+"""Media parts and reasoning replay in the shared OpenAI-style conversion (_openai.messages).
 
 Friendli takes ``image_url`` / ``audio_url`` / ``video_url`` user parts and an assistant
 ``reasoning_content`` (protocols/friendli.md §2.2; friendli SDK 0.16.5 ``UserMessage``,
 ``ImageContent``/``AudioContent``/``VideoContent``, ``AssistantMessage``). FFM and
-MonsterAPI take text only (ffm.md §1.3, monsterapi.md §5): media is refused naming the
-provider and reasoning is left off the wire.
+MonsterAPI take text only (protocols/ffm.md §1.3, protocols/monsterapi.md §5): media is
+refused naming the provider and reasoning is left off the wire.
 """
 
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from langchain_ffm_friendli._openai_format import (
+from langchain_ffm_friendli._openai.messages import (
     content_to_parts,
     content_to_text,
     media_part,

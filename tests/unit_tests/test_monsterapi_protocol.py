@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from langchain_ffm_friendli import MonsterAPILLM
 from langchain_ffm_friendli._wire import NulFraming, Record, decode_json_bytes
 from langchain_ffm_friendli.errors import (
     APIError,
@@ -70,12 +71,10 @@ def test_valid_combinations_pass(settings: dict) -> None:
 
 
 def test_payload_sends_exactly_one_input_and_omits_unset_fields() -> None:
-    body = proto.generate_payload(
-        model="m", settings={"max_tokens": 9, "top_k": None}, stream=False, prompt="p"
-    )
+    body = proto.generate_payload(model="m", fields={"max_tokens": 9}, stream=False, prompt="p")
     assert body == {"model": "m", "prompt": "p", "max_tokens": 9, "stream": False}
     with pytest.raises(InvalidParameterError, match="exactly one"):
-        proto.generate_payload(model="m", settings={}, stream=False)
+        proto.generate_payload(model="m", fields={}, stream=False)
 
 
 def test_every_record_form_and_optional_fields() -> None:
@@ -199,7 +198,7 @@ def test_record_cut_off_at_eof_is_an_error() -> None:
 
 
 # --------------------------------------------------------------------------- pure functions
-# Rules cite sections of shared/protocols/monsterapi.md.
+# Rules cite sections of docs/protocols/monsterapi.md.
 
 
 def _monster_error(field: str, call: object, *args: object, **kwargs: object) -> str:
@@ -214,30 +213,34 @@ def _monster_error(field: str, call: object, *args: object, **kwargs: object) ->
 @pytest.mark.parametrize(
     ("settings", "field", "rule"),
     [
-        # §5 max_tokens: int >= 1
+        # protocols/monsterapi.md §5 max_tokens: int >= 1
         ({"max_tokens": 0}, "max_tokens", "integer >= 1; got 0"),
         ({"max_tokens": 2.5}, "max_tokens", "integer >= 1; got 2.5"),
-        # §5 rule 1: best_of >= n >= 1
+        # protocols/monsterapi.md §5 rule 1: best_of >= n >= 1
         ({"n": True}, "n", "integer >= 1; got True"),
         ({"n": 1.5}, "n", "integer >= 1; got 1.5"),
         ({"best_of": 2.5}, "best_of", ">= n (1); got 2.5"),
         ({"n": 2, "best_of": 1}, "best_of", ">= n (2); got 1"),
-        # §5 rule 2: beam search needs best_of >= 2 (n is the width when best_of is unset)
+        # protocols/monsterapi.md §5 rule 2: beam search needs best_of >= 2 (n is the width when
+        # best_of is unset)
         ({"use_beam_search": True, "temperature": 0}, "use_beam_search", "best_of >= 2"),
         ({"use_beam_search": True, "n": 2, "temperature": 1.0}, "use_beam_search", "temperature=0"),
         # temperature unset means MonsterAPI's default 1.0, which beam search refuses
         ({"use_beam_search": True, "best_of": 2}, "use_beam_search", "got 1.0"),
-        # §5 rule 5: top_k in {-1} or [1, inf); top_p in (0, 1]; min_p in [0, 1]
+        # protocols/monsterapi.md §5 rule 5: top_k in {-1} or [1, inf); top_p in (0, 1]; min_p in
+        # [0, 1]
         ({"top_k": -2}, "top_k", "-1 (off)"),
         ({"top_k": 2.5}, "top_k", "-1 (off)"),
         ({"top_p": 1.5}, "top_p", "(0, 1]"),
         ({"min_p": -0.1}, "min_p", "[0, 1]"),
         ({"presence_penalty": 2.5}, "presence_penalty", "[-2, 2]"),
         ({"frequency_penalty": -2.1}, "frequency_penalty", "[-2, 2]"),
-        # §5 rule 4: greedy (temperature 0) without beam search needs best_of == 1 and n == 1
+        # protocols/monsterapi.md §5 rule 4: greedy (temperature 0) without beam search needs
+        # best_of == 1 and n == 1
         ({"temperature": 0, "n": 2}, "best_of", "best_of=None, n=2"),
         ({"temperature": 0.000001, "best_of": 3}, "best_of", "best_of=3, n=1"),
-        # §5 rule 3: outside beam search early_stopping is false and length_penalty 1.0
+        # protocols/monsterapi.md §5 rule 3: outside beam search early_stopping is false and
+        # length_penalty 1.0
         ({"early_stopping": "never"}, "early_stopping", "use_beam_search=True"),
         ({"length_penalty": 1.5}, "length_penalty", "must be 1.0"),
     ],
@@ -249,12 +252,13 @@ def test_sampling_rules_quote_the_rule(settings: dict, field: str, rule: str) ->
 @pytest.mark.parametrize(
     "settings",
     [
-        # §5: vLLM's best_of defaults to n, so n=2 alone is a beam width of 2
+        # protocols/monsterapi.md §5: vLLM's best_of defaults to n, so n=2 alone is a beam width of
+        # 2
         {"use_beam_search": True, "n": 2, "temperature": 0},
         {"use_beam_search": True, "best_of": 2, "temperature": 0.0, "top_p": 1.0},
-        # §5 rule 3: the defaults are fine without beam search
+        # protocols/monsterapi.md §5 rule 3: the defaults are fine without beam search
         {"early_stopping": False, "length_penalty": 1.0},
-        # §5 rule 5 boundaries
+        # protocols/monsterapi.md §5 rule 5 boundaries
         {"top_k": -1, "top_p": 1, "min_p": 0, "repetition_penalty": 2, "max_tokens": 1},
         {"top_k": 1, "min_p": 1, "presence_penalty": -2, "frequency_penalty": 2},
         # greedy with a single output is allowed
@@ -281,7 +285,8 @@ def test_non_numeric_sampling_value_is_an_invalid_parameter(field: str, value: o
 
 
 def test_chat_payload_sends_messages_and_every_set_sampling_field() -> None:
-    # §5: exactly one of prompt / messages; the vLLM SamplingParams knobs at the top level
+    # protocols/monsterapi.md §5: exactly one of prompt / messages; the vLLM SamplingParams knobs at
+    # the top level
     messages = [{"role": "user", "content": "hi"}]
     settings = {
         "max_tokens": 256,
@@ -300,7 +305,7 @@ def test_chat_payload_sends_messages_and_every_set_sampling_field() -> None:
     }
     body = proto.generate_payload(
         model="meta-llama/Meta-Llama-3.1-8B-Instruct",
-        settings=settings,
+        fields=settings,
         stream=True,
         messages=messages,
     )
@@ -313,22 +318,25 @@ def test_chat_payload_sends_messages_and_every_set_sampling_field() -> None:
 
 
 def test_payload_never_sends_undocumented_fields_from_settings() -> None:
-    # §5: stop, seed, logprobs are not in the documented list: do not send them;
-    # §6.11: omit unset fields rather than sending null
-    body = proto.generate_payload(
-        model="m",
-        settings={"stop": ["\n"], "seed": 1, "logprobs": 2, "best_of": None, "n": 1},
-        stream=False,
-        prompt="Q",
-    )
-    assert body == {"model": "m", "prompt": "Q", "n": 1, "stream": False}
+    # protocols/monsterapi.md §5: only the documented sampling fields are declared (stop is
+    # applied client-side);
+    # protocols/monsterapi.md §6.11: omit unset fields rather than sending null
+    documented = {
+        "max_tokens", "n", "best_of", "presence_penalty", "frequency_penalty",
+        "repetition_penalty", "temperature", "top_p", "top_k", "min_p", "use_beam_search",
+        "length_penalty", "early_stopping",
+    }  # fmt: skip
+    assert set(MonsterAPILLM.wire_fields()) == {*documented, "stop"}
+    llm = MonsterAPILLM(model="m", api_key="k", n=1, stop=["\n"])
+    plan, _ = llm._planned("Q", None, {}, stream=False)
+    assert plan.request.body == {"model": "m", "prompt": "Q", "n": 1, "stream": False}
 
 
 def test_payload_extra_is_merged_but_stream_is_ours() -> None:
-    # §5: mock_response is an SDK-only extra, passed through on request
+    # protocols/monsterapi.md §5: mock_response is an SDK-only extra, passed through on request
     body = proto.generate_payload(
         model="m",
-        settings={},
+        fields={},
         stream=False,
         prompt="",
         extra={"mock_response": True, "stream": True},
@@ -337,12 +345,12 @@ def test_payload_extra_is_merged_but_stream_is_ours() -> None:
 
 
 def test_payload_with_both_inputs_is_refused() -> None:
-    # §5 rule 6: exactly one of prompt / messages
+    # protocols/monsterapi.md §5 rule 6: exactly one of prompt / messages
     message = _monster_error(
         "messages",
         proto.generate_payload,
         model="m",
-        settings={},
+        fields={},
         stream=False,
         messages=[],
         prompt="p",
@@ -353,7 +361,8 @@ def test_payload_with_both_inputs_is_refused() -> None:
 @pytest.mark.parametrize(
     ("value", "texts"),
     [
-        # §6.3 / §6.7: response.text list, a top-level text, a bare list or a plain string
+        # protocols/monsterapi.md §6.3 / §6.7: response.text list, a top-level text, a bare list or
+        # a plain string
         ({"response": {"text": ["a", "b"]}}, ["a", "b"]),
         ({"text": ["only"]}, ["only"]),
         ({"text": "plain"}, ["plain"]),
@@ -393,7 +402,8 @@ def test_parse_generate_of_an_empty_text_list_is_a_stream_error(payload: object)
 
 
 def test_parse_generate_strips_the_echo_and_cuts_every_output_at_stop() -> None:
-    # §6.4: strip a leading copy of the prompt; §5: /generate has no stop, cut client-side
+    # protocols/monsterapi.md §6.4: strip a leading copy of the prompt; §5: /generate has no stop,
+    # cut client-side
     result = proto.parse_generate(
         {
             "model": "google/gemma-2-9b-it",
@@ -416,7 +426,7 @@ def test_parse_generate_strips_the_echo_and_cuts_every_output_at_stop() -> None:
 @pytest.mark.parametrize(
     ("payload", "usage", "credits", "model"),
     [
-        # §2.1: token_counts, credits_consumed and model are optional
+        # protocols/monsterapi.md §2.1: token_counts, credits_consumed and model are optional
         ({"text": ["a"], "model": 7}, None, None, None),
         ({"text": ["a"], "token_counts": "n/a", "credits_consumed": "0.5"}, None, None, None),
         (
@@ -440,7 +450,7 @@ def test_parse_generate_optional_fields(
 @pytest.mark.parametrize(
     ("text", "prompt", "expected"),
     [
-        # §6.4: strip the prompt only when the text starts with it
+        # protocols/monsterapi.md §6.4: strip the prompt only when the text starts with it
         ("Q? A.", "Q?", " A."),
         ("A. Q?", "Q?", "A. Q?"),
         ("Q? A.", None, "Q? A."),

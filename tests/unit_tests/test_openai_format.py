@@ -10,12 +10,8 @@ from langchain_core.messages import (
 )
 from pydantic import BaseModel
 
-from langchain_ffm_friendli._openai_format import (
-    format_tools,
-    message_to_dict,
-    messages_to_dicts,
-    tool_choice_to_openai,
-)
+from langchain_ffm_friendli._openai.messages import message_to_dict, messages_to_dicts
+from langchain_ffm_friendli._openai.tools import format_tools, tool_choice_to_openai
 from langchain_ffm_friendli.errors import InvalidParameterError
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Annotated, Any
 from unittest import mock
 
 import pytest
@@ -26,8 +26,8 @@ from langchain_ffm_friendli import (
     MonsterAPILLM,
     init_chat_model,
 )
-from langchain_ffm_friendli._base import CHAT_CALL_KWARGS, LANGCHAIN_CALL_KWARGS
-from langchain_ffm_friendli._shell import Call, ChatShell, LLMShell
+from langchain_ffm_friendli._base import SHARED_CALL_KWARGS, Wire
+from langchain_ffm_friendli._planned import PlannedChatModel, PlannedLLM
 from langchain_ffm_friendli.errors import InvalidParameterError
 
 MODELS: dict[type[Any], str] = {
@@ -52,8 +52,8 @@ def make(cls: type[Any], **kwargs: Any) -> Any:
 def body(model: Any, call_input: Any = None, *, stream: bool = False, **kwargs: Any) -> Any:
     """The JSON body the model would send for one call (no I/O)."""
     if call_input is None:
-        call_input = [HumanMessage("hi")] if isinstance(model, ChatShell) else "hi"
-    plan = model._plan(Call(call_input, None, model._call_kwargs(kwargs), stream=stream))
+        call_input = [HumanMessage("hi")] if isinstance(model, PlannedChatModel) else "hi"
+    plan, _ = model._planned(call_input, None, kwargs, stream=stream)
     return plan.request.body
 
 
@@ -106,14 +106,13 @@ async def test_async_and_stream_paths_check_too(cls: type[Any]) -> None:
 @pytest.mark.parametrize("cls", CHATS, ids=lambda c: c.__name__)
 def test_chat_classes_accept_every_kwarg_langchain_and_agents_pass(cls: type[Any]) -> None:
     names = cls.call_kwarg_names()
-    assert names >= (LANGCHAIN_CALL_KWARGS | CHAT_CALL_KWARGS)
-    for own in cls.call_only:
-        assert own in names
+    assert names >= set().union(*SHARED_CALL_KWARGS.values())
+    assert names >= cls.read_per_call | cls.wire_fields().keys()
 
 
 @pytest.mark.parametrize("cls", LLMS, ids=lambda c: c.__name__)
 def test_llms_accept_langchains_kwargs_but_refuse_strict(cls: type[Any]) -> None:
-    assert cls.call_kwarg_names() >= LANGCHAIN_CALL_KWARGS
+    assert cls.call_kwarg_names() >= SHARED_CALL_KWARGS["langchain"] | SHARED_CALL_KWARGS["options"]
     model = make(cls)
     with pytest.raises(InvalidParameterError, match="strict"):
         body(model, strict=True)
@@ -361,8 +360,8 @@ def test_langsmith_params_and_invocation_params_as_documented(cls: type[Any]) ->
         max_tokens=64,
     )
     ls = model._get_ls_params(stop=["\n"])
-    kind = "chat" if isinstance(model, ChatShell) else "llm"
-    assert isinstance(model, ChatShell | LLMShell)
+    kind = "chat" if isinstance(model, PlannedChatModel) else "llm"
+    assert isinstance(model, PlannedChatModel | PlannedLLM)
     assert ls == {
         "ls_provider": cls.provider_name,
         "ls_model_name": MODELS[cls],
@@ -389,3 +388,54 @@ def test_every_docstring_states_the_unknown_parameter_policy(cls: type[Any]) -> 
     assert "extra_body={...}" in doc
     if cls in CHATS:
         assert "strict" in doc
+
+
+# ---------------------------------------------------------------- one declaration per field
+
+
+@pytest.mark.parametrize("cls", [*CHATS, *LLMS], ids=lambda c: c.__name__)
+def test_n_above_one_is_refused_when_streaming_by_every_class(cls: type[Any]) -> None:
+    model = make(cls)
+    if "n" not in cls.wire_fields():
+        pytest.skip(f"{cls.__name__} has no n")
+    with pytest.raises(InvalidParameterError, match="n: must be 1 when streaming"):
+        body(model, stream=True, n=2)
+    assert body(model, n=2)["n"] == 2  # not streaming: n generations
+
+
+@pytest.mark.parametrize("cls", [*CHATS, *LLMS], ids=lambda c: c.__name__)
+def test_stop_is_resolved_the_same_way_by_every_class(cls: type[Any]) -> None:
+    """LangChain's stop argument, else the per-call kwarg, else the instance's; no "" ever."""
+    model = make(cls, stop=["INSTANCE"])
+    call = model._call(
+        [HumanMessage("hi")] if cls in CHATS else "hi", None, {"stop": "CALL"}, stream=False
+    )
+    assert call.stop == ["CALL"]
+    call = model._call("hi", ["ARG", ""], {"stop": "CALL"}, stream=False)
+    assert call.stop == ["ARG"]
+    assert model._call("hi", None, {}, stream=False).stop == ["INSTANCE"]
+    assert make(cls)._call("hi", None, {"stop": [""]}, stream=False).values["stop"] is None
+
+
+class TopAFriendli(ChatFriendli):
+    """A user's subclass declaring a field this package does not (yet) declare."""
+
+    top_a: Annotated[float | None, Wire()] = None
+
+
+class SeedFFM(ChatFFM):
+    """FFM puts its sampling fields in ``parameters``; a subclass's field goes there too."""
+
+    typical_p: Annotated[float | None, Wire("typical_p", "parameters")] = None
+
+
+def test_a_field_declared_on_a_subclass_is_sent_accepted_per_call_and_traced() -> None:
+    model = TopAFriendli(model=MODELS[ChatFriendli], api_key="k", top_a=0.2)
+    assert body(model)["top_a"] == 0.2
+    assert body(model, top_a=0.7)["top_a"] == 0.7  # a per-call override
+    assert "top_a" in model._identifying_params
+    with pytest.raises(InvalidParameterError, match="Did you mean 'top_a'"):
+        body(model, top_aa=0.1)
+    ffm = SeedFFM(model=MODELS[ChatFFM], api_key="k", typical_p=0.9)
+    assert body(ffm)["parameters"]["typical_p"] == 0.9
+    assert ChatFriendli.wire_fields().keys() < TopAFriendli.wire_fields().keys()

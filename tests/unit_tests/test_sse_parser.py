@@ -10,6 +10,7 @@ httpx-sse would read ``\\ufeffdata`` as an unknown field and lose the first even
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import httpx
 import pytest
@@ -116,19 +117,26 @@ def test_a_leading_byte_order_mark_is_dropped_even_when_cut() -> None:
     assert ours([b"\xef\xbb\xbfdata: 1\n\n"]) == [("", "1")]
 
 
-def test_a_200_answer_that_is_not_sse_reaches_the_framing_as_one_record() -> None:
-    from langchain_ffm_friendli._transport import _as_one_event
-    from langchain_ffm_friendli._wire import Record, SSEFraming
+def _whole(body: bytes, content_type: str = "application/json") -> list[Any]:
+    framing = SSEFraming("friendli")
+    framing.start(content_type)
+    assert framing.feed(body[:5]) == []  # read whole, reported at the end
+    assert framing.feed(body[5:]) == []
+    return framing.close()
+
+
+def test_a_200_answer_that_is_not_sse_reaches_the_decoder_as_one_record() -> None:
+    from langchain_ffm_friendli._wire import Record
     from langchain_ffm_friendli.errors import ProviderError
 
     whole = b'{"choices": [],\r\n "model": "m"}'  # the server ignored stream=true
-    (record,) = SSEFraming("friendli").feed(_as_one_event(whole))
+    (record,) = _whole(whole)
     assert isinstance(record, Record)
     assert record.data == {"choices": [], "model": "m"}
     with pytest.raises(ProviderError) as caught:
-        SSEFraming("friendli").feed(_as_one_event(b'{"error": {"message": "quota", "code": 429}}'))
+        _whole(b'{"error": {"message": "quota", "code": 429}}')
     assert caught.value.status_code == 429
-    assert SSEFraming("friendli").feed(_as_one_event(b"")) == []
+    assert _whole(b"") == []
 
 
 def test_one_line_of_many_megabytes_in_small_reads_is_one_event() -> None:

@@ -11,7 +11,7 @@ __all__ = ["EMBEDDING_LIMITS", "MODELS", "PROVIDER", "context_size", "embedding"
 #: The provider's name in the default model's greeting.
 PROVIDER = "FFM"
 
-#: The model strings FFM documents or its clients use (``protocols/ffm.md`` §6.2, §4).
+#: The model strings FFM documents or its clients use (protocols/ffm.md §6.2, §4).
 MODELS = frozenset(
     {
         "llama3.3-ffm-70b-32k-chat",

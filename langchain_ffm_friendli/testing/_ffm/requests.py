@@ -1,7 +1,7 @@
 """FFM requests: the bodies validated like the FFM/TGI server (FastAPI, pydantic entries).
 
 The checks run in FastAPI's order: the body (:func:`~.._fields.fastapi_body`), then the
-fields, each refused with pydantic's entry or TGI's message (``protocols/ffm.md`` §1).
+fields, each refused with pydantic's entry or TGI's message (protocols/ffm.md §1).
 Unknown keys are ignored.
 """
 

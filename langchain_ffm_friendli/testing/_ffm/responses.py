@@ -18,8 +18,8 @@ from .models import embedding
 
 __all__ = ["encode_embeddings", "encode_response", "stream_records", "stream_script"]
 
-#: Ordinary replies end with ``stop_sequence``: every example in the FFM seed (the
-#: Conversation API page) shows it, stream and non-stream (``protocols/ffm.md`` §0). TGI's
+#: Ordinary replies end with ``stop_sequence``: every example on FFM's Conversation API
+#: page shows it, stream and non-stream (protocols/ffm.md §0.3). TGI's
 #: ``eos_token`` exists (§1.5) but FFM's examples never show it; script it with
 #: ``Reply(finish_reason="eos_token")``.
 _FINISH_REASONS = {

@@ -61,7 +61,7 @@ class FFMProvider(
         ]
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
-        """FastAPI's 404 for a model the service does not serve (``protocols/ffm.md`` §1.7).
+        """FastAPI's 404 for a model the service does not serve (protocols/ffm.md §1.7).
 
         Args:
             route: The route name (unused: every FFM route answers alike).

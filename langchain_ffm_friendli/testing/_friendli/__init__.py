@@ -12,7 +12,7 @@ Routes (route names in parentheses):
 * ``POST /friendli/{serverless,dedicated,container}/v1/completions``
   (``friendli.completions``): text completions.
 * ``POST /friendli/{serverless,dedicated,container}/v1/tokenize`` (``friendli.tokenize``):
-  ``{"model", "prompt"}`` -> ``{"tokens": [ids...]}`` (friendli.md §1.1; SDK
+  ``{"model", "prompt"}`` -> ``{"tokens": [ids...]}`` (protocols/friendli.md §1.1; SDK
   ``*TokenizationBody`` / ``*TokenizationSuccess``), with the emulator's pseudo tokenizer
   (a word with its leading space, or one CJK character, as its token counts everywhere).
   Queued faults apply (a queued ``Reply`` does not: it is for a generating route).

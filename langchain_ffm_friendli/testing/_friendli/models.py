@@ -37,7 +37,7 @@ __all__ = [
 #: The provider's name in the default model's greeting.
 PROVIDER = "Friendli"
 #: Serverless model codes in Friendli's docs, SDK and published roster, both naming
-#: generations (``protocols/friendli.md`` §8). Dedicated endpoints and container
+#: generations (protocols/friendli.md §8). Dedicated endpoints and container
 #: adapters are the user's own, so those routes take any id.
 MODELS = frozenset(
     {

@@ -237,7 +237,7 @@ def _read_prompt(body: Mapping[str, Any]) -> str:
 def parse_tokenize_request(
     body: Mapping[str, Any], *, require_model: bool = True
 ) -> TokenizeRequest:
-    """Validate a tokenize body: ``{"model", "prompt"}`` (friendli.md §1.1).
+    """Validate a tokenize body: ``{"model", "prompt"}`` (protocols/friendli.md §1.1).
 
     Args:
         body: The JSON object body.

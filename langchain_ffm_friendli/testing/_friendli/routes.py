@@ -87,7 +87,7 @@ class FriendliProvider(Provider, name="friendli", prefix=PREFIX, models=MODELS):
         return routes
 
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
-        """The serverless API's 404 for a model it does not serve (``friendli.md`` §5.1).
+        """The serverless API's 404 for a model it does not serve (protocols/friendli.md §5.1).
 
         Args:
             route: The route name (every serverless route answers alike).

@@ -37,7 +37,7 @@ __all__ = [
 
 #: The provider's name in the default model's greeting.
 PROVIDER = "MonsterAPI"
-#: The ``model`` values of the seed's reference page (``protocols/monsterapi.md`` §1.1).
+#: The ``model`` values of the Generate reference page (protocols/monsterapi.md §1.1).
 MODELS = frozenset(
     {
         "google/gemma-2-9b-it",

@@ -6,7 +6,7 @@ refuses roles and orders the template does not know).
 
 Type errors are reported all at once (pydantic); the sampling rules stop at the first
 failure, in vLLM's order and with vLLM's messages (vLLM 0.5.3-0.6.2,
-``protocols/monsterapi.md`` §5).
+protocols/monsterapi.md §5).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """OpenAI-compatible chat completions requests: validation like the servers do.
 
-Requests are validated like the server does (``protocols/friendli.md`` §2) and rejected
+Requests are validated like the server does (protocols/friendli.md §2) and rejected
 with HTTP 422 and a ``{"detail": "..."}`` message that names the field: value ranges,
 ``tools`` together with ``response_format`` or ``min_tokens``, ``response_format`` with
 ``min_tokens``, ``top_logprobs`` without ``logprobs``, ``stream_options`` without

@@ -1,6 +1,6 @@
 """OpenAI-compatible chat completions responses: the JSON body and the SSE stream.
 
-The wire shapes Friendli documents (``protocols/friendli.md`` §2) and every OpenAI-style
+The wire shapes Friendli documents (protocols/friendli.md §2) and every OpenAI-style
 client parses:
 
 * ``chat.completion`` bodies carry ``n`` choices, ``tool_calls`` whose ``arguments`` is a

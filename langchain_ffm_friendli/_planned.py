@@ -1,8 +1,8 @@
 """The LangChain method skeleton, written once for every chat and text model.
 
 A provider class supplies a :class:`Plan` for one call (the request, its stream
-framing, a decoder factory and the non-stream parser); :class:`ChatShell` and
-:class:`LLMShell` do the rest the same way for all of them: ``_generate``,
+framing, a decoder factory and the non-stream parser); :class:`PlannedChatModel` and
+:class:`PlannedLLM` do the rest the same way for all of them: ``_generate``,
 ``_agenerate``, ``_stream``, ``_astream``, the per-prompt LLM loop (prompts run
 concurrently in async), ``streaming=True``, and the ``llm_output`` sums.
 """
@@ -50,7 +50,7 @@ from langchain_ffm_friendli._deltas import (
     text_chunk,
     with_request_id,
 )
-from langchain_ffm_friendli._openai_format import StrictPlace, format_tools, place_strict
+from langchain_ffm_friendli._openai.tools import StrictPlace, format_tools, place_strict
 from langchain_ffm_friendli._profiles import model_profile
 from langchain_ffm_friendli._streaming import Decoder, StreamRun, adrive, drive
 from langchain_ffm_friendli._structured import StructuredOutputMixin
@@ -61,14 +61,14 @@ from langchain_ffm_friendli.errors import InvalidParameterError
 
 __all__ = [
     "Call",
-    "ChatShell",
-    "LLMShell",
     "Plan",
+    "PlannedChatModel",
+    "PlannedLLM",
     "TextResult",
     "TokenEstimates",
-    "check_streamable",
     "join_chunks",
     "llm_result",
+    "stop_sequences",
 ]
 
 R = TypeVar("R")
@@ -77,12 +77,28 @@ In = TypeVar("In")
 
 @dataclass(frozen=True, slots=True)
 class Call(Generic[In]):
-    """One call as LangChain hands it over: the input (messages or prompt) and options."""
+    """One call, checked before any request.
+
+    Attributes:
+        input: the messages (chat) or the prompt (text).
+        kwargs: its per-call kwargs, checked, aliases resolved to field names.
+        values: every wire field's value for this call: the instance's, with the
+            call's overrides, and ``stop`` resolved once for every provider
+            (LangChain's ``stop`` argument, else the per-call kwarg, else the
+            instance's; empty strings dropped; None when there is none).
+        stream: whether it streams.
+    """
 
     input: In
-    stop: list[str] | None
     kwargs: dict[str, Any]
+    values: dict[str, Any]
     stream: bool
+
+    @property
+    def stop(self) -> list[str]:
+        """The call's stop sequences (empty when there are none)."""
+        stops: list[str] = self.values.get("stop") or []
+        return stops
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +119,10 @@ class Plan(Generic[R]):
     parse: Callable[[Any], R] | None = None
 
 
-def check_streamable(n: int | None, provider: str) -> None:
-    """LangChain streams one generation: ``n`` > 1 is refused before any request."""
-    if (n or 1) > 1:
-        raise InvalidParameterError(
-            "n", "must be 1 when streaming (LangChain streams one generation)", provider=provider
-        )
+def stop_sequences(stop: str | Sequence[str] | None) -> list[str] | None:
+    """Stop sequences as a list without empty strings (one would match at once); None if none."""
+    stops = [stop] if isinstance(stop, str) else list(stop or ())
+    return [s for s in stops if s] or None
 
 
 def join_chunks(chunks: Sequence[GenerationChunk]) -> Generation:
@@ -135,7 +149,7 @@ def llm_result(outputs: Sequence[TextResult], model: str) -> LLMResult:
     )
 
 
-class _UsageTap:
+class _TextChunksKeepingUsage:
     """Makes text chunks while keeping the usage a stream reports (LLM usage sums)."""
 
     __slots__ = ("usage",)
@@ -205,8 +219,29 @@ class CallSettings(ProviderSettings):
     Also accepted per call.
     """
 
-    def _prepared(self, plan: Plan[R], kwargs: Mapping[str, Any]) -> tuple[Plan[R], Exchange]:
+    def _call(
+        self, input: In, stop: list[str] | None, kwargs: Mapping[str, Any], *, stream: bool
+    ) -> Call[In]:
+        """One call checked before any request, with the rules every provider shares.
+
+        ``stop`` is resolved here (see :attr:`Call.values`), and ``n`` > 1 is
+        refused when streaming: LangChain streams one generation.
+        """
+        checked = self._call_kwargs(kwargs)
+        values = self.field_values(checked)
+        if "stop" in values:
+            values["stop"] = stop_sequences(stop if stop is not None else values["stop"])
+        if stream and (values.get("n") or 1) > 1:
+            raise InvalidParameterError(
+                "n",
+                "must be 1 when streaming (LangChain streams one generation)",
+                provider=self.provider_name,
+            )
+        return Call(input, checked, values, stream)
+
+    def _prepared(self, plan: Plan[R], call: Call[Any]) -> tuple[Plan[R], Exchange]:
         """A provider's plan with the call's ``extra_headers``, and the call's exchange."""
+        kwargs = call.kwargs
         headers = kwargs.get("extra_headers")
         if headers:
             plan = replace(plan, request=with_headers(plan.request, headers))
@@ -217,14 +252,14 @@ class CallSettings(ProviderSettings):
         return plan, exchange
 
 
-class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatModel):
+class PlannedChatModel(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatModel):
     """``BaseChatModel`` methods for a provider that supplies ``_plan``."""
 
     def _planned(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: Any, *, stream: bool
     ) -> tuple[Plan[ChatResult], Exchange]:
-        checked = self._call_kwargs(kwargs)
-        return self._prepared(self._plan(Call(messages, stop, checked, stream)), checked)
+        call = self._call(messages, stop, kwargs, stream=stream)
+        return self._prepared(self._plan(call), call)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The profile of ``model`` (``_profiles.model_profile``); a given ``profile=`` wins.
@@ -242,14 +277,14 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
     def _check_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
         """The provider's checks of bound tools and ``tool_choice``."""
 
-    strict_places: ClassVar[tuple[StrictPlace, StrictPlace]] = ("sent", "sent")
+    strict_handling: ClassVar[tuple[StrictPlace, StrictPlace]] = ("sent", "sent")
     """What the provider's schema does with ``strict`` on function tools and on a JSON schema."""
 
     def _tools_and_format(
         self, kwargs: dict[str, Any], response_format: Any = None
     ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
-        """One call's tools and response_format, ``strict`` placed per :attr:`strict_places`."""
-        tools_place, schema_place = self.strict_places
+        """One call's tools and response_format, ``strict`` placed per :attr:`strict_handling`."""
+        tools_place, schema_place = self.strict_handling
         return place_strict(
             kwargs.get("tools") or None,
             response_format if response_format is not None else kwargs.get("response_format"),
@@ -315,7 +350,7 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
     ) -> Iterator[ChatGenerationChunk]:
         # The driver itself, not a generator around it: one frame less per chunk.
         plan, exchange = self._planned(messages, stop, kwargs, stream=True)
-        return _drive(self, plan, exchange, run_manager, chat_chunk)
+        return _stream_plan(self, plan, exchange, run_manager, chat_chunk)
 
     def _astream(
         self,
@@ -325,54 +360,54 @@ class ChatShell(TokenEstimates, StructuredOutputMixin, CallSettings, BaseChatMod
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         plan, exchange = self._planned(messages, stop, kwargs, stream=True)
-        return _adrive(self, plan, exchange, run_manager, chat_chunk)
+        return _astream_plan(self, plan, exchange, run_manager, chat_chunk)
 
 
 # generate()'s own keyword arguments, not sent to the provider.
-_GENERATE_OPTIONS = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
+_GENERATE_OWN_KWARGS = frozenset({"stop", "callbacks", "tags", "metadata", "run_name", "run_id"})
 
 
 def _without_generate_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if k not in _GENERATE_OPTIONS}
+    return {k: v for k, v in kwargs.items() if k not in _GENERATE_OWN_KWARGS}
 
 
 # BaseLLM.generate reports invocation_params without the per-call kwargs (its
-# stream() includes them); the LLM shell hands them over through this.
-_CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
+# stream() includes them); PlannedLLM hands them over through this.
+_LLM_CALL_KWARGS: ContextVar[dict[str, Any] | None] = ContextVar(
     "langchain_ffm_friendli_call_kwargs", default=None
 )
 
 
-class LLMShell(TokenEstimates, CallSettings, BaseLLM):
+class PlannedLLM(TokenEstimates, CallSettings, BaseLLM):
     """``BaseLLM`` methods for a provider that supplies ``_plan``."""
 
     def _planned(
         self, prompt: str, stop: list[str] | None, kwargs: Any, *, stream: bool
     ) -> tuple[Plan[TextResult], Exchange]:
-        checked = self._call_kwargs(kwargs)
-        return self._prepared(self._plan(Call(prompt, stop, checked, stream)), checked)
+        call = self._call(prompt, stop, kwargs, stream=stream)
+        return self._prepared(self._plan(call), call)
 
     def _dict_for_compat(self) -> dict[str, Any]:
         """``invocation_params``, per-call values included (LangChain's generate omits them)."""
         params = super()._dict_for_compat()
-        params.update({k: v for k, v in (_CALL_KWARGS.get() or {}).items() if v is not None})
+        params.update({k: v for k, v in (_LLM_CALL_KWARGS.get() or {}).items() if v is not None})
         return params
 
     def generate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """LangChain's ``generate``, with the per-call kwargs in ``invocation_params``."""
-        token = _CALL_KWARGS.set(_without_generate_options(kwargs))
+        token = _LLM_CALL_KWARGS.set(_without_generate_options(kwargs))
         try:
             return super().generate(prompts, *args, **kwargs)
         finally:
-            _CALL_KWARGS.reset(token)
+            _LLM_CALL_KWARGS.reset(token)
 
     async def agenerate(self, prompts: list[str], *args: Any, **kwargs: Any) -> LLMResult:
         """Async :meth:`generate`."""
-        token = _CALL_KWARGS.set(_without_generate_options(kwargs))
+        token = _LLM_CALL_KWARGS.set(_without_generate_options(kwargs))
         try:
             return await super().agenerate(prompts, *args, **kwargs)
         finally:
-            _CALL_KWARGS.reset(token)
+            _LLM_CALL_KWARGS.reset(token)
 
     @abstractmethod
     def _plan(self, call: Call[str]) -> Plan[TextResult]:
@@ -425,9 +460,9 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
             plan, exchange = self._planned(prompt, stop, kwargs, stream=False)
             if plan.parse is not None:
                 return _post(self, plan, exchange)
-        tap = _UsageTap()
+        tap = _TextChunksKeepingUsage()
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        chunks = list(_drive(self, plan, exchange, run_manager, tap))
+        chunks = list(_stream_plan(self, plan, exchange, run_manager, tap))
         return TextResult([join_chunks(chunks)], tap.usage)
 
     async def _aone(
@@ -441,9 +476,9 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
             plan, exchange = self._planned(prompt, stop, kwargs, stream=False)
             if plan.parse is not None:
                 return await _apost(self, plan, exchange)
-        tap = _UsageTap()
+        tap = _TextChunksKeepingUsage()
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        async with aclosing(_adrive(self, plan, exchange, run_manager, tap)) as stream:
+        async with aclosing(_astream_plan(self, plan, exchange, run_manager, tap)) as stream:
             chunks = [chunk async for chunk in stream]
         return TextResult([join_chunks(chunks)], tap.usage)
 
@@ -456,7 +491,7 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
     ) -> Iterator[GenerationChunk]:
         # The driver itself, not a generator around it: one frame less per chunk.
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        return _drive(self, plan, exchange, run_manager, text_chunk)
+        return _stream_plan(self, plan, exchange, run_manager, text_chunk)
 
     def _astream(
         self,
@@ -466,7 +501,7 @@ class LLMShell(TokenEstimates, CallSettings, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         plan, exchange = self._planned(prompt, stop, kwargs, stream=True)
-        return _adrive(self, plan, exchange, run_manager, text_chunk)
+        return _astream_plan(self, plan, exchange, run_manager, text_chunk)
 
 
 C = TypeVar("C", ChatGenerationChunk, GenerationChunk)
@@ -496,7 +531,7 @@ async def _apost(model: ProviderSettings, plan: Plan[R], exchange: Exchange) -> 
     return _result_with_request_id(result, exchange.request_id)
 
 
-def _drive(
+def _stream_plan(
     model: ProviderSettings,
     plan: Plan[Any],
     exchange: Exchange,
@@ -505,14 +540,14 @@ def _drive(
 ) -> Iterator[C]:
     provider, transport = model.provider_name, model.transport
     framing = plan.framing(provider)
-    items = transport.stream_bytes(plan.request, exchange, event_stream=framing.source == "events")
+    items = transport.stream_bytes(plan.request, exchange)
     run = StreamRun(framing, plan.decoder(), make, exchange, provider)
     return drive(
         items, run, run_manager, functools.partial(transport.guard, plan.request, exchange)
     )
 
 
-def _adrive(
+def _astream_plan(
     model: ProviderSettings,
     plan: Plan[Any],
     exchange: Exchange,
@@ -521,7 +556,7 @@ def _adrive(
 ) -> AsyncGenerator[C, None]:
     provider, transport = model.provider_name, model.transport
     framing = plan.framing(provider)
-    items = transport.astream_bytes(plan.request, exchange, event_stream=framing.source == "events")
+    items = transport.astream_bytes(plan.request, exchange)
     run = StreamRun(framing, plan.decoder(), make, exchange, provider)
     return adrive(
         items, run, run_manager, functools.partial(transport.guard, plan.request, exchange)
