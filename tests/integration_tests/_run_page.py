@@ -61,13 +61,17 @@ def run_python(code: str, namespace: dict[str, Any]) -> None:
 
 
 def main(report: Path, blocked: frozenset[str], pages: list[Path]) -> None:
-    """Run the pages with ``blocked`` unimportable and write the report."""
-    from langchain_ffm_friendli.testing import Emulator
-    from tests.doc_pages import python_blocks
+    """Run the pages with ``blocked`` unimportable and write the report.
 
+    The blocker goes in before anything else is imported: a runtime dependency's optional
+    import (httpx loads its command line's click, rich and pygments when they happen to be
+    installed) then takes its not-installed path, as it does for a reader.
+    """
     already = blocked & {name.partition(".")[0] for name in list(sys.modules)}
     assert not already, f"loaded before the page ran, so they cannot be blocked: {already}"
     sys.meta_path.insert(0, NotInstalled(blocked))
+    from langchain_ffm_friendli.testing import Emulator
+    from tests.doc_pages import python_blocks
 
     outcomes: dict[str, dict[str, Any]] = {}
     with Emulator() as emu:
