@@ -19,7 +19,7 @@ import inspect
 import json
 import types
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, Protocol, Union, get_args, get_origin, get_type_hints
 
 from langchain_ffm_friendli._secrets import MASK
 
@@ -27,15 +27,13 @@ from ._exchange import RecordedRequest, json_bytes
 from ._face import Scripted
 from ._faults import FAULT_KINDS, Fault, FaultValueError
 from ._model import Reply
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
-    from ._server import HttpRequest, ResponseWriter
+from ._server import HttpRequest, ResponseWriter
 
 __all__ = [
     "CONTROL_PREFIX",
     "ControlAPI",
     "ControlError",
+    "ScriptedEmulator",
     "item_from_json",
     "item_to_json",
     "queue_from_json",
@@ -438,6 +436,55 @@ def request_from_json(value: Mapping[str, Any]) -> RecordedRequest:
 # -------------------------------------------------------------------- the server
 
 
+class ScriptedEmulator(Protocol):
+    """What the control API reads and scripts: an :class:`Emulator`'s state."""
+
+    api_key: str
+
+    @property
+    def url(self) -> str:
+        """The server root."""
+        ...
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Every base URL, keyed by environment variable."""
+        ...
+
+    @property
+    def route_names(self) -> frozenset[str]:
+        """The route names ``queue(route=...)`` takes."""
+        ...
+
+    @property
+    def known_models(self) -> dict[str, list[str]]:
+        """The model ids each provider accepts."""
+        ...
+
+    @property
+    def pending(self) -> int:
+        """How many queued items are left."""
+        ...
+
+    @property
+    def queued(self) -> list[Scripted]:
+        """The items left and their routes."""
+        ...
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The request log."""
+        ...
+
+    def queue(self, *items: Reply | Fault, route: str | None = None) -> None:
+        """Script the next answers."""
+        ...
+
+    def reset(self) -> None:
+        """Clear the queue and the request log."""
+        ...
+
+
 class ControlAPI:
     """Answers ``/_emulator/...`` requests on an emulator's own port.
 
@@ -445,7 +492,7 @@ class ControlAPI:
     ``POST reset`` and ``GET info`` (the base URLs, key, routes and model ids).
     """
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: ScriptedEmulator) -> None:
         """Serve one emulator's state.
 
         Args:

@@ -1,6 +1,6 @@
 """The :class:`Emulator`: server lifecycle, scripted queue, request log and routing.
 
-It ties the HTTP machinery (``_server``) to the provider modules (``_ffm``...) and owns
+It ties the HTTP machinery (``_server``) to the provider packages (``_ffm``...) and owns
 the state tests interact with. All state is guarded by one lock because tests touch it
 from their own thread (or event loop) while the server thread answers requests.
 """

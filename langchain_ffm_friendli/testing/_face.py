@@ -9,14 +9,15 @@ can take either.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any, overload
 
 from ._faults import Fault
-from ._ffm import PREFIX as FFM_PREFIX
-from ._friendli import PREFIX as FRIENDLI_PREFIX
+from ._ffm.routes import PREFIX as FFM_PREFIX
+from ._friendli.routes import PREFIX as FRIENDLI_PREFIX
 from ._model import Reply
-from ._monsterapi import PREFIX as MONSTERAPI_PREFIX
+from ._monsterapi.routes import PREFIX as MONSTERAPI_PREFIX
 
-__all__ = ["EmulatorFace", "Scripted", "check_items", "unused_message"]
+__all__ = ["BaseURL", "EmulatorFace", "Scripted", "check_items", "unused_message"]
 
 Scripted = tuple[Reply | Fault, str | None]
 """A queued item and the route it is reserved for (None: any route)."""
@@ -49,6 +50,30 @@ def unused_message(left: Sequence[Scripted]) -> str:
     return f"{len(left)} queued item(s) were never used:\n" + "\n".join(lines)
 
 
+class BaseURL:
+    """A read-only attribute of an emulator face: its :attr:`~EmulatorFace.url` plus a path."""
+
+    def __init__(self, path: str, doc: str) -> None:
+        """Declare the attribute.
+
+        Args:
+            path: What follows the server root.
+            doc: The attribute's documentation.
+        """
+        self.path = path
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, face: None, owner: type[Any]) -> BaseURL: ...
+
+    @overload
+    def __get__(self, face: EmulatorFace, owner: type[Any]) -> str: ...
+
+    def __get__(self, face: EmulatorFace | None, owner: type[Any]) -> BaseURL | str:
+        """The URL on an instance; the descriptor itself on the class."""
+        return self if face is None else face.url + self.path
+
+
 class EmulatorFace:
     """The base URLs under :attr:`url` and the checks of the scripting API."""
 
@@ -72,30 +97,24 @@ class EmulatorFace:
         if left:
             raise AssertionError(unused_message(left))
 
-    @property
-    def ffm_base_url(self) -> str:
-        """The FFM ``API_URL`` (``{url}/ffm/api``); clients append ``/models/...``."""
-        return self.url + FFM_PREFIX
-
-    @property
-    def friendli_base_url(self) -> str:
-        """Friendli serverless base (``{url}/friendli/serverless/v1``)."""
-        return self.url + FRIENDLI_PREFIX + "/serverless/v1"
-
-    @property
-    def friendli_dedicated_base_url(self) -> str:
-        """Friendli dedicated base (``{url}/friendli/dedicated/v1``)."""
-        return self.url + FRIENDLI_PREFIX + "/dedicated/v1"
-
-    @property
-    def friendli_container_base_url(self) -> str:
-        """Friendli container base (``{url}/friendli/container/v1``; no auth)."""
-        return self.url + FRIENDLI_PREFIX + "/container/v1"
-
-    @property
-    def monsterapi_base_url(self) -> str:
-        """MonsterAPI base (``{url}/monsterapi/v1``)."""
-        return self.url + MONSTERAPI_PREFIX + "/v1"
+    ffm_base_url = BaseURL(
+        FFM_PREFIX, "The FFM ``API_URL`` (``{url}/ffm/api``); clients append ``/models/...``."
+    )
+    friendli_base_url = BaseURL(
+        FRIENDLI_PREFIX + "/serverless/v1",
+        "Friendli serverless base (``{url}/friendli/serverless/v1``).",
+    )
+    friendli_dedicated_base_url = BaseURL(
+        FRIENDLI_PREFIX + "/dedicated/v1",
+        "Friendli dedicated base (``{url}/friendli/dedicated/v1``).",
+    )
+    friendli_container_base_url = BaseURL(
+        FRIENDLI_PREFIX + "/container/v1",
+        "Friendli container base (``{url}/friendli/container/v1``; no auth).",
+    )
+    monsterapi_base_url = BaseURL(
+        MONSTERAPI_PREFIX + "/v1", "MonsterAPI base (``{url}/monsterapi/v1``)."
+    )
 
     @property
     def base_urls(self) -> dict[str, str]:

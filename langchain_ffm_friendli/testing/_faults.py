@@ -26,7 +26,6 @@ __all__ = [
     "StreamEvent",
     "StreamScript",
     "play_stream",
-    "split_arguments",
     "split_at_first_multibyte",
 ]
 
@@ -322,17 +321,69 @@ class StreamScript:
 
     Attributes:
         events: The events of a normal stream; the last record is the final one.
+        content_type: The response's ``content-type``.
         pings: The provider's keep-alive forms, alternated by a ping storm.
         malformed: The framed non-JSON record.
         error_record: Builds a framed in-stream error from message, status, as_event.
         split: Where to split an event into two socket writes.
+        headers: Extra response headers.
+        cut_record: What a ``truncated`` stream sends of the record it stops at (the
+            framing's detectable truncation); None sends nothing of it.
     """
 
     events: list[StreamEvent]
+    content_type: str
     pings: tuple[bytes, ...]
     malformed: bytes
     error_record: ErrorRecordEncoder
     split: Callable[[bytes], int]
+    headers: dict[str, str] = field(default_factory=dict)
+    cut_record: Callable[[bytes], bytes] | None = None
+
+
+class _StreamPlayer:
+    """Writes a script's events, each in two socket writes, and strikes a fault."""
+
+    def __init__(self, script: StreamScript, writer: ResponseWriter) -> None:
+        self.script = script
+        self.writer = writer
+        self.pings = 0
+
+    async def emit(self, data: bytes) -> None:
+        """One event in two writes, cut at ``script.split``."""
+        cut = self.script.split(data)
+        await self.writer.write(data[:cut])
+        await self.writer.write(data[cut:])
+
+    async def strike(self, fault: Fault, event: StreamEvent) -> bool:
+        """Apply ``fault`` before ``event``; True when that ended the stream."""
+        kind = fault.kind
+        if kind == "disconnect":
+            await self.writer.abort()
+            return True
+        if kind == "truncated" and self.script.cut_record is not None:
+            await self.emit(self.script.cut_record(event.data))
+        if kind == "error_record":
+            record = self.script.error_record(
+                fault.message, fault.status_code, as_event=fault.as_event
+            )
+            await self.emit(record)
+        if kind in ("truncated", "error_record"):
+            await self.writer.finish()
+            return True
+        if kind == "malformed":
+            await self.emit(self.script.malformed)
+        if kind == "stall":
+            await self.writer.pause(fault.seconds)
+        return False
+
+    async def storm(self, fault: Fault) -> None:
+        """The pings of a ``ping_storm`` before a record, the provider's forms in turn."""
+        count = fault.count if fault.kind == "ping_storm" else 0
+        for _ in range(count):
+            pings = self.script.pings
+            await self.emit(pings[self.pings % len(pings)])
+            self.pings += 1
 
 
 async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault | None) -> None:
@@ -346,44 +397,18 @@ async def play_stream(script: StreamScript, writer: ResponseWriter, fault: Fault
         writer: A response writer whose chunked response has been started.
         fault: The fault to apply, or None.
     """
+    player = _StreamPlayer(script, writer)
     records = sum(1 for e in script.events if e.is_record)
     # Faults strike before the final record at the latest.
     after = min(fault.after, max(records - 1, 0)) if fault is not None else -1
-    kind = fault.kind if fault is not None else None
     sent = 0
-    pings = 0
-
-    async def emit(data: bytes) -> None:
-        cut = script.split(data)
-        await writer.write(data[:cut])
-        await writer.write(data[cut:])
-
     for event in script.events:
-        if event.is_record and fault is not None and sent == after:
-            if kind == "disconnect":
-                await writer.abort()
+        if event.is_record and fault is not None:
+            if sent == after and await player.strike(fault, event):
                 return
-            if kind == "truncated":
-                await writer.finish()
-                return
-            if kind == "error_record":
-                record = script.error_record(
-                    fault.message, fault.status_code, as_event=fault.as_event
-                )
-                await emit(record)
-                await writer.finish()
-                return
-            if kind == "malformed":
-                await emit(script.malformed)
-            if kind == "stall":
-                await writer.pause(fault.seconds)
-        if event.is_record and kind == "ping_storm" and fault is not None:
-            for _ in range(fault.count):
-                await emit(script.pings[pings % len(script.pings)])
-                pings += 1
-        await emit(event.data)
-        if event.is_record:
-            sent += 1
+            await player.storm(fault)
+        await player.emit(event.data)
+        sent += event.is_record
     await writer.finish()
 
 
@@ -403,20 +428,3 @@ def split_at_first_multibyte(event: bytes) -> int:
         if byte >= 0x80:
             return index + 1
     return max(1, len(event) // 2)
-
-
-def split_arguments(arguments: str) -> list[str]:
-    """Cut a tool call's arguments string into 2-3 stream fragments (1 if tiny).
-
-    Args:
-        arguments: The JSON arguments text.
-
-    Returns:
-        The fragments, whose concatenation is ``arguments``.
-    """
-    if len(arguments) < 2:
-        return [arguments] if arguments else []
-    if len(arguments) < 6:
-        return [arguments[:1], arguments[1:]]
-    third = len(arguments) // 3
-    return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]

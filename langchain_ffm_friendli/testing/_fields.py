@@ -12,6 +12,9 @@ into the provider's error body. Two error styles exist because the vendors diffe
   entries ``{"type", "loc", "msg", "input"}`` (:func:`wrong_type`, :func:`missing`,
   :func:`value_error`; the lax readers :func:`lax_int`, :func:`lax_float` and
   :func:`lax_bool` collect them as pydantic does).
+
+Each style has its reader of the whole body (:func:`openai_body`, :func:`fastapi_body`),
+which refuses a body that is not a JSON object before any field is read.
 """
 
 from __future__ import annotations
@@ -24,14 +27,23 @@ from typing import Any, Protocol, TypeVar
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
+#: Reads a route's JSON object body from the parsed value and the raw bytes.
+BodyReader = Callable[[Any, bytes], Mapping[str, Any]]
+
 __all__ = [
+    "BodyReader",
+    "LaxReader",
+    "Reader",
     "RequestError",
-    "body_error",
+    "fastapi_body",
     "is_number",
     "lax_bool",
     "lax_float",
     "lax_int",
+    "lax_reader",
+    "message_reader",
     "missing",
+    "openai_body",
     "pydantic_entry",
     "read_bool",
     "read_float",
@@ -85,6 +97,83 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _as_int(value: Any) -> int | None:
+    """An int, or an integral float as int (``bool`` excluded); None for anything else."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _as_finite_float(value: Any) -> float | None:
+    """A finite JSON number as float (``bool`` excluded); None for anything else."""
+    return float(value) if is_number(value) and math.isfinite(value) else None
+
+
+def _as_bool(value: Any) -> bool | None:
+    """A JSON boolean; None for anything else."""
+    return value if isinstance(value, bool) else None
+
+
+def _as_object(value: Any) -> Mapping[str, Any] | None:
+    """A JSON object; None for anything else."""
+    return value if isinstance(value, Mapping) else None
+
+
+def _as_string(value: Any) -> str | None:
+    """A JSON string; None for anything else."""
+    return value if isinstance(value, str) else None
+
+
+class Reader(Protocol[T_co]):
+    """Reads one optional field, refusing a wrong type with a message naming it."""
+
+    def __call__(self, body: Mapping[str, Any], key: str) -> T_co | None:
+        """The value of ``body[key]``, None when absent or null.
+
+        Args:
+            body: The object holding the field.
+            key: The field name.
+
+        Raises:
+            RequestError: ``'<key>' must be <a type>; got <value>``.
+        """
+        ...
+
+
+def message_reader(noun: str, convert: Callable[[Any], T | None]) -> Reader[T]:
+    """A reader that accepts what ``convert`` accepts and names ``noun`` if not.
+
+    Args:
+        noun: The expected type in the message (``a boolean``, ``an object``...).
+        convert: The accepted value for an input, or None to refuse it.
+
+    Returns:
+        The reader.
+    """
+
+    def read(body: Mapping[str, Any], key: str) -> T | None:
+        value = body.get(key)
+        if value is None:
+            return None
+        converted = convert(value)
+        if converted is None:
+            raise RequestError(f"'{key}' must be {noun}; got {show(value)}")
+        return converted
+
+    return read
+
+
+#: An optional boolean.
+read_bool: Reader[bool] = message_reader("a boolean", _as_bool)
+#: An optional JSON object.
+read_object: Reader[Mapping[str, Any]] = message_reader("an object", _as_object)
+_read_number: Reader[float] = message_reader("a number", _as_finite_float)
+_read_integer: Reader[int] = message_reader("an integer", _as_int)
+_read_string: Reader[str] = message_reader("a string", _as_string)
+
+
 def _bounds(
     low: float | None, high: float | None, *, low_open: bool = False, high_open: bool = False
 ) -> str:
@@ -122,17 +211,15 @@ def read_float(
     Raises:
         RequestError: If the value is not a number or out of range.
     """
-    value = body.get(key)
+    value = _read_number(body, key)
     if value is None:
         return None
-    if not is_number(value) or not math.isfinite(value):
-        raise RequestError(f"'{key}' must be a number; got {show(value)}")
     if (low is not None and (value <= low if low_open else value < low)) or (
         high is not None and (value >= high if high_open else value > high)
     ):
         bounds = _bounds(low, high, low_open=low_open, high_open=high_open)
-        raise RequestError(f"'{key}' must be {bounds}; got {show(value)}")
-    return float(value)
+        raise RequestError(f"'{key}' must be {bounds}; got {show(body[key])}")
+    return value
 
 
 def read_int(
@@ -147,63 +234,24 @@ def read_int(
         high: Largest allowed value, if any.
 
     Returns:
-        The value, or None when absent.
+        The value (an integral float as int), or None when absent.
 
     Raises:
         RequestError: If the value is not an integer or out of range.
     """
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise RequestError(f"'{key}' must be an integer; got {show(value)}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    value = _read_integer(body, key)
+    if value is not None and (
+        (low is not None and value < low) or (high is not None and value > high)
+    ):
         raise RequestError(f"'{key}' must be {_bounds(low, high)}; got {value}")
     return value
 
 
-def read_bool(body: Mapping[str, Any], key: str) -> bool | None:
-    """Read an optional boolean (null means absent).
-
-    Args:
-        body: The request body.
-        key: The field name.
-
-    Returns:
-        The value, or None when absent.
-
-    Raises:
-        RequestError: If the value is not a boolean.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise RequestError(f"'{key}' must be a boolean; got {show(value)}")
-    return value
-
-
-def read_object(body: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    """Read an optional JSON object (null means absent).
-
-    Args:
-        body: The request body.
-        key: The field name.
-
-    Returns:
-        The object, or None when absent.
-
-    Raises:
-        RequestError: If the value is not an object.
-    """
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise RequestError(f"'{key}' must be an object; got {show(value)}")
-    return value
+_LIST_ITEMS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": is_number,
+}
 
 
 def read_list(body: Mapping[str, Any], key: str, item: str) -> list[Any] | None:
@@ -220,17 +268,12 @@ def read_list(body: Mapping[str, Any], key: str, item: str) -> list[Any] | None:
     Raises:
         RequestError: If the value is not a list of that type.
     """
-    value = body.get(key)
-    if value is None:
-        return None
-    checks: dict[str, Callable[[Any], bool]] = {
-        "string": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": is_number,
-    }
-    if not isinstance(value, list) or not all(checks[item](v) for v in value):
-        raise RequestError(f"'{key}' must be a list of {item}s; got {show(value)}")
-    return value
+    accepts = _LIST_ITEMS[item]
+
+    def as_list(value: Any) -> list[Any] | None:
+        return value if isinstance(value, list) and all(accepts(v) for v in value) else None
+
+    return message_reader(f"a list of {item}s", as_list)(body, key)
 
 
 def read_model(body: Mapping[str, Any], *, required: bool) -> str | None:
@@ -246,14 +289,31 @@ def read_model(body: Mapping[str, Any], *, required: bool) -> str | None:
     Raises:
         RequestError: If it is missing or not a string.
     """
-    model = body.get("model")
-    if model is None:
-        if required:
-            raise RequestError("'model' is required")
-        return None
-    if not isinstance(model, str):
-        raise RequestError(f"'model' must be a string; got {show(model)}")
+    model = _read_string(body, "model")
+    if model is None and required:
+        raise RequestError("'model' is required")
     return model
+
+
+def openai_body(value: Any, raw: bytes) -> Mapping[str, Any]:
+    """The JSON object body of an OpenAI-compatible route.
+
+    Args:
+        value: The parsed JSON body (None when absent or not JSON).
+        raw: The body bytes (unused: one message covers empty and invalid bodies).
+
+    Returns:
+        The object.
+
+    Raises:
+        RequestError: A message for a body that is not a JSON object.
+    """
+    del raw
+    if value is None:
+        raise RequestError("The request body must be a valid JSON object")
+    if not isinstance(value, Mapping):
+        raise RequestError("The request body must be a JSON object")
+    return value
 
 
 # ------------------------------------------------------------ FastAPI/pydantic style
@@ -315,19 +375,32 @@ def value_error(loc: Sequence[str | int], message: str, value: Any) -> dict[str,
     return pydantic_entry("value_error", loc, f"Value error, {message}", value)
 
 
-def body_error(raw: bytes) -> dict[str, Any]:
-    """FastAPI's entry for a body that is empty or not JSON.
-
-    Args:
-        raw: The request body.
-
-    Returns:
-        ``missing`` for an empty body, ``json_invalid`` otherwise.
-    """
+def _body_error(raw: bytes) -> dict[str, Any]:
+    """FastAPI's entry for a body that is empty (``missing``) or not JSON (``json_invalid``)."""
     text = raw.decode("utf-8", "replace").strip()
     if not text:
         return {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
     return {"type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error", "input": {}}
+
+
+def fastapi_body(value: Any, raw: bytes) -> Mapping[str, Any]:
+    """The JSON object body of a FastAPI route.
+
+    Args:
+        value: The parsed JSON body (None when absent or not JSON).
+        raw: The body bytes (an empty body and an invalid one get different entries).
+
+    Returns:
+        The object.
+
+    Raises:
+        RequestError: FastAPI's entry for a body that is empty, not JSON or not an object.
+    """
+    if value is None:
+        raise RequestError([_body_error(raw)])
+    if not isinstance(value, Mapping):
+        raise RequestError([wrong_type([], "dict", value)])
+    return value
 
 
 class LaxReader(Protocol[T_co]):
@@ -351,8 +424,16 @@ class LaxReader(Protocol[T_co]):
         ...
 
 
-def _lax_reader(type_name: str, convert: Callable[[Any], T | None]) -> LaxReader[T]:
-    """A lax-mode reader that accepts what ``convert`` accepts and names ``type_name`` if not."""
+def lax_reader(type_name: str, convert: Callable[[Any], T | None]) -> LaxReader[T]:
+    """A lax-mode reader that accepts what ``convert`` accepts and names ``type_name`` if not.
+
+    Args:
+        type_name: The pydantic type named in the error (``int``, ``bool``...).
+        convert: The accepted value for an input, or None to refuse it.
+
+    Returns:
+        The reader.
+    """
 
     def read(
         body: Mapping[str, Any],
@@ -371,28 +452,9 @@ def _lax_reader(type_name: str, convert: Callable[[Any], T | None]) -> LaxReader
     return read
 
 
-def _as_lax_int(value: Any) -> int | None:
-    """An int, or an integral float as int (``bool`` excluded)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
-
-
-def _as_finite_float(value: Any) -> float | None:
-    """A finite JSON number as float (``bool`` excluded)."""
-    return float(value) if is_number(value) and math.isfinite(value) else None
-
-
-def _as_bool(value: Any) -> bool | None:
-    """A JSON boolean."""
-    return value if isinstance(value, bool) else None
-
-
 #: An optional integer in pydantic's lax mode (integral floats pass).
-lax_int: LaxReader[int] = _lax_reader("int", _as_lax_int)
+lax_int: LaxReader[int] = lax_reader("int", _as_int)
 #: An optional finite number.
-lax_float: LaxReader[float] = _lax_reader("float", _as_finite_float)
+lax_float: LaxReader[float] = lax_reader("float", _as_finite_float)
 #: An optional boolean.
-lax_bool: LaxReader[bool] = _lax_reader("bool", _as_bool)
+lax_bool: LaxReader[bool] = lax_reader("bool", _as_bool)

@@ -26,8 +26,13 @@ __all__ = [
     "Reply",
     "ResolvedToolCall",
     "ToolCall",
+    "call_id",
     "complete",
+    "conversation_digest",
     "count_tokens",
+    "cut_text",
+    "scripted_counts",
+    "split_arguments",
     "tokenize",
 ]
 
@@ -121,6 +126,55 @@ class ResolvedToolCall:
     name: str
     arguments: str
 
+    def to_json(self) -> dict[str, Any]:
+        """The call as an OpenAI-style ``tool_calls`` item (no ``id`` key when it has none).
+
+        Returns:
+            ``{"id", "type": "function", "function": {"name", "arguments"}}``.
+        """
+        item: dict[str, Any] = {} if self.id is None else {"id": self.id}
+        item["type"] = "function"
+        item["function"] = {"name": self.name, "arguments": self.arguments}
+        return item
+
+    def fragments(self, index: int, *, repeat_type: bool) -> list[dict[str, Any]]:
+        """The call as OpenAI-style stream fragments keyed by ``index``.
+
+        Args:
+            index: The call's position in the answer.
+            repeat_type: Whether every arguments fragment repeats ``"type": "function"``
+                (OpenAI-compatible servers write it; FFM does not).
+
+        Returns:
+            A head with the id, type, name and empty ``arguments``, then the arguments
+            in 2-3 pieces (:func:`split_arguments`).
+        """
+        head = {"index": index, **self.to_json()}
+        head["function"] = {"name": self.name, "arguments": ""}
+        typed = {"type": "function"} if repeat_type else {}
+        pieces = [
+            {"index": index, **typed, "function": {"arguments": piece}}
+            for piece in split_arguments(self.arguments)
+        ]
+        return [head, *pieces]
+
+
+def split_arguments(arguments: str) -> list[str]:
+    """Cut a tool call's arguments string into 2-3 stream fragments (1 if tiny).
+
+    Args:
+        arguments: The JSON arguments text.
+
+    Returns:
+        The fragments, whose concatenation is ``arguments``.
+    """
+    if len(arguments) < 2:
+        return [arguments] if arguments else []
+    if len(arguments) < 6:
+        return [arguments[:1], arguments[1:]]
+    third = len(arguments) // 3
+    return [arguments[:third], arguments[third : 2 * third], arguments[2 * third :]]
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -151,6 +205,19 @@ class Completion:
     def total_tokens(self) -> int:
         """The sum of prompt and completion tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+    def finish_reason_in(self, spelling: Mapping[str, str]) -> str:
+        """The finish reason as a provider spells it; a scripted raw value wins.
+
+        Args:
+            spelling: The provider's word for each neutral reason.
+
+        Returns:
+            The scripted value, else ``spelling[finish_reason]``.
+        """
+        if self.finish_reason_override is not None:
+            return self.finish_reason_override
+        return spelling[self.finish_reason]
 
 
 def tokenize(text: str) -> list[str]:
@@ -221,6 +288,55 @@ def prompt_token_count(messages: Sequence[Mapping[str, Any]]) -> int:
     return max(total, 1)
 
 
+def scripted_counts(
+    reply: Reply | None, prompt_tokens: int, completion_tokens: int
+) -> tuple[int, int]:
+    """The token counts to report: a scripted reply's own counts where it sets them.
+
+    Args:
+        reply: The scripted reply, if any.
+        prompt_tokens: The estimated prompt tokens.
+        completion_tokens: The estimated completion tokens.
+
+    Returns:
+        ``(prompt_tokens, completion_tokens)``.
+    """
+    if reply is not None and reply.prompt_tokens is not None:
+        prompt_tokens = reply.prompt_tokens
+    if reply is not None and reply.completion_tokens is not None:
+        completion_tokens = reply.completion_tokens
+    return prompt_tokens, completion_tokens
+
+
+def cut_text(
+    text: str, stop: Sequence[str], max_tokens: int | None, *, keep_stop: bool
+) -> tuple[str, list[str], str | None]:
+    """Cut a text at its first stop sequence, then to ``max_tokens`` tokens.
+
+    Args:
+        text: The generated text.
+        stop: Stop sequences.
+        max_tokens: The token limit, None for none.
+        keep_stop: Whether the text keeps the stop sequence (TGI) or ends before it
+            (OpenAI-compatible servers).
+
+    Returns:
+        The text, its tokens and the neutral reason of the cut (``stop_sequence``,
+        ``length``), None when nothing was cut.
+    """
+    reason = None
+    ends = [text.find(s) + (len(s) if keep_stop else 0) for s in stop if s and s in text]
+    if ends:
+        text = text[: min(ends)]
+        reason = "stop_sequence"
+    tokens = tokenize(text)
+    if max_tokens is not None and len(tokens) > max_tokens:
+        tokens = tokens[: max(max_tokens, 0)]
+        text = "".join(tokens)
+        reason = "length"
+    return text, tokens, reason
+
+
 # --------------------------------------------------------------------------- decisions
 
 
@@ -244,7 +360,7 @@ def complete(
         The completion with token counts and finish reason.
     """
     prompt_tokens = prompt_token_count(request.messages)
-    salt = _conversation_digest(request.messages)
+    salt = conversation_digest(request.messages)
     if reply is None:
         text, calls = _decide(request, provider)
         style: ToolCallStyle = "native"
@@ -260,7 +376,7 @@ def complete(
         reasoning = ""
     resolved = [
         ResolvedToolCall(
-            id=None if style == "no_id" else (call.id or _call_id(salt, index)),
+            id=None if style == "no_id" else (call.id or call_id(salt, index)),
             name=call.name,
             arguments=(
                 call.args
@@ -280,15 +396,11 @@ def complete(
         )
         reason = "tool_calls"
     else:
-        text, reason = _apply_limits(text, request.stop, request.max_tokens)
-        tokens = tokenize(text)
+        text, tokens, cut = cut_text(text, request.stop, request.max_tokens, keep_stop=True)
         generated = len(tokens)
+        reason = cut or "stop"
     generated += count_tokens(reasoning)
-    if reply is not None:
-        if reply.prompt_tokens is not None:
-            prompt_tokens = reply.prompt_tokens
-        if reply.completion_tokens is not None:
-            generated = reply.completion_tokens
+    prompt_tokens, generated = scripted_counts(reply, prompt_tokens, generated)
     return Completion(
         text=text,
         tokens=tokens,
@@ -301,30 +413,30 @@ def complete(
     )
 
 
-def _apply_limits(text: str, stop: Sequence[str], max_tokens: int | None) -> tuple[str, str]:
-    """Cut text after the first stop sequence, then to ``max_tokens`` tokens."""
-    reason = "stop"
-    ends = [text.find(s) + len(s) for s in stop if s and s in text]
-    if ends:
-        text = text[: min(ends)]
-        reason = "stop_sequence"
-    if max_tokens is not None:
-        tokens = tokenize(text)
-        if len(tokens) > max_tokens:
-            text = "".join(tokens[: max(max_tokens, 0)])
-            reason = "length"
-    return text, reason
+def conversation_digest(messages: Sequence[Mapping[str, Any]]) -> str:
+    """A stable digest of a conversation, from which its tool call ids derive.
 
+    Args:
+        messages: OpenAI-style messages.
 
-def _conversation_digest(messages: Sequence[Mapping[str, Any]]) -> str:
-    """A stable digest of the conversation, used to derive deterministic call ids."""
+    Returns:
+        The hex digest.
+    """
     blob = json.dumps(list(messages), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _call_id(salt: str, index: int) -> str:
-    """A deterministic OpenAI-looking tool call id."""
-    digest = hashlib.sha256(f"{salt}:{index}".encode()).hexdigest()
+def call_id(salt: str, key: int | str) -> str:
+    """A deterministic OpenAI-looking tool call id.
+
+    Args:
+        salt: The conversation's digest (:func:`conversation_digest`).
+        key: Which call of the answer (its index, or a tagged index).
+
+    Returns:
+        ``call_`` and 24 hex digits.
+    """
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()
     return f"call_{digest[:24]}"
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import string
 
+from ._scanner import Scanner
+
 __all__ = ["RegexError", "RegexWriter", "WriterLimitError", "regex_instance"]
 
 
@@ -28,7 +30,7 @@ _CANDIDATES = (
 _QUANTIFIER_RE = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 
 
-class RegexWriter:
+class RegexWriter(Scanner):
     r"""Writes one string a regex matches, from the pattern's syntax.
 
     Alternations take their first branch; a quantified atom is written once when the
@@ -40,8 +42,8 @@ class RegexWriter:
     """
 
     def __init__(self, pattern: str) -> None:
+        super().__init__(pattern)
         self.pattern = pattern
-        self.pos = 0
 
     def write(self) -> str:
         text = self._alternation()
@@ -49,28 +51,25 @@ class RegexWriter:
             raise WriterLimitError(f"unbalanced parenthesis at position {self.pos}")
         return text
 
-    def _peek(self) -> str:
-        return self.pattern[self.pos] if self.pos < len(self.pattern) else ""
-
     def _alternation(self) -> str:
         first = self._sequence()
-        while self._peek() == "|":
-            self.pos += 1
+        while self.peek() == "|":
+            self.take()
             self._sequence()
         return first
 
     def _sequence(self) -> str:
         parts: list[str] = []
-        while self._peek() not in ("", "|", ")"):
+        while self.peek() not in ("", "|", ")"):
             atom = self._atom()
             parts.append(atom * self._count())
         return "".join(parts)
 
     def _count(self) -> int:
-        char = self._peek()
+        char = self.peek()
         low, high = 1, 1
         if char in ("*", "+", "?"):
-            self.pos += 1
+            self.take()
             low, high = (0 if char != "+" else 1), (1 if char == "?" else -1)
         else:
             match = _QUANTIFIER_RE.match(self.pattern, self.pos)
@@ -80,8 +79,8 @@ class RegexWriter:
             low = int(match.group(1))
             upper = match.group(2)
             high = low if upper is None else (int(upper) if upper else -1)
-        if self._peek() in ("?", "+"):
-            self.pos += 1
+        if self.peek() in ("?", "+"):
+            self.take()
         return low if low > 0 or high == 0 else 1
 
     def _pick(self, pattern: str) -> str:
@@ -91,7 +90,7 @@ class RegexWriter:
         raise WriterLimitError(f"no candidate character matches {pattern}")
 
     def _atom(self) -> str:
-        char = self._peek()
+        char = self.peek()
         if char in ("^", "$"):
             raise RegexError("anchors are not supported")
         if char == "(":
@@ -109,11 +108,11 @@ class RegexWriter:
             return self._pick(source)
         if char == "\\":
             return self._escape()
-        self.pos += 1
+        self.take()
         return "a" if char == "." else char
 
     def _group(self) -> str:
-        self.pos += 1
+        self.take()
         if self.pattern.startswith("?", self.pos):
             if self.pattern.startswith(("?=", "?!", "?<=", "?<!"), self.pos):
                 raise RegexError("lookahead and lookbehind are not supported")
@@ -124,9 +123,9 @@ class RegexWriter:
             else:
                 raise WriterLimitError("unsupported group syntax")
         text = self._alternation()
-        if self._peek() != ")":
+        if self.peek() != ")":
             raise WriterLimitError("missing closing parenthesis")
-        self.pos += 1
+        self.take()
         return text
 
     def _escape(self) -> str:

@@ -12,12 +12,12 @@ from langchain_core.tools import tool
 
 from langchain_ffm_friendli import _profiles
 from langchain_ffm_friendli._profiles import DEFAULTS, PROFILES, known_models, model_profile
-from langchain_ffm_friendli.testing import _ffm
-from langchain_ffm_friendli.testing import _friendli as friendli_emulator
-from langchain_ffm_friendli.testing import _monsterapi as monsterapi_emulator
+from langchain_ffm_friendli.testing._ffm import models as ffm_emulator
+from langchain_ffm_friendli.testing._friendli import models as friendli_emulator
+from langchain_ffm_friendli.testing._monsterapi import models as monsterapi_emulator
 
 EMULATED = {
-    "ffm": _ffm.MODELS,
+    "ffm": ffm_emulator.MODELS,
     "friendli": friendli_emulator.MODELS,
     "monsterapi": monsterapi_emulator.MODELS,
 }

@@ -1,113 +1,55 @@
-"""The simulators behind Friendli's built-in tools (tool-assisted chat), run server-side.
+"""Simulators of Friendli's built-in tools: what each tool computes from a user message.
 
 ``math:calculator`` really evaluates arithmetic (an exact parser, no ``eval``),
 ``math:statistics`` computes descriptive statistics, ``math:calendar`` answers weekday
-and date questions; the web, code and file tools return canned text. :func:`plan_runs`
-decides from the last user message which tools run, and each :class:`ToolRun` yields the
-``tool_status`` records the stream carries (``STARTED``, ``UPDATING``, ``ENDED`` or
-``ERRORED``).
+and date questions; the web, code and file tools return canned text. Each simulator
+decides from the message whether the tool applies and returns a :class:`ToolOutcome`
+(parameters, result or error, and the sentence the answer says about it).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 import statistics
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, Protocol
 
-from .._model import Completion, Reply, count_tokens, last_user_text
-from .._openai_chat import (
-    ChatRequest,
-    generate,
-)
-from ._completions import PROVIDER
+from .._scanner import Scanner
 
-__all__ = ["BUILTIN_TOOLS", "ToolRun", "plan_runs", "tools_completion"]
-
-BUILTIN_TOOLS = (
-    "math:calculator",
-    "math:statistics",
-    "math:calendar",
-    "web:search",
-    "web:url",
-    "code:python-interpreter",
-    "file:text",
-    "linkup:search",
-)
-
-# ----------------------------------------------------------------- built-in tool runs
+__all__ = [
+    "Simulator",
+    "ToolOutcome",
+    "calculate",
+    "compute_statistics",
+    "evaluate",
+    "file_text",
+    "find_dates",
+    "find_expression",
+    "pretty_number",
+    "python_interpreter",
+    "read_calendar",
+    "search",
+    "web_url",
+]
 
 
 @dataclass(frozen=True)
-class ToolRun:
-    """One execution of a built-in tool, as its ``tool_status`` events report it.
+class ToolOutcome:
+    """What a simulated tool produced, before the call id is assigned.
 
     Attributes:
-        call_id: The ``tool_call_id``.
-        name: The built-in tool.
         parameters: ``(name, value)`` pairs, values as strings.
-        result: The tool output text (ENDED), None when it failed.
-        error: The failure text (ERRORED), None when it succeeded.
+        result: The tool output text, None when it failed.
+        error: The failure text, None when it succeeded.
         answer: The sentence the final answer says about this run.
         progress: The ``message`` of an ``UPDATING`` status, None for none.
     """
 
-    call_id: str
-    name: str
-    parameters: list[tuple[str, str]]
-    result: str | None
-    error: str | None
-    answer: str
-    progress: str | None = None
-
-    def status_records(self, timestamp: int) -> list[dict[str, Any]]:
-        """The ``tool_status`` data objects: STARTED, [UPDATING], ENDED or ERRORED.
-
-        Args:
-            timestamp: Unix seconds.
-
-        Returns:
-            The records, in order.
-        """
-
-        def record(status: str, **fields: Any) -> dict[str, Any]:
-            base: dict[str, Any] = {
-                "tool_call_id": self.call_id,
-                "name": self.name,
-                "status": status,
-                "parameters": [{"name": k, "value": v} for k, v in self.parameters],
-                "result": None,
-                "files": None,
-                "message": None,
-                "error": None,
-                "usage": None,
-                "timestamp": timestamp,
-            }
-            base.update(fields)
-            return base
-
-        records = [record("STARTED")]
-        if self.progress is not None:
-            records.append(record("UPDATING", message=self.progress))
-        if self.error is not None:
-            records.append(
-                record("ERRORED", error={"type": "INVALID_PARAMETER", "msg": self.error})
-            )
-        else:
-            records.append(record("ENDED", result=self.result))
-        return records
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What a tool runner produced, before the call id is assigned."""
-
     parameters: list[tuple[str, str]]
     result: str | None
     error: str | None
@@ -115,94 +57,12 @@ class _Outcome:
     progress: str | None = None
 
 
-class _Runner(Protocol):
+class Simulator(Protocol):
     """A built-in tool's decision and run: None when the message does not call for it."""
 
-    def __call__(self, text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+    def __call__(self, text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
         """Run the tool on ``text`` (always, when ``forced``)."""
         ...
-
-
-def plan_runs(request: ChatRequest, *, resume: bool) -> list[ToolRun]:
-    """Decide which built-in tools the model runs, and run them.
-
-    Only a conversation whose last message is the user's runs tools; ``tool_choice``
-    ``none`` or a named function runs none; ``required`` with no applicable built-in
-    tool and no function tool runs the first built-in tool on the whole message.
-    Without ``resume_generation`` the runs stop at the first failure.
-
-    Args:
-        request: The validated tool-assisted request.
-        resume: ``resume_generation``.
-
-    Returns:
-        The runs, in the order of ``tools``.
-    """
-    messages = request.messages
-    choice = request.tool_choice
-    if (
-        not request.server_tools
-        or choice == "none"
-        or isinstance(choice, Mapping)
-        or messages[-1].get("role") != "user"
-    ):
-        return []
-    text = last_user_text(messages)
-    salt = hashlib.sha256(
-        json.dumps(messages, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-    ).hexdigest()
-    outcomes: list[tuple[str, _Outcome]] = []
-    seen: set[str] = set()
-    for tool in request.server_tools:
-        name = str(tool["type"])
-        if name in seen:
-            continue
-        seen.add(name)
-        outcome = _RUNNERS[name](text, tool, forced=False)
-        if outcome is not None:
-            outcomes.append((name, outcome))
-    if not outcomes and choice == "required" and not request.tools:
-        first = request.server_tools[0]
-        forced = _RUNNERS[str(first["type"])](text, first, forced=True)
-        if forced is not None:
-            outcomes.append((str(first["type"]), forced))
-    runs: list[ToolRun] = []
-    for index, (name, outcome) in enumerate(outcomes):
-        digest = hashlib.sha256(f"{salt}:builtin:{index}".encode()).hexdigest()
-        runs.append(
-            ToolRun(
-                call_id=f"call_{digest[:24]}",
-                name=name,
-                parameters=outcome.parameters,
-                result=outcome.result,
-                error=outcome.error,
-                answer=outcome.answer,
-                progress=outcome.progress,
-            )
-        )
-        if outcome.error is not None and not resume:
-            break
-    return runs
-
-
-def tools_completion(
-    request: ChatRequest, runs: Sequence[ToolRun], reply: Reply | None, *, resume: bool
-) -> Completion:
-    """The final answer after the built-in runs (or a user function call)."""
-    failed = any(run.error is not None for run in runs)
-    if reply is not None or not runs:
-        completion = generate(request, reply, provider=PROVIDER)
-    elif failed and not resume:
-        completion = generate(request, Reply(text=""), provider=PROVIDER)
-    else:
-        completion = generate(request, None, provider=PROVIDER)
-        if not completion.tool_calls:
-            answer = " ".join(run.answer for run in runs if run.answer)
-            completion = generate(request, Reply(text=answer), provider=PROVIDER)
-    extra = sum(count_tokens(run.result or run.error or "") for run in runs)
-    if reply is not None and reply.prompt_tokens is not None:
-        extra = 0
-    return replace(completion, prompt_tokens=completion.prompt_tokens + extra)
 
 
 # ------------------------------------------------------------------------ calculator
@@ -250,86 +110,81 @@ def find_expression(text: str) -> str | None:
     return best
 
 
-class _Calculator:
+def _tokens(expression: str) -> list[str]:
+    """An expression's numbers and operators (``^ × ÷`` spelled ``** * /``)."""
+    tokens: list[str] = []
+    for found in _CALC_TOKEN_RE.findall(expression):
+        symbol = _SYMBOLS.get(found, found)
+        if not (symbol[0].isdigit() or symbol[0] == "." or symbol in _OPERATORS):
+            raise _CalcError(f"invalid character {symbol!r} in expression")
+        tokens.append(symbol)
+    return tokens
+
+
+class _Calculator(Scanner):
     """A recursive-descent evaluator: ``+ - * / ** ^ × ÷``, parentheses, unary signs.
 
     Numbers are exact fractions; a non-integer power falls back to floats.
     """
 
-    def __init__(self, expression: str) -> None:
-        self.tokens: list[str] = []
-        for found in _CALC_TOKEN_RE.findall(expression):
-            symbol = _SYMBOLS.get(found, found)
-            if not (symbol[0].isdigit() or symbol[0] == "." or symbol in _OPERATORS):
-                raise _CalcError(f"invalid character {symbol!r} in expression")
-            self.tokens.append(symbol)
-        self.pos = 0
-
     def evaluate(self) -> _Number:
-        if not self.tokens:
+        if self.done:
             raise _CalcError("empty expression")
         value = self._sum()
-        if self.pos != len(self.tokens):
-            raise _CalcError(f"unexpected {self.tokens[self.pos]!r} in expression")
+        if not self.done:
+            raise _CalcError(f"unexpected {self.peek()!r} in expression")
         return value
 
-    def _peek(self) -> str:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
+    def _chain(self, operators: tuple[str, str], operand: Callable[[], _Number]) -> _Number:
+        """Left-associative operands joined by ``operators`` (one precedence level)."""
+        value = operand()
+        while self.peek() in operators:
+            operator = self.take()
+            value = _binary(operator, value, operand())
+        return value
 
     def _sum(self) -> _Number:
-        value = self._product()
-        while self._peek() in ("+", "-"):
-            operator = self.tokens[self.pos]
-            self.pos += 1
-            right = self._product()
-            value = value + right if operator == "+" else value - right
-        return value
+        return self._chain(("+", "-"), self._product)
 
     def _product(self) -> _Number:
-        value = self._unary()
-        while self._peek() in ("*", "/"):
-            operator = self.tokens[self.pos]
-            self.pos += 1
-            right = self._unary()
-            if operator == "*":
-                value = value * right
-            elif right == 0:
-                raise _CalcError("division by zero")
-            else:
-                value = value / right
-        return value
+        return self._chain(("*", "/"), self._unary)
 
     def _unary(self) -> _Number:
-        if self._peek() in ("+", "-"):
-            operator = self.tokens[self.pos]
-            self.pos += 1
+        if self.peek() in ("+", "-"):
+            sign = self.take()
             value = self._unary()
-            return -value if operator == "-" else value
-        return self._power()
-
-    def _power(self) -> _Number:
+            return -value if sign == "-" else value
         base = self._atom()
-        if self._peek() != "**":
+        if self.peek() != "**":
             return base
-        self.pos += 1
-        exponent = self._unary()
-        return _power(base, exponent)
+        self.take()
+        return _power(base, self._unary())
 
     def _atom(self) -> _Number:
-        symbol = self._peek()
+        symbol = self.take()
         if symbol == "(":
-            self.pos += 1
             value = self._sum()
-            if self._peek() != ")":
+            if self.take() != ")":
                 raise _CalcError("missing closing parenthesis")
-            self.pos += 1
             return value
         if symbol and (symbol[0].isdigit() or symbol[0] == "."):
-            self.pos += 1
             return Fraction(symbol)
         if not symbol:
             raise _CalcError("incomplete expression")
         raise _CalcError(f"unexpected {symbol!r} in expression")
+
+
+def _binary(operator: str, left: _Number, right: _Number) -> _Number:
+    """``left <operator> right`` for ``+ - * /``."""
+    if operator == "+":
+        return left + right
+    if operator == "-":
+        return left - right
+    if operator == "*":
+        return left * right
+    if right == 0:
+        raise _CalcError("division by zero")
+    return left / right
 
 
 def _power(base: _Number, exponent: _Number) -> _Number:
@@ -362,7 +217,7 @@ def evaluate(expression: str) -> _Number:
     Raises:
         ValueError: With the tool's error message, e.g. ``"division by zero"``.
     """
-    value = _Calculator(expression).evaluate()
+    value = _Calculator(_tokens(expression)).evaluate()
     try:
         finite = math.isfinite(float(value))
     except OverflowError:
@@ -397,7 +252,7 @@ def pretty_number(value: float | Fraction) -> str:
     return text if text not in ("0", "-0") else f"{number:.4g}"
 
 
-def _calculator(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+def calculate(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
     """``math:calculator``: evaluate the expression the message contains."""
     del tool
     expression = find_expression(text)
@@ -411,9 +266,9 @@ def _calculator(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome
     except ValueError as exc:
         message = str(exc)
         answer = f"I could not evaluate {expression}: {message}."
-        return _Outcome(parameters, None, message, answer)
+        return ToolOutcome(parameters, None, message, answer)
     result = json.dumps(json.dumps({"result": f"{expression}={_raw_number(value)}"}))
-    return _Outcome(parameters, result, None, f"{expression} = {pretty_number(value)}.")
+    return ToolOutcome(parameters, result, None, f"{expression} = {pretty_number(value)}.")
 
 
 # ------------------------------------------------------------------------ statistics
@@ -425,7 +280,7 @@ _STATS_RE = re.compile(
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)")
 
 
-def _statistics(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+def compute_statistics(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
     """``math:statistics``: really compute the statistics of the message's numbers."""
     del tool
     numbers = [float(n) for n in _NUMBER_RE.findall(_ISO_DATE_RE.sub(" ", text))]
@@ -435,7 +290,7 @@ def _statistics(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome
     parameters = [("data", f"[{shown}]")]
     if not numbers:
         message = "no numbers to compute statistics of"
-        return _Outcome(parameters, None, message, f"I could not compute statistics: {message}.")
+        return ToolOutcome(parameters, None, message, f"I could not compute statistics: {message}.")
     stdev = statistics.stdev(numbers) if len(numbers) > 1 else 0.0
     values = {
         "count": len(numbers),
@@ -454,7 +309,7 @@ def _statistics(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome
         f"standard deviation = {pretty_number(values['stdev'])}, "
         f"min = {pretty_number(values['min'])}, max = {pretty_number(values['max'])}."
     )
-    return _Outcome(parameters, result, None, answer)
+    return ToolOutcome(parameters, result, None, answer)
 
 
 # -------------------------------------------------------------------------- calendar
@@ -514,7 +369,7 @@ def find_dates(text: str) -> list[tuple[str, tuple[int, int, int]]]:
     return [(written, parts) for _, written, parts in sorted(found)]
 
 
-def _calendar(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+def read_calendar(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
     """``math:calendar``: a date's weekday, days between two dates, or today."""
     del tool
     if not forced and _CALENDAR_RE.search(text) is None:
@@ -524,7 +379,7 @@ def _calendar(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome |
         dates = [date(*parts) for _, parts in written]
     except ValueError as exc:
         parameters = [("date", written[0][0])]
-        return _Outcome(parameters, None, str(exc), f"I could not read that date: {exc}.")
+        return ToolOutcome(parameters, None, str(exc), f"I could not read that date: {exc}.")
     if len(dates) >= 2:
         start, end = dates[0], dates[1]
         days = (end - start).days
@@ -533,12 +388,12 @@ def _calendar(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome |
             {"start_date": start.isoformat(), "end_date": end.isoformat(), "days": days}
         )
         answer = f"There are {abs(days)} days between {start.isoformat()} and {end.isoformat()}."
-        return _Outcome(parameters, result, None, answer)
+        return ToolOutcome(parameters, result, None, answer)
     if dates:
         day = dates[0]
         weekday = _WEEKDAYS[day.weekday()]
         result = json.dumps({"date": day.isoformat(), "weekday": weekday})
-        return _Outcome(
+        return ToolOutcome(
             [("date", day.isoformat())], result, None, f"{day.isoformat()} is a {weekday}."
         )
     lowered = text.lower()
@@ -550,7 +405,7 @@ def _calendar(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome |
     result = json.dumps({"date": day.isoformat(), "weekday": weekday})
     parameters = [("query", label.lower())]
     verb = "was" if offset < 0 else "is"
-    return _Outcome(parameters, result, None, f"{label} {verb} {weekday}, {day.isoformat()}.")
+    return ToolOutcome(parameters, result, None, f"{label} {verb} {weekday}, {day.isoformat()}.")
 
 
 # ------------------------------------------------------------------ canned web tools
@@ -567,11 +422,11 @@ _FILE_RE = re.compile(
 )
 
 
-def _canned(name: str, parameters: list[tuple[str, str]]) -> _Outcome:
+def _canned(name: str, parameters: list[tuple[str, str]]) -> ToolOutcome:
     """A clearly marked stand-in result for a tool the emulator cannot really run."""
     marker = f"[emulator canned result for {name}]"
     result = f"{marker} No live data is available offline; this text stands in for the output."
-    return _Outcome(
+    return ToolOutcome(
         parameters,
         result,
         None,
@@ -580,10 +435,10 @@ def _canned(name: str, parameters: list[tuple[str, str]]) -> _Outcome:
     )
 
 
-def _search(name: str) -> _Runner:
+def search(name: str) -> Simulator:
     """``web:search`` / ``linkup:search``: canned, when the message asks to search."""
 
-    def run(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+    def run(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
         del tool
         if not forced and _SEARCH_RE.search(text) is None:
             return None
@@ -592,7 +447,7 @@ def _search(name: str) -> _Runner:
     return run
 
 
-def _web_url(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+def web_url(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
     """``web:url``: canned, when the message contains a URL."""
     del tool
     match = _URL_RE.search(text)
@@ -601,7 +456,7 @@ def _web_url(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | 
     return _canned("web:url", [("url", match.group(0).rstrip(".,;:!?") if match else text)])
 
 
-def _python(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+def python_interpreter(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
     """``code:python-interpreter``: canned, when the message mentions code or Python."""
     del tool
     if not forced and _CODE_RE.search(text) is None:
@@ -610,21 +465,9 @@ def _python(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | N
     return _canned("code:python-interpreter", [("code", code)])
 
 
-def _file_text(text: str, tool: Mapping[str, Any], *, forced: bool) -> _Outcome | None:
+def file_text(text: str, tool: Mapping[str, Any], *, forced: bool) -> ToolOutcome | None:
     """``file:text``: canned, when the message mentions a file or document."""
     if not forced and _FILE_RE.search(text) is None:
         return None
     files = tool.get("files") or [""]
     return _canned("file:text", [("file_id", str(files[0]))])
-
-
-_RUNNERS: dict[str, _Runner] = {
-    "math:calculator": _calculator,
-    "math:statistics": _statistics,
-    "math:calendar": _calendar,
-    "web:search": _search("web:search"),
-    "linkup:search": _search("linkup:search"),
-    "web:url": _web_url,
-    "code:python-interpreter": _python,
-    "file:text": _file_text,
-}

@@ -1,47 +1,21 @@
-"""OpenAI-compatible chat completions: validation, the model's answer, JSON and SSE encoders.
+"""OpenAI-compatible chat completions requests: validation like the servers do.
 
-Several providers expose an OpenAI-compatible ``/chat/completions`` (Friendli's serverless,
-dedicated and container endpoints and its tool-assisted chat; MonsterAPI's
-``/v1/chat/completions``), so the provider-neutral part lives here once and provider
-modules add their routes, auth and quirks around it (:func:`chat_handler` builds a complete
-route handler). The behaviour follows the wire format Friendli documents
-(protocols/friendli.md §2):
-
-* Requests are validated like the server does and rejected with HTTP 422 and a
-  ``{"detail": "..."}`` message that names the field: value ranges, ``tools`` together
-  with ``response_format`` or ``min_tokens``, ``response_format`` with ``min_tokens``,
-  ``top_logprobs`` without ``logprobs``, ``stream_options`` without ``stream``, message
-  shapes. Fields the emulator does not know are ignored.
-* ``chat.completion`` bodies carry ``n`` choices, ``tool_calls`` whose ``arguments`` is a
-  JSON string (Unicode kept as is), ``finish_reason`` ``stop``/``length``/``tool_calls``,
-  ``logprobs`` when requested (deterministic fake values) and ``usage``.
-* Streams are ``data: {chat.completion.chunk}`` lines without ``event:`` lines (compact
-  JSON, LF framing): the role on the first delta, one text delta per token, tool-call
-  fragments keyed by ``index`` (``id``/``type``/``function.name`` and empty ``arguments``
-  first, then ``arguments`` pieces), a finish chunk with an empty delta, a usage chunk with
-  ``choices: []`` when ``stream_options.include_usage`` is true, then ``data: [DONE]``.
-  With ``n`` > 1 the choices' chunks are interleaved. An in-stream error (fault
-  ``error_record``) is ``data: {"error": {"message", "type", "param", "code"}}``.
-* Stop sequences cut the text *before* the stop string (``finish_reason: "stop"``);
-  ``max_tokens`` cuts it to that many tokens (``finish_reason: "length"``).
-* ``response_format``: ``json_object`` gives the default model's JSON-mode answer,
-  ``json_schema`` a schema-valid instance of ``json_schema.schema``, and ``regex`` the
-  string :func:`regex_instance` writes for the pattern. A queued
-  :class:`~langchain_ffm_friendli.testing.Reply` is sent as scripted instead.
+Requests are validated like the server does (protocols/friendli.md §2) and rejected
+with HTTP 422 and a ``{"detail": "..."}`` message that names the field: value ranges,
+``tools`` together with ``response_format`` or ``min_tokens``, ``response_format`` with
+``min_tokens``, ``top_logprobs`` without ``logprobs``, ``stream_options`` without
+``stream``, message shapes. Fields the emulator does not know are ignored. The sampling
+fields are shared with Friendli's text completions (:func:`read_sampling`).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ._exchange import Exchange, Handler
-from ._faults import Fault, StreamEvent, play_stream
-from ._fields import (
+from .._fields import (
     RequestError,
     is_number,
     read_bool,
@@ -52,39 +26,17 @@ from ._fields import (
     read_object,
     show,
 )
-from ._model import (
-    Completion,
-    ModelRequest,
-    Reply,
-    complete,
-    count_tokens,
-    json_answer,
-    schema_instance,
-    tokenize,
-)
-from ._openai_encode import (
-    DONE,
-    chunk_records,
-    encode_response,
-    new_id,
-    sse,
-    stream_script,
-)
-from ._regex import RegexError, RegexWriter, WriterLimitError, regex_instance
+from .._regex import RegexError, RegexWriter, WriterLimitError
 
 __all__ = [
     "ChatRequest",
-    "Guard",
-    "RequestError",
-    "answer_chat",
-    "chat_handler",
-    "generate",
+    "SamplingOptions",
     "parse_chat_request",
-    "read_body",
+    "read_messages",
+    "read_sampling",
+    "read_tool_choice",
+    "read_tools",
 ]
-
-#: Answers the request itself (e.g. a 401) and returns True, or returns False to go on.
-Guard = Callable[[Exchange], Awaitable[bool]]
 
 _ROLES = ("system", "user", "assistant", "tool")
 _PART_TYPES = ("text", "image_url", "audio_url", "video_url")
@@ -184,32 +136,39 @@ def read_sampling(
     n = read_int(body, "n", low=1) or 1
     seed = read_seed(body, n)
     max_tokens = read_int(body, "max_tokens", low=1)
-    min_tokens = read_int(body, "min_tokens", low=0) if structured else None
-    stop = read_list(body, "stop", "string") or []
-    stream = bool(read_bool(body, "stream"))
+    options = SamplingOptions(
+        n=n,
+        seed=seed,
+        max_tokens=max_tokens,
+        min_tokens=read_int(body, "min_tokens", low=0) if structured else None,
+        stop=read_list(body, "stop", "string") or [],
+        stream=bool(read_bool(body, "stream")),
+        include_usage=_include_usage(body),
+        response_format=read_response_format(body) if structured else None,
+    )
+    _check_lengths(options)
+    return options
+
+
+def _include_usage(body: Mapping[str, Any]) -> bool:
+    """``stream_options.include_usage``; ``stream_options`` only with ``stream: true``."""
     options = read_object(body, "stream_options")
-    include_usage = False
-    if options is not None:
-        if not stream:
-            raise RequestError("'stream_options' can only be used when 'stream' is true")
-        include_usage = bool(read_bool(options, "include_usage"))
-    response_format = read_response_format(body) if structured else None
-    if response_format is not None and min_tokens is not None:
+    if options is None:
+        return False
+    if read_bool(body, "stream") is not True:
+        raise RequestError("'stream_options' can only be used when 'stream' is true")
+    return bool(read_bool(options, "include_usage"))
+
+
+def _check_lengths(options: SamplingOptions) -> None:
+    """``min_tokens``: not with ``response_format``, not above ``max_tokens``."""
+    min_tokens, max_tokens = options.min_tokens, options.max_tokens
+    if options.response_format is not None and min_tokens is not None:
         raise RequestError("The 'min_tokens' field cannot be set when 'response_format' is set")
     if min_tokens is not None and max_tokens is not None and min_tokens > max_tokens:
         raise RequestError(
             f"'min_tokens' ({min_tokens}) must not be greater than 'max_tokens' ({max_tokens})"
         )
-    return SamplingOptions(
-        n=n,
-        stop=stop,
-        max_tokens=max_tokens,
-        min_tokens=min_tokens,
-        stream=stream,
-        include_usage=include_usage,
-        seed=seed,
-        response_format=response_format,
-    )
 
 
 def read_response_format(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -252,7 +211,7 @@ def read_response_format(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return fmt
 
 
-# --------------------------------------------------------------------------- requests
+# ----------------------------------------------------------- messages, tools, the request
 
 
 @dataclass(frozen=True)
@@ -285,6 +244,11 @@ class ChatRequest:
     logprobs: bool
     top_logprobs: int
     options: SamplingOptions
+
+    @property
+    def stream(self) -> bool:
+        """Whether the answer streams."""
+        return self.options.stream
 
 
 def _user_content(index: int, content: Any) -> None:
@@ -504,226 +468,3 @@ def parse_chat_request(
         top_logprobs=top or 0,
         options=options,
     )
-
-
-# ------------------------------------------------------------------------- the answer
-
-
-def structured_text(
-    response_format: Mapping[str, Any] | None,
-    messages: Sequence[Mapping[str, Any]],
-    *,
-    provider: str,
-) -> str | None:
-    """The default model's text for a ``response_format``, or None for free text.
-
-    Args:
-        response_format: The validated ``response_format``.
-        messages: The conversation (the last user text supplies values).
-        provider: Provider display name for the default greeting.
-
-    Returns:
-        The JSON document or regex match, or None for ``text``/no format.
-    """
-    kind = response_format.get("type") if response_format else None
-    if response_format is None or kind == "text":
-        return None
-    if kind == "json_object":
-        return json_answer(messages, provider=provider)
-    if kind == "json_schema":
-        schema = response_format["json_schema"]["schema"]
-        return json.dumps(schema_instance(schema, messages), ensure_ascii=False)
-    return regex_instance(str(response_format.get("schema", "")))
-
-
-def apply_limits(
-    completion: Completion,
-    *,
-    stop: Sequence[str],
-    max_tokens: int | None,
-    reply: Reply | None = None,
-) -> Completion:
-    """Apply OpenAI-style stop sequences (cut before the stop string) and ``max_tokens``.
-
-    Tool-call answers are left as they are. Token counts are recomputed unless the
-    scripted reply fixes them.
-
-    Args:
-        completion: The model's completion, produced without stop/limit.
-        stop: Stop strings.
-        max_tokens: Completion token limit, None for none.
-        reply: The scripted reply, if any (its ``completion_tokens`` wins).
-
-    Returns:
-        The limited completion.
-    """
-    if completion.tool_calls:
-        return completion
-    text = completion.text
-    reason = completion.finish_reason
-    cuts = [text.find(s) for s in stop if s and s in text]
-    if cuts:
-        text = text[: min(cuts)]
-        reason = "stop_sequence"
-    tokens = tokenize(text)
-    if max_tokens is not None and len(tokens) > max_tokens:
-        tokens = tokens[:max_tokens]
-        text = "".join(tokens)
-        reason = "length"
-    generated = len(tokens)
-    if reply is not None and reply.completion_tokens is not None:
-        generated = reply.completion_tokens
-    return replace(
-        completion, text=text, tokens=tokens, finish_reason=reason, completion_tokens=generated
-    )
-
-
-def generate(request: ChatRequest, reply: Reply | None, *, provider: str) -> Completion:
-    """Run the scripted model for a chat request (one generation).
-
-    Args:
-        request: The validated request.
-        reply: A scripted reply, if one was queued.
-        provider: Provider display name for the default greeting.
-
-    Returns:
-        The completion with OpenAI stop/limit semantics applied.
-    """
-    scripted = reply
-    if reply is None:
-        text = structured_text(request.options.response_format, request.messages, provider=provider)
-        if text is not None:
-            reply = Reply(text=text)
-    completion = complete(
-        ModelRequest(
-            messages=request.messages, tools=request.tools, tool_choice=request.tool_choice
-        ),
-        reply,
-        provider=provider,
-        reasoning_field=request.parse_reasoning,
-    )
-    if not request.include_reasoning:
-        completion = replace(completion, reasoning="")
-    if not request.parallel_tool_calls and len(completion.tool_calls) > 1:
-        calls = completion.tool_calls[:1]
-        generated = len(completion.tokens) + sum(
-            count_tokens(c.name) + count_tokens(c.arguments) for c in calls
-        )
-        if scripted is not None and scripted.completion_tokens is not None:
-            generated = scripted.completion_tokens
-        completion = replace(completion, tool_calls=calls, completion_tokens=generated)
-    return apply_limits(
-        completion,
-        stop=request.options.stop,
-        max_tokens=request.options.max_tokens,
-        reply=scripted,
-    )
-
-
-def split_item(item: Reply | Fault | None) -> tuple[Fault | None, Reply | None]:
-    """Separate a dequeued item into the stream fault and the scripted reply.
-
-    Args:
-        item: What :meth:`Exchange.take` returned.
-
-    Returns:
-        The fault (or None) and the reply to use (a fault's own ``reply`` included).
-    """
-    if isinstance(item, Fault):
-        return item, item.reply
-    return None, item
-
-
-async def read_body(exchange: Exchange) -> Mapping[str, Any] | None:
-    """The JSON object body, or None after answering 422 for anything else.
-
-    Args:
-        exchange: The request.
-
-    Returns:
-        The body.
-    """
-    body = exchange.json
-    if body is None:
-        await exchange.send_error(422, "The request body must be a valid JSON object")
-        return None
-    if not isinstance(body, Mapping):
-        await exchange.send_error(422, "The request body must be a JSON object")
-        return None
-    return body
-
-
-async def start_sse(exchange: Exchange) -> None:
-    """Start a ``text/event-stream`` response.
-
-    Args:
-        exchange: The request.
-    """
-    await exchange.writer.start_stream(
-        200, "text/event-stream; charset=utf-8", {"cache-control": "no-cache"}
-    )
-
-
-async def answer_chat(exchange: Exchange, request: ChatRequest, *, provider: str) -> None:
-    """Dequeue, apply faults, run the model and send the JSON or streamed answer.
-
-    Args:
-        exchange: The request.
-        request: The validated request.
-        provider: Provider display name for the default greeting.
-    """
-    stream = request.options.stream
-    item = exchange.take(stream=stream)
-    if await exchange.apply_http_fault(item, stream=stream):
-        return
-    fault, reply = split_item(item)
-    completions = [generate(request, reply, provider=provider)] * request.options.n
-    response_id, created = new_id("chatcmpl-"), int(time.time())
-    if not stream:
-        body = encode_response(request, completions, response_id=response_id, created=created)
-        await exchange.send_json(200, body)
-        return
-    records = chunk_records(request, completions, response_id=response_id, created=created)
-    events = [StreamEvent(sse(record)) for record in records]
-    events.append(StreamEvent(DONE))
-    await start_sse(exchange)
-    await play_stream(stream_script(events), exchange.writer, fault)
-
-
-def chat_handler(
-    *,
-    provider: str,
-    require_model: bool = True,
-    guard: Guard | None = None,
-    check_model: bool = True,
-) -> Handler:
-    """Build the handler of an OpenAI-compatible ``/chat/completions`` route.
-
-    Args:
-        provider: Provider display name (``"Hello! This is the <provider> emulator..."``).
-        require_model: Whether ``model`` is required.
-        check_model: Whether an unknown model id gets the provider's error (False where
-            ``model`` names a user's own endpoint or adapter).
-        guard: Runs first; when it returns True it has answered (e.g. 401) and the
-            handler stops.
-
-    Returns:
-        The route handler.
-    """
-
-    async def handle(exchange: Exchange) -> None:
-        if guard is not None and await guard(exchange):
-            return
-        body = await read_body(exchange)
-        if body is None:
-            return
-        try:
-            request = parse_chat_request(body, require_model=require_model)
-        except RequestError as exc:
-            await exchange.send_request_error(exc)
-            return
-        if check_model and await exchange.reject_unknown_model(request.model):
-            return
-        await answer_chat(exchange, request, provider=provider)
-
-    return handle

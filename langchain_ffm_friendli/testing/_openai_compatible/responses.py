@@ -1,10 +1,18 @@
-"""OpenAI-compatible chat completions: the JSON body and SSE chunk encoders.
+"""OpenAI-compatible chat completions responses: the JSON body and the SSE stream.
 
 The wire shapes Friendli documents (protocols/friendli.md §2) and every OpenAI-style
-client parses: ``chat.completion`` bodies, ``chat.completion.chunk`` records (role first,
-one delta per token, tool-call fragments keyed by ``index``, a finish chunk, an optional
-usage chunk), deterministic fake ``logprobs``, in-stream error events and the stream
-script with the provider-neutral faults.
+client parses:
+
+* ``chat.completion`` bodies carry ``n`` choices, ``tool_calls`` whose ``arguments`` is a
+  JSON string (Unicode kept as is), ``finish_reason`` ``stop``/``length``/``tool_calls``,
+  ``logprobs`` when requested (deterministic fake values) and ``usage``.
+* Streams are ``data: {chat.completion.chunk}`` lines without ``event:`` lines (compact
+  JSON, LF framing): the role on the first delta, one text delta per token, tool-call
+  fragments keyed by ``index`` (``id``/``type``/``function.name`` and empty ``arguments``
+  first, then ``arguments`` pieces), a finish chunk with an empty delta, a usage chunk with
+  ``choices: []`` when ``stream_options.include_usage`` is true, then ``data: [DONE]``.
+  With ``n`` > 1 the choices' chunks are interleaved. An in-stream error (fault
+  ``error_record``) is ``data: {"error": {"message", "type", "param", "code"}}``.
 """
 
 from __future__ import annotations
@@ -14,10 +22,36 @@ import json
 import uuid
 from collections.abc import Sequence
 from itertools import zip_longest
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._faults import StreamEvent, StreamScript, split_arguments, split_at_first_multibyte
-from ._model import Completion, tokenize
+from .._faults import StreamEvent, StreamScript, split_at_first_multibyte
+from .._model import Completion, tokenize
+from .requests import ChatRequest
+
+__all__ = [
+    "DONE",
+    "chat_events",
+    "chunk_records",
+    "encode_response",
+    "error_event",
+    "new_id",
+    "sse",
+    "sse_stream",
+    "token_logprob",
+    "top_alternatives",
+    "usage",
+]
+
+DONE = b"data: [DONE]\n\n"
+_PINGS = (b": keep-alive\n\n", b"\n")
+_MALFORMED = b"data: {not json\n\n"
+_FINISH_REASONS = {
+    "stop": "stop",
+    "stop_sequence": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+}
+_ALTERNATIVES = (" the", ",", " a", ".", " and", " of", " to", " is", " in", "\n")
 
 # --------------------------------------------------------------------------- logprobs
 
@@ -71,35 +105,6 @@ def _logprob_entry(token: str, position: int, top: int) -> dict[str, Any]:
     }
 
 
-__all__ = [
-    "DONE",
-    "chunk_records",
-    "encode_response",
-    "error_event",
-    "finish_reason",
-    "new_id",
-    "sse",
-    "stream_script",
-    "token_logprob",
-    "top_alternatives",
-    "usage",
-]
-
-if TYPE_CHECKING:
-    from ._openai_chat import ChatRequest
-
-DONE = b"data: [DONE]\n\n"
-_PINGS = (b": keep-alive\n\n", b"\n")
-_MALFORMED = b"data: {not json\n\n"
-_FINISH_REASONS = {
-    "stop": "stop",
-    "stop_sequence": "stop",
-    "length": "length",
-    "tool_calls": "tool_calls",
-}
-_ALTERNATIVES = (" the", ",", " a", ".", " and", " of", " to", " is", " in", "\n")
-
-
 # ------------------------------------------------------------------------- encoding
 
 
@@ -113,20 +118,6 @@ def new_id(prefix: str) -> str:
         The id.
     """
     return prefix + uuid.uuid4().hex
-
-
-def finish_reason(completion: Completion) -> str:
-    """The OpenAI-style finish reason (a scripted raw value wins).
-
-    Args:
-        completion: The completion.
-
-    Returns:
-        ``stop``, ``length``, ``tool_calls`` or the scripted value.
-    """
-    if completion.finish_reason_override is not None:
-        return completion.finish_reason_override
-    return _FINISH_REASONS[completion.finish_reason]
 
 
 def usage(completions: Sequence[Completion]) -> dict[str, int]:
@@ -154,13 +145,7 @@ def _message(completion: Completion) -> dict[str, Any]:
     if completion.reasoning:
         message["reasoning_content"] = completion.reasoning
     if completion.tool_calls:
-        calls = []
-        for call in completion.tool_calls:
-            item: dict[str, Any] = {} if call.id is None else {"id": call.id}
-            item["type"] = "function"
-            item["function"] = {"name": call.name, "arguments": call.arguments}
-            calls.append(item)
-        message["tool_calls"] = calls
+        message["tool_calls"] = [call.to_json() for call in completion.tool_calls]
     return message
 
 
@@ -187,7 +172,7 @@ def encode_response(
         choice: dict[str, Any] = {
             "index": index,
             "message": _message(completion),
-            "finish_reason": finish_reason(completion),
+            "finish_reason": completion.finish_reason_in(_FINISH_REASONS),
         }
         if request.logprobs:
             choice["logprobs"] = {
@@ -224,19 +209,17 @@ def _choice_deltas(index: int, completion: Completion, request: ChatRequest) -> 
             logprobs = {"content": [_logprob_entry(token, position, request.top_logprobs)]}
         add({"content": token}, logprobs)
     for number, call in enumerate(completion.tool_calls):
-        head: dict[str, Any] = {"index": number}
-        if call.id is not None:
-            head["id"] = call.id
-        head["type"] = "function"
-        head["function"] = {"name": call.name, "arguments": ""}
-        add({"tool_calls": [head]})
-        for piece in split_arguments(call.arguments):
-            fragment = {"index": number, "type": "function", "function": {"arguments": piece}}
+        for fragment in call.fragments(number, repeat_type=True):
             add({"tool_calls": [fragment]})
     if not items:
         add({"content": ""})
     items.append(
-        {"index": index, "delta": {}, "finish_reason": finish_reason(completion), "logprobs": None}
+        {
+            "index": index,
+            "delta": {},
+            "finish_reason": completion.finish_reason_in(_FINISH_REASONS),
+            "logprobs": None,
+        }
     )
     return items
 
@@ -335,17 +318,43 @@ def error_event(message: str, status_code: int, *, as_event: bool) -> bytes:
     return sse(record, "error" if as_event else None)
 
 
-def stream_script(events: list[StreamEvent]) -> StreamScript:
-    """Wrap framed events with the OpenAI-style keep-alives, malformed and error records.
+def chat_events(
+    request: ChatRequest,
+    completions: Sequence[Completion],
+    *,
+    response_id: str,
+    created: int,
+    event: str | None = None,
+) -> list[StreamEvent]:
+    """The framed chunk records of a chat stream, then ``data: [DONE]``.
+
+    Args:
+        request: The validated request.
+        completions: One completion per generation.
+        response_id: The id shared by every chunk.
+        created: Unix seconds.
+        event: The ``event:`` name of the chunks, None for none (``[DONE]`` never has one).
+
+    Returns:
+        The events.
+    """
+    records = chunk_records(request, completions, response_id=response_id, created=created)
+    return [*(StreamEvent(sse(record, event)) for record in records), StreamEvent(DONE)]
+
+
+def sse_stream(events: list[StreamEvent]) -> StreamScript:
+    """Wrap framed events as an OpenAI-style SSE stream, with its faults' records.
 
     Args:
         events: The stream's events, ``[DONE]`` included (it counts as the final record).
 
     Returns:
-        The script for :func:`play_stream`.
+        The script for :meth:`Exchange.send_stream <.._exchange.Exchange.send_stream>`.
     """
     return StreamScript(
         events=events,
+        content_type="text/event-stream; charset=utf-8",
+        headers={"cache-control": "no-cache"},
         pings=_PINGS,
         malformed=_MALFORMED,
         error_record=error_event,
