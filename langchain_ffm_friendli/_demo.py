@@ -61,19 +61,19 @@ class Scenario:
 
 
 def _ffm(model: str, base_url: str, api_key: SecretStr | None) -> BaseChatModel:
-    from langchain_ffm_friendli import ChatFFM
+    from langchain_ffm_friendli.ffm.chat_models import ChatFFM
 
     return ChatFFM(model=model, base_url=base_url, api_key=api_key, temperature=0.2)
 
 
 def _friendli(model: str, base_url: str, api_key: SecretStr | None) -> BaseChatModel:
-    from langchain_ffm_friendli import ChatFriendli
+    from langchain_ffm_friendli.friendli.chat_models import ChatFriendli
 
     return ChatFriendli(model=model, base_url=base_url, api_key=api_key, temperature=0.2)
 
 
 def _monsterapi(model: str, base_url: str, api_key: SecretStr | None) -> BaseChatModel:
-    from langchain_ffm_friendli import ChatMonsterAPI
+    from langchain_ffm_friendli.monsterapi.chat_models import ChatMonsterAPI
 
     return ChatMonsterAPI(
         model=model, base_url=base_url, api_key=api_key, temperature=0.2, max_tokens=512
