@@ -22,9 +22,9 @@ from langchain_ffm_friendli import ChatFFM, ChatFriendli, _transport
 from langchain_ffm_friendli.testing import Emulator
 
 WORKER = Path(__file__).with_name("deploy_worker.py")
-CALLS = 2000
+CALLS = 500
 FD_SLACK = 10
-RSS_SLACK_KB = 30 * 1024
+RSS_SLACK_KB = 15 * 1024
 # Printed by asyncio, httpx or the interpreter when a client or socket outlives its loop.
 BAD_OUTPUT = (
     "ResourceWarning",
@@ -73,7 +73,7 @@ def _run_worker(*args: str) -> tuple[dict[str, Any], str]:
 
 @pytest.fixture(scope="module")
 def loop_results(module_emu: Emulator) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
-    """Every case's 2,000 asyncio.run calls, two interpreters at a time (2 cores)."""
+    """Every case's 500 asyncio.run calls, two interpreters at a time (2 cores)."""
 
     def run(case: tuple[str, str]) -> tuple[dict[str, Any], str]:
         name, op = case
