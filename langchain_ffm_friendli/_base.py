@@ -381,12 +381,8 @@ class ProviderSettings(BaseModel):
         """The key, and a ``base_url`` holding a password, serialize as env var references."""
         secrets = {"api_key": self.api_key_env} if self.api_key_env else {}
         if self.base_url_env and split_userinfo(self.base_url)[1]:
-            secrets["base_url"] = self.base_url_variable()
+            secrets["base_url"] = self.base_url_env
         return secrets
-
-    def base_url_variable(self) -> str:
-        """The environment variable a ``base_url`` holding a password serializes as."""
-        return self.base_url_env
 
     # ------------------------------------------------------------ request fields
 

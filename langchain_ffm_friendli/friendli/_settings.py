@@ -56,10 +56,6 @@ class FriendliClientSettings(ProviderSettings):
     team_id: str | None = Field(default_factory=lambda: os.environ.get("FRIENDLI_TEAM"))
     """Sent as ``X-Friendli-Team``; from ``FRIENDLI_TEAM`` when not given."""
 
-    def base_url_variable(self) -> str:
-        """A dedicated or container endpoint's URL serializes as its own variable."""
-        return _ENDPOINT_URLS.get(self.endpoint or "", (self.base_url_env,))[0]
-
     @model_validator(mode="before")
     @classmethod
     def _endpoint_defaults(cls, values: Any) -> Any:

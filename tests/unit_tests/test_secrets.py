@@ -232,23 +232,3 @@ def test_serialized_model_holds_no_key_and_no_url_password(cls: type) -> None:
     assert "sk-serialize-me" not in text
     assert "pw-serialize" not in text
     assert cls.api_key_env in text  # a reference the loader resolves from the environment
-
-
-@pytest.mark.parametrize(
-    ("endpoint", "variable"),
-    [
-        ("serverless", "FRIENDLI_BASE_URL"),
-        ("dedicated", "FRIENDLI_DEDICATED_BASE_URL"),
-        ("container", "FRIENDLI_CONTAINER_BASE_URL"),
-    ],
-)
-def test_a_friendli_url_with_a_password_serializes_as_its_endpoints_variable(
-    endpoint: str, variable: str
-) -> None:
-    """The variable the standalone emulator prints, and the package reads, for that endpoint."""
-    model = ChatFriendli(
-        model="m", api_key=KEY, endpoint=endpoint, base_url="http://gw:pw-only@h/v1"
-    )
-    text = dumps(model)
-    assert "pw-only" not in text
-    assert f'"id": ["{variable}"]' in text
