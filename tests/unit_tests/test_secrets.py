@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
-from langchain_core.load import dumps
+from langchain_core.load import dumps, loads
 from pydantic import SecretStr, ValidationError
 
 from langchain_ffm_friendli import (
@@ -232,3 +232,33 @@ def test_serialized_model_holds_no_key_and_no_url_password(cls: type) -> None:
     assert "sk-serialize-me" not in text
     assert "pw-serialize" not in text
     assert cls.api_key_env in text  # a reference the loader resolves from the environment
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "variable"),
+    [("dedicated", "FRIENDLI_DEDICATED_BASE_URL"), ("container", "FRIENDLI_CONTAINER_BASE_URL")],
+)
+def test_a_friendli_endpoint_url_with_a_password_loads_back_from_either_variable(
+    endpoint: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reference (``FRIENDLI_BASE_URL``) for every endpoint; where the loader is not given it,
+    the loaded model reads the endpoint's own variable, as a freshly built one would."""
+    url = "http://gw:pw-only@h/v1"
+    monkeypatch.setenv(variable, url)
+    model = ChatFriendli(model="m", api_key=KEY, endpoint=endpoint)
+    assert model.base_url == url
+    text = dumps(model)
+    assert "pw-only" not in text
+    assert '"id": ["FRIENDLI_BASE_URL"]' in text
+    namespaces = ["langchain_ffm_friendli"]
+    keys = {"FRIENDLI_TOKEN": KEY}
+    loaded = loads(
+        text, allowed_objects=[ChatFriendli], secrets_map=keys, valid_namespaces=namespaces
+    )
+    assert loaded.base_url == url
+    monkeypatch.delenv(variable)
+    keys["FRIENDLI_BASE_URL"] = "http://other:pw-2@g/v1"
+    loaded = loads(
+        text, allowed_objects=[ChatFriendli], secrets_map=keys, valid_namespaces=namespaces
+    )
+    assert (loaded.base_url, loaded.endpoint) == ("http://other:pw-2@g/v1", endpoint)
