@@ -210,7 +210,7 @@ def line_cases(url: str, progress: Callable[[Case], None]) -> list[Case]:
     cases: list[Case] = []
     for mb in LINE_MB:
         model = f"line-{mb}"
-        rounds = 3 if mb < 100 else 1
+        rounds = 3  # a first, cold round (fresh memory pages) is an outlier at every size
         contenders = {
             "ChatFriendli": lambda m=model: _stream_seconds(_ours(url, m, "friendli")),
             "ChatFFM": lambda m=model: _stream_seconds(_ours(url, m, "ffm")),

@@ -611,8 +611,14 @@ class Transport:
             reads = _areads(response)
             try:
                 with self._reading():
-                    async for chunk in self._atimed(reads, exchange, alarm):
-                        yield chunk
+                    if alarm is None:
+                        async for chunk in reads:
+                            yield chunk
+                    else:
+                        while (
+                            read := await self._aread_within(reads, exchange, alarm)
+                        ) is not None:
+                            yield read
             finally:
                 if exchange.complete:
                     await _adrain(reads)
@@ -635,27 +641,26 @@ class Transport:
             if alarm is not None:
                 alarm.disarm()
 
-    async def _atimed(
-        self, reads: AsyncIterator[bytes], exchange: Exchange, alarm: Alarm | None
-    ) -> AsyncIterator[bytes]:
-        """Async :meth:`_timed`: each read checked, and watched by the call's alarm."""
-        if alarm is None:
-            async for chunk in reads:
-                yield chunk
-            return
+    async def _aread_within(
+        self, reads: AsyncIterator[bytes], exchange: Exchange, alarm: Alarm
+    ) -> bytes | None:
+        """The body's next read (None at its end), checked and watched by the call's alarm.
+
+        Async :meth:`_timed`, one read per await: a plain coroutine per read costs less
+        than one more async-generator layer around every chunk of every stream.
+        """
         deadline = alarm.deadline
-        while True:
-            bound = deadline.resume(_clock())
-            if bound is None:
-                alarm.arm()
-                try:
-                    chunk = await anext(reads)
-                except StopAsyncIteration:
-                    return
-                bound = deadline.pause(_clock())
-            if bound is not None:
-                raise self._deadline_error(exchange, bound)
-            yield chunk
+        bound = deadline.resume(_clock())
+        if bound is None:
+            alarm.arm()
+            try:
+                chunk = await anext(reads)
+            except StopAsyncIteration:
+                return None
+            bound = deadline.pause(_clock())
+        if bound is not None:
+            raise self._deadline_error(exchange, bound)
+        return chunk
 
     async def _asend(
         self, request: HTTPRequest, exchange: Exchange, *, stream: bool
