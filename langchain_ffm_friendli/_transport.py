@@ -533,17 +533,15 @@ class Transport:
         if deadline is None:
             yield from reads
             return
-        while True:
-            bound = deadline.resume(_clock())
-            if bound is None:
-                try:
-                    chunk = next(reads)
-                except StopIteration:
-                    return
-                bound = deadline.pause(_clock())
-            if bound is not None:
-                raise self._deadline_error(exchange, bound)
+        while (bound := deadline.resume(_clock())) is None:
+            try:
+                chunk = next(reads)
+            except StopIteration:
+                return
+            if (bound := deadline.pause(_clock())) is not None:
+                break
             yield chunk
+        raise self._deadline_error(exchange, bound)
 
     @staticmethod
     def _watch(deadline: Deadline | None, response: httpx.Response) -> Any:
@@ -614,11 +612,19 @@ class Transport:
                     if alarm is None:
                         async for chunk in reads:
                             yield chunk
-                    else:
-                        while (
-                            read := await self._aread_within(reads, exchange, alarm)
-                        ) is not None:
-                            yield read
+                        return
+                    deadline = alarm.deadline
+                    # Each read timed and watched; inline, as this runs for every read.
+                    while (bound := deadline.resume(_clock())) is None:
+                        alarm.arm()
+                        try:
+                            chunk = await anext(reads)
+                        except StopAsyncIteration:
+                            return
+                        if (bound := deadline.pause(_clock())) is not None:
+                            break
+                        yield chunk
+                    raise self._deadline_error(exchange, bound)
             finally:
                 if exchange.complete:
                     await _adrain(reads)
@@ -640,27 +646,6 @@ class Transport:
         finally:
             if alarm is not None:
                 alarm.disarm()
-
-    async def _aread_within(
-        self, reads: AsyncIterator[bytes], exchange: Exchange, alarm: Alarm
-    ) -> bytes | None:
-        """The body's next read (None at its end), checked and watched by the call's alarm.
-
-        Async :meth:`_timed`, one read per await: a plain coroutine per read costs less
-        than one more async-generator layer around every chunk of every stream.
-        """
-        deadline = alarm.deadline
-        bound = deadline.resume(_clock())
-        if bound is None:
-            alarm.arm()
-            try:
-                chunk = await anext(reads)
-            except StopAsyncIteration:
-                return None
-            bound = deadline.pause(_clock())
-        if bound is not None:
-            raise self._deadline_error(exchange, bound)
-        return chunk
 
     async def _asend(
         self, request: HTTPRequest, exchange: Exchange, *, stream: bool
