@@ -19,6 +19,7 @@ Keeping this contract small is what lets a new provider be added as one package.
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -370,7 +371,7 @@ class Route:
     handler: Handler
 
 
-class Provider:
+class Provider(abc.ABC):
     """An emulated provider: its prefix, model ids, routes, auth and error format.
 
     Each provider package subclasses it in its ``routes`` module, declaring what it
@@ -412,13 +413,13 @@ class Provider:
         cls.compact_json = compact_json
         cls.key_header, cls.key_format = key_header, key_format
 
+    @abc.abstractmethod
     def routes(self) -> list[Route]:
         """The provider's endpoints.
 
         Returns:
             The routes, each path under :attr:`prefix`.
         """
-        raise NotImplementedError
 
     def error_body(self, status: int, message: str) -> Any:
         """The provider's JSON error body: FastAPI's ``{"detail": message}``.
@@ -445,6 +446,7 @@ class Provider:
         """
         return headers.get(self.key_header) == self.key_format.format(key=api_key)
 
+    @abc.abstractmethod
     def unknown_model(self, route: str, model: str) -> tuple[int, Any]:
         """The status and body the provider answers for a model id it does not serve.
 
@@ -455,4 +457,3 @@ class Provider:
         Returns:
             The status and the JSON body.
         """
-        raise NotImplementedError

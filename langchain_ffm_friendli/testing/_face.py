@@ -8,6 +8,7 @@ can take either.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable, Sequence
 from typing import Any, overload
 
@@ -74,18 +75,18 @@ class BaseURL:
         return self if face is None else face.url + self.path
 
 
-class EmulatorFace:
+class EmulatorFace(abc.ABC):
     """The base URLs under :attr:`url` and the checks of the scripting API."""
 
     @property
+    @abc.abstractmethod
     def url(self) -> str:
         """The server root, e.g. ``http://127.0.0.1:PORT``."""
-        raise NotImplementedError
 
     @property
+    @abc.abstractmethod
     def queued(self) -> list[Scripted]:
         """The items not consumed yet, each with the route it is reserved for."""
-        raise NotImplementedError
 
     def assert_all_consumed(self) -> None:
         """Fail when scripted items are still queued (a test that scripted more than ran).
