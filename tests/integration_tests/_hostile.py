@@ -11,13 +11,14 @@ streams), add response headers (a request id), or answer with a redirect.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import socket
 import ssl
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -51,15 +52,10 @@ def _read_whole_request(conn: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
-class RawServer:
-    """Answers the n-th connection with ``responses[n]`` (the last one repeats).
+class _LoopbackServer(abc.ABC):
+    """A server thread on a loopback port, started and stopped by ``with``."""
 
-    A response of None accepts the request and never answers (for timeouts).
-    """
-
-    def __init__(self, *responses: bytes | None) -> None:
-        self.responses = list(responses)
-        self.requests = 0
+    def __init__(self) -> None:
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
@@ -80,14 +76,35 @@ class RawServer:
         self._thread.join(timeout=5)
         self._sock.close()
 
-    def _serve(self) -> None:
-        held: list[socket.socket] = []
+    def _connections(self, timeout: float) -> Iterator[socket.socket]:
+        """Each accepted connection (with ``timeout`` set) until the server stops."""
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
             except TimeoutError:
                 continue
-            conn.settimeout(5)
+            conn.settimeout(timeout)
+            yield conn
+
+    @abc.abstractmethod
+    def _serve(self) -> None:
+        """Answer connections until the server stops (runs on the server thread)."""
+
+
+class RawServer(_LoopbackServer):
+    """Answers the n-th connection with ``responses[n]`` (the last one repeats).
+
+    A response of None accepts the request and never answers (for timeouts).
+    """
+
+    def __init__(self, *responses: bytes | None) -> None:
+        self.responses = list(responses)
+        self.requests = 0
+        super().__init__()
+
+    def _serve(self) -> None:
+        held: list[socket.socket] = []
+        for conn in self._connections(timeout=5):
             _read_request(conn)
             response = self.responses[min(self.requests, len(self.responses) - 1)]
             self.requests += 1
@@ -166,7 +183,7 @@ class Conn:
         return True
 
 
-class ScriptServer:
+class ScriptServer(_LoopbackServer):
     """Plays ``script(conn)`` for every connection, each in its own thread.
 
     ``closed_by_client`` records, per connection, when the client closed it
@@ -177,33 +194,10 @@ class ScriptServer:
         self.script = script
         self.heads: list[bytes] = []
         self.closed_by_client: list[float] = []
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
+        super().__init__()
 
     def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(30)
+        for conn in self._connections(timeout=30):
             threading.Thread(target=self._play, args=(conn,), daemon=True).start()
 
     def _play(self, sock: socket.socket) -> None:
