@@ -14,7 +14,7 @@ the real types.
 
 from __future__ import annotations
 
-from langchain_ffm_friendli._lazy import lazy_names
+from langchain_ffm_friendli._lazy import lazy_names, package_version
 
 # Not ``from typing import TYPE_CHECKING``: importing ``typing`` (and the ``re`` it pulls
 # in) would be most of this module's own import cost. Type checkers treat any
@@ -68,14 +68,5 @@ _TARGETS = {
 """Public name -> where it is defined."""
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("langchain-ffm-friendli")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"
-
-
 # importlib.metadata scans the installed distributions (~1 ms): only when asked.
-__getattr__, __dir__ = lazy_names(__name__, globals(), _TARGETS, {"__version__": _version})
+__getattr__, __dir__ = lazy_names(__name__, globals(), _TARGETS, {"__version__": package_version})

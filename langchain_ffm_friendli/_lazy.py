@@ -51,3 +51,17 @@ def lazy_names(
         return sorted({*namespace, *targets, *extra})
 
     return __getattr__, __dir__
+
+
+def package_version() -> str:
+    """This distribution's installed version (``0.0.0`` when run from a source tree).
+
+    importlib.metadata scans the installed distributions (about 1 ms): callers
+    ask only when they need it and keep the answer.
+    """
+    from importlib import metadata
+
+    try:
+        return metadata.version("langchain-ffm-friendli")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"

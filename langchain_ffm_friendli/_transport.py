@@ -51,6 +51,7 @@ from langchain_ffm_friendli._deadlines import (
     socket_interrupt,
     watchdog,
 )
+from langchain_ffm_friendli._lazy import package_version
 from langchain_ffm_friendli._secrets import Redactor, redact_url, split_userinfo
 from langchain_ffm_friendli.errors import (
     RAW_RECORD_LIMIT,
@@ -393,13 +394,7 @@ def request_id_of(
 @functools.cache
 def user_agent() -> str:
     """``langchain-ffm-friendli/<version> python-httpx/<version>``, which providers log."""
-    from importlib import metadata
-
-    try:
-        version = metadata.version("langchain-ffm-friendli")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        version = "0.0.0"
-    return f"langchain-ffm-friendli/{version} python-httpx/{httpx.__version__}"
+    return f"langchain-ffm-friendli/{package_version()} python-httpx/{httpx.__version__}"
 
 
 @dataclass(slots=True, weakref_slot=True)
